@@ -1,0 +1,107 @@
+package io.ferry.agent.config;
+
+import io.ferry.common.Names;
+import io.ferry.common.config.ConfigException;
+import io.ferry.common.config.Settings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The agent's configuration, read once at start and immutable afterwards.
+ *
+ * <p>Sources, later ones winning: built-in defaults; {@code /etc/ferry/host.env}, written by
+ * {@code deploy/host-setup.sh}, which tells where runc and CRIU are ({@code FERRY_RUNC}, {@code
+ * FERRY_CRIU}); the agent's properties file; {@code key=value} overrides from the command line.
+ * Unknown keys in the properties file or the overrides fail the start.
+ *
+ * @param hostName this host's name in the cluster (a DNS label)
+ * @param listenAddress address the gRPC server binds; loopback by default
+ * @param listenPort gRPC port; 0 picks a free one (tests)
+ * @param stateDir where images, rootfs layers and container state live
+ * @param runc the runc binary
+ * @param criu the CRIU binary runc is told to use (CRIU 4.2.1 built by host setup)
+ * @param commandTimeout the longest any single runc/criu invocation may take, unless an operation
+ *     sets its own
+ */
+public record AgentConfig(
+    String hostName,
+    String listenAddress,
+    int listenPort,
+    Path stateDir,
+    Path runc,
+    Path criu,
+    Duration commandTimeout) {
+
+  public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/agent.properties");
+  public static final Path HOST_ENV_FILE = Path.of("/etc/ferry/host.env");
+  public static final int DEFAULT_PORT = 7701;
+
+  public AgentConfig {
+    Names.require("host", hostName);
+    if (listenPort < 0 || listenPort > 65535) {
+      throw new ConfigException("listen.port", "listen.port out of range: " + listenPort);
+    }
+  }
+
+  /**
+   * Reads the configuration.
+   *
+   * @param configFile the properties file; absent means defaults only
+   * @param hostEnv host-setup's facts file; absent means standard paths
+   * @param overrides command-line {@code key=value} pairs
+   * @throws ConfigException naming the key on any bad or unknown value
+   */
+  public static AgentConfig load(Path configFile, Path hostEnv, Map<String, String> overrides) {
+    Map<String, String> facts = readEnvFile(hostEnv);
+    Settings s = Settings.load(configFile).with(overrides);
+    AgentConfig config =
+        new AgentConfig(
+            s.string("host.name", defaultHostName()),
+            s.string("listen.address", "127.0.0.1"),
+            s.port("listen.port", DEFAULT_PORT),
+            s.path("state.dir", Path.of("/var/lib/ferry/agent")),
+            s.path("runtime.runc", Path.of(facts.getOrDefault("FERRY_RUNC", "/usr/sbin/runc"))),
+            s.path("runtime.criu", Path.of(facts.getOrDefault("FERRY_CRIU", "/opt/ferry/bin/criu"))),
+            s.duration("command.timeout", Duration.ofSeconds(60)));
+    s.rejectUnknownKeys();
+    return config;
+  }
+
+  /** Parses {@code KEY=value} lines, ignoring blank lines and {@code #} comments. */
+  static Map<String, String> readEnvFile(Path file) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (file == null || !Files.exists(file)) {
+      return values;
+    }
+    try {
+      for (String line : Files.readAllLines(file)) {
+        String trimmed = line.strip();
+        int eq = trimmed.indexOf('=');
+        if (trimmed.isEmpty() || trimmed.startsWith("#") || eq <= 0) {
+          continue;
+        }
+        String value = trimmed.substring(eq + 1).strip();
+        if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\""))) {
+          value = value.substring(1, value.length() - 1);
+        }
+        values.put(trimmed.substring(0, eq).strip(), value);
+      }
+    } catch (IOException e) {
+      throw new ConfigException(null, "cannot read " + file + ": " + e.getMessage());
+    }
+    return values;
+  }
+
+  private static String defaultHostName() {
+    try {
+      String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip().toLowerCase();
+      return Names.problem("host", name) == null ? name : "host";
+    } catch (IOException e) {
+      return "host";
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package io.ferry.coordinator.config;
+
+import io.ferry.common.Names;
+import io.ferry.common.config.ConfigException;
+import io.ferry.common.config.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The coordinator's configuration, read once at start and immutable afterwards.
+ *
+ * <p>ZooKeeper: with {@code zookeeper.connect} empty (the default) the coordinator runs an
+ * embedded single-node ZooKeeper on {@code zookeeper.embedded.port}, which suits one machine; in
+ * production {@code zookeeper.connect} names an external ensemble ({@code host:port,...}).
+ *
+ * @param clusterName the cluster's name; also the root of its ZooKeeper tree
+ * @param coordinatorId this coordinator's identity among its peers
+ * @param listenAddress address the public gRPC API binds; loopback by default
+ * @param listenPort public API port; 0 picks a free one (tests)
+ * @param zookeeperConnect external ensemble, or empty for the embedded server
+ * @param embeddedZookeeper where and how to run the embedded server when used
+ * @param sessionTimeout ZooKeeper session timeout: how long until a dead coordinator or agent is
+ *     noticed. Seconds, not Helix's 30 s default.
+ */
+public record CoordinatorConfig(
+    String clusterName,
+    String coordinatorId,
+    String listenAddress,
+    int listenPort,
+    String zookeeperConnect,
+    EmbeddedZooKeeperConfig embeddedZookeeper,
+    Duration sessionTimeout) {
+
+  public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
+  public static final int DEFAULT_PORT = 7700;
+
+  /**
+   * @param port client port on loopback
+   * @param dataDir snapshots and transaction log
+   * @param tickTime ZooKeeper's time unit; sessions may last 2 to 20 ticks
+   */
+  public record EmbeddedZooKeeperConfig(int port, Path dataDir, Duration tickTime) {}
+
+  public CoordinatorConfig {
+    Names.require("cluster", clusterName);
+    Names.require("coordinator", coordinatorId);
+    if (sessionTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException("zookeeper.session-timeout", "zookeeper.session-timeout must be at least 1s");
+    }
+    if (zookeeperConnect.isEmpty()
+        && sessionTimeout.compareTo(embeddedZookeeper.tickTime().multipliedBy(20)) > 0) {
+      throw new ConfigException(
+          "zookeeper.session-timeout",
+          "zookeeper.session-timeout "
+              + sessionTimeout.toMillis()
+              + "ms exceeds 20 x zookeeper.embedded.tick-time: the server would shorten it");
+    }
+  }
+
+  /** True when this coordinator runs its own single-node ZooKeeper. */
+  public boolean embedded() {
+    return zookeeperConnect.isEmpty();
+  }
+
+  /** The connection string clients use: the external ensemble or the embedded server. */
+  public String connectString() {
+    return embedded() ? "127.0.0.1:" + embeddedZookeeper.port() : zookeeperConnect;
+  }
+
+  /**
+   * Reads the configuration from a properties file plus command-line overrides.
+   *
+   * @throws ConfigException naming the key on any bad or unknown value
+   */
+  public static CoordinatorConfig load(Path configFile, Map<String, String> overrides) {
+    Settings s = Settings.load(configFile).with(overrides);
+    CoordinatorConfig config =
+        new CoordinatorConfig(
+            s.string("cluster.name", "ferry"),
+            s.string("coordinator.id", "coordinator-1"),
+            s.string("listen.address", "127.0.0.1"),
+            s.port("listen.port", DEFAULT_PORT),
+            s.string("zookeeper.connect", ""),
+            new EmbeddedZooKeeperConfig(
+                s.port("zookeeper.embedded.port", 2181),
+                s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
+                s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),
+            s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)));
+    s.rejectUnknownKeys();
+    return config;
+  }
+}

@@ -1,0 +1,29 @@
+package io.ferry.coordinator.store;
+
+import io.ferry.common.Names;
+
+/**
+ * Every ZooKeeper path Ferry uses, built in one place: {@code /ferry/<cluster>/...}. Path segments
+ * that come from names are validated as DNS labels, so no input can climb out of the tree.
+ */
+public record ClusterPaths(String cluster) {
+
+  public ClusterPaths {
+    Names.require("cluster", cluster);
+  }
+
+  /** The root of this cluster's tree. */
+  public String root() {
+    return "/ferry/" + cluster;
+  }
+
+  /** Parent of the coordinators' presence nodes. */
+  public String coordinators() {
+    return root() + "/coordinators";
+  }
+
+  /** Ephemeral presence node of one coordinator; its data is the coordinator's API address. */
+  public String coordinator(String coordinatorId) {
+    return coordinators() + "/" + Names.require("coordinator", coordinatorId);
+  }
+}

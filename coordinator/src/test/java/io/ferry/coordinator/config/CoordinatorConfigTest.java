@@ -1,0 +1,50 @@
+package io.ferry.coordinator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ferry.common.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CoordinatorConfigTest {
+
+  private static final Path NONE = Path.of("/nonexistent/coordinator.properties");
+
+  @Test
+  void defaultsToAnEmbeddedZooKeeperWithShortSessions() {
+    CoordinatorConfig c = CoordinatorConfig.load(NONE, Map.of());
+
+    assertThat(c.embedded()).isTrue();
+    assertThat(c.connectString()).isEqualTo("127.0.0.1:2181");
+    assertThat(c.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(c.listenAddress()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void anExternalEnsembleReplacesTheEmbeddedServer() {
+    CoordinatorConfig c =
+        CoordinatorConfig.load(NONE, Map.of("zookeeper.connect", "zk1:2181,zk2:2181", "zookeeper.session-timeout", "30s"));
+
+    assertThat(c.embedded()).isFalse();
+    assertThat(c.connectString()).isEqualTo("zk1:2181,zk2:2181");
+  }
+
+  @Test
+  void refusesASessionTheEmbeddedServerWouldShorten() {
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("zookeeper.session-timeout", "30s")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("20 x zookeeper.embedded.tick-time");
+  }
+
+  @Test
+  void refusesUnknownKeysAndBadNames() {
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("zookeeper.conect", "x")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("zookeeper.conect");
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("cluster.name", "../etc")))
+        .hasMessageContaining("'../etc'");
+  }
+}
