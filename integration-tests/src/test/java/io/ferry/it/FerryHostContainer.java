@@ -1,5 +1,6 @@
 package io.ferry.it;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
@@ -21,13 +22,33 @@ public final class FerryHostContainer extends GenericContainer<FerryHostContaine
     super(DockerImageName.parse(image));
     withCreateContainerCmdModifier(
         cmd -> {
-          HostConfig host = cmd.getHostConfig() == null ? HostConfig.newHostConfig() : cmd.getHostConfig();
+          HostConfig host = new UnmaskedHostConfig();
+          HostConfig given = cmd.getHostConfig();
+          if (given != null) {
+            host.withNetworkMode(given.getNetworkMode()).withPortBindings(given.getPortBindings());
+          }
           host.withCapAdd(Capability.ALL)
               .withCapDrop(Capability.SYS_RESOURCE)
-              .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"))
+              .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined"))
               .withDeviceCgroupRules(List.of("a *:* rwm"))
               .withBinds(Bind.parse("/sys/fs/cgroup:/sys/fs/cgroup:rw"));
           cmd.withHostConfig(host);
         });
+  }
+
+  /**
+   * The API form of the CLI's {@code --security-opt systempaths=unconfined}, which the engine
+   * refuses as a security option: empty masked and read-only path lists, so /proc/sys is writable
+   * (CRIU restores PIDs through /proc/sys/kernel/ns_last_pid). docker-java's HostConfig lacks these
+   * two fields; it serializes the runtime class, so a subclass adds them.
+   */
+  static final class UnmaskedHostConfig extends HostConfig {
+    private static final long serialVersionUID = 1L;
+
+    @JsonProperty("MaskedPaths")
+    private final List<String> maskedPaths = List.of();
+
+    @JsonProperty("ReadonlyPaths")
+    private final List<String> readonlyPaths = List.of();
   }
 }
