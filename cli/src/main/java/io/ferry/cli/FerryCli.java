@@ -49,7 +49,12 @@ public final class FerryCli {
           }
           throw e;
         });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
   }
 
   static Channels defaultChannels() {

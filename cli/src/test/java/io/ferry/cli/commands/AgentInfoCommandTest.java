@@ -16,16 +16,18 @@ import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class AgentInfoCommandTest {
 
-  private final StringWriter out = new StringWriter();
-  private final StringWriter err = new StringWriter();
+  // Byte streams without autoflush, as System.out is wrapped in main: output must still arrive.
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
   private final AtomicReference<Status> failWith = new AtomicReference<>();
   private final AtomicReference<String> dialled = new AtomicReference<>();
   private Server server;
@@ -54,8 +56,8 @@ class AgentInfoCommandTest {
           dialled.set(address);
           return InProcessChannelBuilder.forName(name).directExecutor().build();
         },
-        new PrintWriter(out, true),
-        new PrintWriter(err, true),
+        new PrintWriter(out, false, StandardCharsets.UTF_8),
+        new PrintWriter(err, false, StandardCharsets.UTF_8),
         args);
   }
 
