@@ -1,0 +1,70 @@
+package io.ferry.agent.network;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code ip} (iproute2) operations Ferry's networking is made of: the only place that talks to
+ * the kernel's network configuration, so the domain logic ({@link NetworkManager}) runs on a fake
+ * in unit tests. Each method is one {@code ip} invocation.
+ *
+ * <p>Contract: every call either does what it says or throws {@link io.ferry.agent.AgentException}
+ * (INTERNAL with the tool's stderr; TIMEOUT when the command's timeout passed; whether the change
+ * happened is then unknown). Queries of something absent return empty, not an error. Calls in
+ * {@link NetScope#AGENT} act in the namespace the agent's commands run in; the others in the named
+ * namespace, which must exist. Implementations are thread-safe; the caller orders calls on one
+ * container.
+ */
+public interface IpCommands {
+
+  /**
+   * The names of the network namespaces in {@code /run/netns} (machine-wide, not per agent). What
+   * {@code ip netns list} prints; implementations may read the directory instead of running it.
+   */
+  List<String> namespaces();
+
+  /** Creates a new, empty network namespace {@code /run/netns/<name>}; fails when it exists. */
+  void addNamespace(String name);
+
+  /** Removes the name (the namespace dies with its last process); fails when it does not exist. */
+  void deleteNamespace(String name);
+
+  /** Every interface of the namespace, with its IPv4 addresses. */
+  List<LinkState> links(NetScope scope);
+
+  /** One interface, empty when the namespace has no interface of that name. */
+  Optional<LinkState> link(NetScope scope, String name);
+
+  /** Creates a bridge in the agent's namespace, down, with the given MTU and MAC. */
+  void addBridge(String name, int mtu, MacAddress mac);
+
+  /**
+   * Creates a veth pair: {@code hostName} in the agent's namespace and {@code peerName} with {@code
+   * peerMac} directly in the namespace {@code peerNamespace}; both ends down, both with {@code mtu}.
+   * Either both ends exist afterwards or neither.
+   */
+  void addVethPair(String hostName, String peerName, MacAddress peerMac, String peerNamespace, int mtu);
+
+  /** Deletes an interface (for a veth, both ends); fails when it does not exist. */
+  void deleteLink(NetScope scope, String name);
+
+  /** Enslaves an interface of the agent's namespace to a bridge and sets it up (one command). */
+  void attachToBridge(String name, String bridge);
+
+  void setUp(NetScope scope, String name);
+
+  void setMtu(NetScope scope, String name, int mtu);
+
+  void setMac(NetScope scope, String name, MacAddress mac);
+
+  /** Removes every IPv4 address of the interface. */
+  void flushAddresses(NetScope scope, String name);
+
+  void addAddress(NetScope scope, String name, Ipv4Address address, int prefixLength);
+
+  /** The gateway of the namespace's IPv4 default route, empty when it has none. */
+  Optional<Ipv4Address> defaultGateway(NetScope scope);
+
+  /** Sets the namespace's IPv4 default route to go via {@code gateway}, replacing any other. */
+  void replaceDefaultRoute(NetScope scope, Ipv4Address gateway);
+}

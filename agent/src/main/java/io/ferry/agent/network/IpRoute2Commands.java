@@ -1,0 +1,230 @@
+package io.ferry.agent.network;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ferry.agent.AgentException;
+import io.ferry.agent.AgentException.Kind;
+import io.ferry.common.process.Command;
+import io.ferry.common.process.CommandException;
+import io.ferry.common.process.CommandResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * {@link IpCommands} by running iproute2's {@code ip} (JSON output, {@code -j}), each run bounded by
+ * a timeout, its stderr carried into the error.
+ *
+ * <p>An optional command prefix runs every command somewhere else: the quickstart and the
+ * integration tests start the agent in a "host" network namespace, and {@code nsenter
+ * --net=/run/netns/<host>} as prefix makes these commands act there, as if the agent ran inside
+ * it. Only the network namespace is entered, never the mount namespace ({@code ip netns exec}
+ * would remount {@code /sys}), so {@code /run/netns} stays the machine's. Production uses no
+ * prefix. Commands into a container's namespace use {@code ip -n <netns>}. Thread-safe.
+ */
+public final class IpRoute2Commands implements IpCommands {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final List<String> prefix;
+  private final Duration timeout;
+
+  /**
+   * @param commandPrefix argv put before {@code ip} (empty in production)
+   * @param timeout the longest one {@code ip} run may take
+   */
+  public IpRoute2Commands(List<String> commandPrefix, Duration timeout) {
+    this.prefix = List.copyOf(commandPrefix);
+    this.timeout = timeout;
+  }
+
+  /** Commands that run inside the network namespace {@code /run/netns/<hostNamespace>}. */
+  public static List<String> nsenterPrefix(String hostNamespace) {
+    return List.of("nsenter", "--net=" + NamingScheme.NETNS_DIR.resolve(hostNamespace));
+  }
+
+  /**
+   * Lists {@code /run/netns} directly, as {@code ip netns list} does, without starting a process:
+   * every attach and detach asks. The command prefix enters only the network namespace, so the
+   * directory is the same one {@code ip} would read.
+   */
+  @Override
+  public List<String> namespaces() {
+    try (Stream<Path> entries = Files.list(NamingScheme.NETNS_DIR)) {
+      return entries.map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw AgentException.internal("cannot list " + NamingScheme.NETNS_DIR + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void addNamespace(String name) {
+    check(NetScope.AGENT, "netns", "add", name);
+  }
+
+  @Override
+  public void deleteNamespace(String name) {
+    check(NetScope.AGENT, "netns", "delete", name);
+  }
+
+  @Override
+  public List<LinkState> links(NetScope scope) {
+    List<LinkState> links = new ArrayList<>();
+    for (JsonNode link : json(check(scope, "-j", "-d", "addr", "show"))) {
+      links.add(parseLink(link));
+    }
+    return links;
+  }
+
+  @Override
+  public Optional<LinkState> link(NetScope scope, String name) {
+    CommandResult result = run(scope, "-j", "-d", "addr", "show", "dev", name);
+    if (!result.succeeded() && result.stderr().contains("does not exist")) {
+      return Optional.empty();
+    }
+    requireSuccess(result);
+    JsonNode links = json(result);
+    return links.isEmpty() ? Optional.empty() : Optional.of(parseLink(links.get(0)));
+  }
+
+  @Override
+  public void addBridge(String name, int mtu, MacAddress mac) {
+    check(NetScope.AGENT, "link", "add", "name", name, "mtu", str(mtu), "address", mac.toString(), "type", "bridge");
+  }
+
+  @Override
+  public void addVethPair(String hostName, String peerName, MacAddress peerMac, String peerNamespace, int mtu) {
+    check(
+        NetScope.AGENT,
+        "link", "add", "name", hostName, "mtu", str(mtu), "type", "veth",
+        "peer", "name", peerName, "address", peerMac.toString(), "mtu", str(mtu), "netns", peerNamespace);
+  }
+
+  @Override
+  public void deleteLink(NetScope scope, String name) {
+    check(scope, "link", "delete", "dev", name);
+  }
+
+  @Override
+  public void attachToBridge(String name, String bridge) {
+    check(NetScope.AGENT, "link", "set", "dev", name, "master", bridge, "up");
+  }
+
+  @Override
+  public void setUp(NetScope scope, String name) {
+    check(scope, "link", "set", "dev", name, "up");
+  }
+
+  @Override
+  public void setMtu(NetScope scope, String name, int mtu) {
+    check(scope, "link", "set", "dev", name, "mtu", str(mtu));
+  }
+
+  @Override
+  public void setMac(NetScope scope, String name, MacAddress mac) {
+    check(scope, "link", "set", "dev", name, "address", mac.toString());
+  }
+
+  @Override
+  public void flushAddresses(NetScope scope, String name) {
+    check(scope, "-4", "addr", "flush", "dev", name);
+  }
+
+  @Override
+  public void addAddress(NetScope scope, String name, Ipv4Address address, int prefixLength) {
+    check(scope, "addr", "add", address + "/" + prefixLength, "brd", "+", "dev", name);
+  }
+
+  @Override
+  public Optional<Ipv4Address> defaultGateway(NetScope scope) {
+    for (JsonNode route : json(check(scope, "-j", "-4", "route", "show", "default"))) {
+      if (route.hasNonNull("gateway")) {
+        return Optional.of(Ipv4Address.parse(route.get("gateway").asText()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public void replaceDefaultRoute(NetScope scope, Ipv4Address gateway) {
+    check(scope, "-4", "route", "replace", "default", "via", gateway.toString());
+  }
+
+  static LinkState parseLink(JsonNode link) {
+    List<LinkState.InterfaceAddress> addresses = new ArrayList<>();
+    for (JsonNode a : link.path("addr_info")) {
+      if (a.path("family").asText().equals("inet")) {
+        addresses.add(new LinkState.InterfaceAddress(Ipv4Address.parse(a.path("local").asText()), a.path("prefixlen").asInt()));
+      }
+    }
+    boolean up = false;
+    for (JsonNode flag : link.path("flags")) {
+      up |= flag.asText().equals("UP");
+    }
+    String mac = link.path("address").asText("00:00:00:00:00:00");
+    return new LinkState(
+        link.path("ifname").asText(),
+        link.path("ifindex").asInt(),
+        link.path("linkinfo").path("info_kind").asText(""),
+        mac.length() == 17 ? MacAddress.parse(mac) : new MacAddress(0),
+        link.path("mtu").asInt(),
+        up,
+        link.path("master").asText(""),
+        link.has("link_index") ? link.get("link_index").asInt() : -1,
+        addresses);
+  }
+
+  private CommandResult check(NetScope scope, String... args) {
+    CommandResult result = run(scope, args);
+    requireSuccess(result);
+    return result;
+  }
+
+  private CommandResult run(NetScope scope, String... args) {
+    List<String> argv = new ArrayList<>(prefix);
+    argv.add("ip");
+    if (!scope.isAgent()) {
+      argv.add("-n");
+      argv.add(scope.namespace());
+    }
+    argv.addAll(List.of(args));
+    try {
+      return Command.of(argv).timeout(timeout).run();
+    } catch (CommandException e) {
+      throw new AgentException(
+          e.timedOut() ? Kind.TIMEOUT : Kind.INTERNAL, "'" + String.join(" ", argv) + "': " + e.getMessage(), e);
+    }
+  }
+
+  private static void requireSuccess(CommandResult result) {
+    if (!result.succeeded()) {
+      throw AgentException.internal(
+          "'" + String.join(" ", result.argv()) + "' exited " + result.exitCode() + ": " + result.output(), null);
+    }
+  }
+
+  private static JsonNode json(CommandResult result) {
+    String out = result.stdout().strip();
+    if (out.isEmpty()) {
+      return JSON.createArrayNode();
+    }
+    try {
+      return JSON.readTree(out);
+    } catch (IOException e) {
+      throw AgentException.internal(
+          "'" + String.join(" ", result.argv()) + "' printed no JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private static String str(int n) {
+    return Integer.toString(n);
+  }
+}

@@ -1,0 +1,285 @@
+package io.ferry.agent.network;
+
+import io.ferry.agent.AgentException;
+import io.ferry.common.Names;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's container networking: one bridge per host holding the subnet's gateway, and per
+ * container a network namespace ({@code /run/netns/<prefix><name>}, which the runtime joins), a
+ * veth pair from the bridge to the container's {@code eth0}, an address and MAC leased by the
+ * {@link AddressAllocator}, and a default route via the gateway.
+ *
+ * <p>Lifecycle: {@link #ensureBridge()} once at agent start, {@link #reconcile()} after it to drop
+ * leftovers of a crash, {@link #attachments()} to find what the containers had; then {@link
+ * #attach} before a container is created (or recovered, or migrated in) and {@link #detach} after
+ * it is deleted (or migrated away). Attach and detach are idempotent and safe to repeat after a
+ * crash at any point.
+ *
+ * <p>Failure: a failed attach undoes what it created (netns, veth, a new lease) before it throws,
+ * so nothing leaks; parts that existed before the call (a half-made attachment being repaired) are
+ * left for the next attach, detach or reconcile. Errors are {@link AgentException}s; those of
+ * {@code ip} carry its stderr.
+ *
+ * <p>Threading: thread-safe. Operations on one container are serialised (striped locks); different
+ * containers proceed in parallel; {@link #ensureBridge()} and {@link #reconcile()} exclude all
+ * others, so reconcile never sees an attachment half-made by a concurrent attach.
+ */
+public final class NetworkManager {
+
+  private static final Logger log = LoggerFactory.getLogger(NetworkManager.class);
+  private static final int STRIPES = 64;
+
+  private final NetworkConfig config;
+  private final AddressAllocator allocator;
+  private final IpCommands ip;
+  private final Firewall firewall;
+  private final NamingScheme names;
+  private final ContainerPlumbing plumbing;
+  private final ReentrantReadWriteLock hostLock = new ReentrantReadWriteLock();
+  private final Lock[] containerLocks = new Lock[STRIPES];
+
+  public NetworkManager(NetworkConfig config, AddressAllocator allocator, IpCommands ip, Firewall firewall) {
+    if (!allocator.subnet().equals(config.subnet())) {
+      throw new IllegalArgumentException("allocator subnet " + allocator.subnet() + " is not " + config.subnet());
+    }
+    this.config = config;
+    this.allocator = allocator;
+    this.ip = ip;
+    this.firewall = firewall;
+    this.names = new NamingScheme(config.namespacePrefix());
+    this.plumbing = new ContainerPlumbing(config, names, ip);
+    for (int i = 0; i < STRIPES; i++) {
+      containerLocks[i] = new ReentrantLock();
+    }
+  }
+
+  /**
+   * The production wiring: {@code ip} and {@code iptables} run directly, leases in {@code
+   * <stateDir>/network/leases.json}.
+   */
+  public static NetworkManager open(NetworkConfig config, Path stateDir, Clock clock) {
+    return new NetworkManager(
+        config,
+        AddressAllocator.open(stateDir, config.subnet(), clock),
+        new IpRoute2Commands(List.of(), config.commandTimeout()),
+        new IptablesFirewall(List.of(), config.commandTimeout()));
+  }
+
+  public NetworkConfig config() {
+    return config;
+  }
+
+  public AddressAllocator allocator() {
+    return allocator;
+  }
+
+  /**
+   * Sets up the host side, idempotently: creates the bridge if missing (with a MAC derived from
+   * the bridge name and subnet, so the gateway's MAC is the same on every host with the same
+   * configuration and does not change as ports come and go), assigns the gateway address, sets the
+   * MTU and brings it up; with iptables enabled, makes sure the FORWARD rule for the bridge exists
+   * and warns when INPUT does not let containers reach the gateway. Touches no other interface; an
+   * extra address on the bridge is left in place (and logged).
+   *
+   * @throws AgentException FAILED_PRECONDITION when an interface of the bridge's name exists and
+   *     is not a bridge; INTERNAL or TIMEOUT from {@code ip} or {@code iptables}
+   */
+  public void ensureBridge() {
+    exclusive(() -> {
+      String bridge = config.bridgeName();
+      Optional<LinkState> found = ip.link(NetScope.AGENT, bridge);
+      if (found.isEmpty()) {
+        ip.addBridge(bridge, config.mtu(), bridgeMac());
+        log.info("created bridge {} for subnet {}", bridge, config.subnet());
+      } else if (!found.get().isBridge()) {
+        throw AgentException.precondition(
+            "interface " + bridge + " exists and is a '" + found.get().kind() + "', not a bridge; set "
+                + NetworkConfig.KEY_BRIDGE + " to another name");
+      } else if (found.get().mtu() != config.mtu()) {
+        ip.setMtu(NetScope.AGENT, bridge, config.mtu());
+      }
+      LinkState.InterfaceAddress gateway =
+          new LinkState.InterfaceAddress(config.gateway(), config.subnet().prefixLength());
+      List<LinkState.InterfaceAddress> present = found.map(LinkState::addresses).orElse(List.of());
+      if (!present.contains(gateway)) {
+        ip.addAddress(NetScope.AGENT, bridge, config.gateway(), config.subnet().prefixLength());
+      }
+      present.stream()
+          .filter(a -> !a.equals(gateway))
+          .forEach(a -> log.warn("bridge {} also has address {}, which Ferry did not assign; left in place", bridge, a));
+      if (found.isEmpty() || !found.get().up()) {
+        ip.setUp(NetScope.AGENT, bridge);
+      }
+      if (config.iptablesEnabled()) {
+        if (firewall.allowForwarding(bridge)) {
+          log.info("added iptables rule: FORWARD -i {} -o {} -j ACCEPT", bridge, bridge);
+        }
+        if (!firewall.inputAllowed(bridge)) {
+          log.warn(
+              "iptables INPUT may drop traffic from bridge {} to the host: containers may not reach their gateway {};"
+                  + " allow it with: iptables -I INPUT -i {} -j ACCEPT",
+              bridge, config.gateway(), bridge);
+        }
+      }
+      log.info("bridge {} ready with gateway {}/{}", bridge, config.gateway(), config.subnet().prefixLength());
+      return null;
+    });
+  }
+
+  /**
+   * Gives {@code container} its network: leases it an address (its existing lease if it has one)
+   * and plumbs its netns, veth, address, MAC and route. Idempotent: an intact attachment is
+   * returned as it is, a half-made one is completed.
+   *
+   * @throws AgentException INVALID_ARGUMENT for a bad name; RESOURCE_EXHAUSTED when the subnet is
+   *     full; FAILED_PRECONDITION when the bridge is missing; INTERNAL or TIMEOUT from {@code ip}
+   *     (after undoing what this call created, the lease included if it was new)
+   */
+  public NetworkAttachment attach(String container) {
+    return plumb(container, () -> allocator.allocate(container));
+  }
+
+  /**
+   * As {@link #attach(String)}, with exactly this address and MAC: a container migrating in keeps
+   * its network identity. Idempotent for the same container, address and MAC.
+   *
+   * @throws AgentException ALREADY_EXISTS naming the holder when another container holds the
+   *     address or the MAC; FAILED_PRECONDITION when this container holds a different one; and as
+   *     {@link #attach(String)}
+   */
+  public NetworkAttachment attach(String container, Ipv4Address address, MacAddress mac) {
+    return plumb(container, () -> allocator.reserve(container, address, mac));
+  }
+
+  /**
+   * Takes the container's network away: the host veth (and with it {@code eth0}), the netns name,
+   * then the lease. Call it after the container's processes are gone: a netns a process still runs
+   * in lives on, unnamed and cut off from the bridge. Idempotent: missing pieces are skipped.
+   *
+   * @return whether anything (plumbing or lease) existed
+   * @throws AgentException INTERNAL or TIMEOUT from {@code ip}; the lease is then kept, so the
+   *     call can be repeated
+   */
+  public boolean detach(String container) {
+    return shared(container, () -> {
+      boolean removed = plumbing.remove(container);
+      removed |= allocator.release(container).isPresent();
+      log.atInfo().addKeyValue("container", container).addKeyValue("op", "detach").log("detached container {}", container);
+      return removed;
+    });
+  }
+
+  /** The container's attachment if it holds a lease and its netns exists (not checked further). */
+  public Optional<NetworkAttachment> attachment(String container) {
+    return shared(container, () -> {
+      Optional<Lease> lease = allocator.lease(container);
+      if (lease.isEmpty() || !ip.namespaces().contains(names.namespace(container))) {
+        return Optional.empty();
+      }
+      return Optional.of(plumbing.describe(lease.get()));
+    });
+  }
+
+  /**
+   * The attachments that exist: leases whose netns exists, ordered by address. For recovery after
+   * an agent restart; {@link #attach} on each checks and repairs the rest. A lease without a netns
+   * is not listed (its container keeps the address; {@link AddressAllocator#leases()} lists it).
+   */
+  public List<NetworkAttachment> attachments() {
+    hostLock.readLock().lock();
+    try {
+      Set<String> namespaces = new HashSet<>(ip.namespaces());
+      List<NetworkAttachment> found = new ArrayList<>();
+      for (Lease lease : allocator.leases()) {
+        if (namespaces.contains(names.namespace(lease.container()))) {
+          found.add(plumbing.describe(lease));
+        }
+      }
+      return found;
+    } finally {
+      hostLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Removes this agent's network objects that no lease accounts for: netns named with this agent's
+   * prefix, and {@code fv...} veths on this agent's bridge that belong to no lease. Leases without
+   * plumbing are kept. Never touches other agents' namespaces (their prefix differs) or other
+   * interfaces. Continues past single failures and reports them.
+   */
+  public ReconcileReport reconcile() {
+    return exclusive(() -> new Reconciler(config, names, ip, plumbing).reconcile(allocator.leases()));
+  }
+
+  private NetworkAttachment plumb(String container, Supplier<Lease> leaseSource) {
+    return shared(container, () -> {
+      long started = System.nanoTime();
+      Rollback rollback = new Rollback("attach " + container);
+      try {
+        boolean hadLease = allocator.lease(container).isPresent();
+        Lease lease = leaseSource.get();
+        if (!hadLease) {
+          rollback.onFailure("lease of " + lease.address(), () -> allocator.release(container));
+        }
+        NetworkAttachment attachment = plumbing.ensure(lease, rollback);
+        rollback.commit();
+        log.atInfo()
+            .addKeyValue("container", container)
+            .addKeyValue("op", "attach")
+            .log(
+                "attached container {}: {}/{} mac {} netns {} via {} in {} ms",
+                container, attachment.address(), attachment.prefixLength(), attachment.mac(),
+                attachment.namespace(), attachment.hostInterface(), (System.nanoTime() - started) / 1_000_000);
+        return attachment;
+      } catch (RuntimeException e) {
+        rollback.undo(e);
+        throw e;
+      }
+    });
+  }
+
+  private MacAddress bridgeMac() {
+    return MacAddress.derive("ferry-bridge " + config.bridgeName() + " " + config.subnet());
+  }
+
+  private <T> T shared(String container, Supplier<T> work) {
+    String problem = Names.problem("container", container);
+    if (problem != null) {
+      throw AgentException.invalid(problem);
+    }
+    Lock lock = containerLocks[Math.floorMod(container.hashCode(), STRIPES)];
+    hostLock.readLock().lock();
+    try {
+      lock.lock();
+      try {
+        return work.get();
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      hostLock.readLock().unlock();
+    }
+  }
+
+  private <T> T exclusive(Supplier<T> work) {
+    hostLock.writeLock().lock();
+    try {
+      return work.get();
+    } finally {
+      hostLock.writeLock().unlock();
+    }
+  }
+}

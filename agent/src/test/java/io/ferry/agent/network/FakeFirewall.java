@@ -1,0 +1,25 @@
+package io.ferry.agent.network;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A {@link Firewall} that remembers which bridges it let through. Not thread-safe. */
+final class FakeFirewall implements Firewall {
+
+  final List<String> forwarded = new ArrayList<>();
+  boolean inputOpen = true;
+
+  @Override
+  public boolean allowForwarding(String bridge) {
+    if (forwarded.contains(bridge)) {
+      return false;
+    }
+    forwarded.add(bridge);
+    return true;
+  }
+
+  @Override
+  public boolean inputAllowed(String bridge) {
+    return inputOpen;
+  }
+}
