@@ -8,10 +8,10 @@ import java.nio.file.Path;
  * whether it is there.
  *
  * <p>What survives a checkpoint and restore: the processes with their memory, open files, pipes,
- * sockets (established TCP only with the option), the tmpfs mounts' contents, the container's id
- * and creation time. What does not: the root filesystem is not part of the images (the caller
- * keeps it or moves it), and the network namespace is the caller's when it was given as a path
- * (the restored container joins the one named in the restore spec).
+ * sockets (established TCP only with the option), the tmpfs mounts' contents, the container's id.
+ * What does not: the root filesystem is not part of the images (the caller keeps it or moves it);
+ * a network namespace given as a path is the caller's (the restored container joins the one named
+ * in the restore spec); the creation time is the restore's (the runtime sees a new container).
  *
  * <p>Threading: as for {@link ContainerRuntime}: callers serialize operations on one container.
  * Checkpointing a container while an {@link ContainerRuntime#exec} runs in it fails (the exec's

@@ -10,7 +10,8 @@ import java.util.OptionalInt;
  * @param id the container id
  * @param status what its init is doing
  * @param pid init's process id in the host's PID namespace; empty when {@link RuntimeStatus#STOPPED}
- * @param created when the runtime created the container (kept across checkpoint and restore)
+ * @param created when the runtime created the container, or restored it (a restore is a new
+ *     creation for the runtime)
  */
 public record RuntimeState(String id, RuntimeStatus status, OptionalInt pid, Instant created) {
 

@@ -70,7 +70,7 @@ final class RuncJson {
     Map<String, String> annotations = new LinkedHashMap<>();
     JsonNode ann = node.path("annotations");
     if (ann.isObject()) {
-      ann.fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
+      ann.properties().forEach(e -> annotations.put(e.getKey(), e.getValue().asText()));
     }
     return new RuncState(
         id,

@@ -27,6 +27,14 @@ class CriuLogsTest {
         .contains("Can't dump nested uts namespace for 2665", "Can't make utsns id", "Dumping FAILED.", "Unfreezing tasks")
         .doesNotContain("RLIMIT_NOFILE", "Seizing");
     assertThat(excerpt.lines().filter(l -> l.contains("Dumping FAILED")).count()).isEqualTo(1);
+    assertThat(excerpt).contains("Hint: a process in the container created a namespace CRIU cannot dump");
+  }
+
+  @Test
+  void explainsTheRlimitFailureOfHostsWithoutCapSysResource() {
+    String log = "(00.250840) Error (criu/cr-dump.c:389): Can't get rlimit 0: Operation not permitted\n"
+        + "(00.250845) Error (criu/cr-dump.c:1584): Dump core (pid: 8814) failed with -1\n";
+    assertThat(CriuLogs.excerpt(log)).contains("Can't get rlimit 0", "Hint:", "CAP_SYS_RESOURCE", "/proc/PID/limits");
   }
 
   @Test
