@@ -20,7 +20,8 @@ import java.nio.file.Path;
 public interface Checkpointer {
 
   /**
-   * Dumps a running (or paused) container into {@code imageDir}.
+   * Dumps a running (or paused) container into {@code imageDir}. A paused container stays paused
+   * when left running; its restore comes back running, not paused.
    *
    * @param id the container
    * @param imageDir an existing, empty directory that receives the images; it can be sent to

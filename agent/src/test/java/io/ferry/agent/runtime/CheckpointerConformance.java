@@ -103,6 +103,29 @@ public abstract class CheckpointerConformance extends ContainerRuntimeConformanc
   }
 
   @Test
+  void aPausedContainerCanBeCheckpointed() {
+    String id = ConformanceSupport.newId("rt");
+    RuntimeSpec spec = counterSpec(id, true).build();
+    start(spec);
+    awaitCounter(id, 3);
+    runtime().pause(id);
+    long frozen = counter(counterFile(id)).orElseThrow();
+
+    CheckpointResult snapshot = checkpointer().checkpoint(id, scratch().resolve("paused-snapshot"), CheckpointOptions.SNAPSHOT);
+    assertThat(status(id)).as("still paused after a snapshot").isEqualTo(RuntimeStatus.PAUSED);
+    assertThat(counter(counterFile(id)).orElseThrow()).isEqualTo(frozen);
+    CheckpointResult result = checkpointer().checkpoint(id, scratch().resolve("paused-stop"), CheckpointOptions.STOP);
+    assertThat(runtime().state(id)).isEmpty();
+
+    RuntimeState restored = checkpointer().restore(spec, result.imageDir(), RestoreOptions.DEFAULT);
+    log.info("restored a checkpoint of a paused container: {} (snapshot {} bytes)", restored.status(), snapshot.imageBytes());
+    if (restored.status() == RuntimeStatus.PAUSED) {
+      runtime().resume(id);
+    }
+    awaitCounter(id, frozen + 2);
+  }
+
+  @Test
   void checkpointRefusesStoppedAndUnknownContainers() {
     String id = ConformanceSupport.newId("rt");
     start(counterSpec(id, true).build());

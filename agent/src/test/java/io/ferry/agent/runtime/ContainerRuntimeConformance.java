@@ -205,6 +205,10 @@ public abstract class ContainerRuntimeConformance {
     assertThat(status(id)).isEqualTo(RuntimeStatus.RUNNING);
     awaitCounter(id, frozen + 2);
     assertKind(Kind.FAILED_PRECONDITION, () -> runtime().resume(id));
+
+    runtime().pause(id);
+    runtime().delete(id, true);
+    assertThat(runtime().state(id)).as("a paused container can be force-deleted").isEmpty();
   }
 
   @Test
@@ -309,5 +313,7 @@ public abstract class ContainerRuntimeConformance {
     assertKind(Kind.NOT_FOUND, () -> runtime().resume(id));
     assertKind(Kind.NOT_FOUND, () -> runtime().updateLimits(id, Limits.NONE));
     assertKind(Kind.NOT_FOUND, () -> runtime().usage(id));
+    assertKind(Kind.INVALID_ARGUMENT, () -> runtime().delete("..", true));
+    assertKind(Kind.INVALID_ARGUMENT, () -> runtime().state("../x"));
   }
 }

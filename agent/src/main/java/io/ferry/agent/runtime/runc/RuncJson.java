@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Parses the JSON runc prints for {@code state} (one object) and {@code list --format json} (an
@@ -43,6 +44,25 @@ final class RuncJson {
     root.forEach(node -> states.add(toState(node, json)));
     states.sort(Comparator.comparing(RuncState::id));
     return List.copyOf(states);
+  }
+
+  /**
+   * The init pid and creation time from libcontainer's own {@code <root>/<id>/state.json}
+   * ({@code init_process_pid}, {@code created}), read right after a start to save a {@code runc
+   * state} call. Empty when the file does not have that shape: callers then ask runc.
+   */
+  static Optional<Map.Entry<Integer, Instant>> parseStateFile(String json) {
+    try {
+      JsonNode root = MAPPER.readTree(json);
+      JsonNode pid = root.get("init_process_pid");
+      JsonNode created = root.get("created");
+      if (pid == null || !pid.canConvertToInt() || pid.asInt() <= 0 || created == null || !created.isTextual()) {
+        return Optional.empty();
+      }
+      return Optional.of(Map.entry(pid.asInt(), Instant.parse(created.asText())));
+    } catch (JsonProcessingException | DateTimeParseException e) {
+      return Optional.empty();
+    }
   }
 
   /**

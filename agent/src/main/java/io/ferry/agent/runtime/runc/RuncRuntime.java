@@ -17,6 +17,7 @@ import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeState;
 import io.ferry.agent.runtime.RuntimeStatus;
 import io.ferry.agent.runtime.Signal;
+import io.ferry.common.Names;
 import io.ferry.common.process.CommandResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,7 +119,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
       }
       throw error;
     }
-    RuntimeState state = requireState(id).toRuntimeState();
+    RuntimeState state = startedState(id).orElseGet(() -> requireState(id).toRuntimeState());
     log.info("container={} op=start init={} pid={} took_ms={}", id, spec.initKind(), state.pid(),
         (System.nanoTime() - started) / 1_000_000);
     return state;
@@ -125,6 +127,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public Optional<RuntimeState> state(String id) {
+    checkId(id);
     return cli.state(id).map(RuncState::toRuntimeState);
   }
 
@@ -135,6 +138,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public void kill(String id, Signal signal, boolean allProcesses) {
+    checkId(id);
     List<String> args = new ArrayList<>(List.of("kill"));
     if (allProcesses) {
       args.add("--all");
@@ -146,6 +150,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public void delete(String id, boolean force) {
+    checkId(id);
     boolean known = cli.state(id).isPresent();
     List<String> args = force ? List.of("delete", "--force", id) : List.of("delete", id);
     try {
@@ -167,18 +172,21 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public void pause(String id) {
+    checkId(id);
     cli.check(RuncOp.PAUSE, id, List.of("pause", id));
     log.info("container={} op=pause", id);
   }
 
   @Override
   public void resume(String id) {
+    checkId(id);
     cli.check(RuncOp.RESUME, id, List.of("resume", id));
     log.info("container={} op=resume", id);
   }
 
   @Override
   public void updateLimits(String id, Limits limits) {
+    checkId(id);
     List<String> args = new ArrayList<>(List.of("update"));
     limits.cpuShares().ifPresent(v -> args.addAll(List.of("--cpu-share", Long.toString(v))));
     limits.cpuQuotaMicros().ifPresent(v -> args.addAll(List.of("--cpu-quota", Long.toString(v))));
@@ -197,18 +205,21 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public Limits readLimits(String id) {
+    checkId(id);
     requireAlive(id, "read the limits of");
     return CgroupV1.host().readLimits(OciSpecWriter.cgroupPath(id));
   }
 
   @Override
   public ResourceUsage usage(String id) {
+    checkId(id);
     requireAlive(id, "read the usage of");
     return CgroupV1.host().usage(OciSpecWriter.cgroupPath(id));
   }
 
   @Override
   public int exec(String id, ExecSpec spec, ExecSink sink) {
+    checkId(id);
     Objects.requireNonNull(sink, "sink");
     RuncState state = requireState(id);
     if (state.status() != RuntimeStatus.RUNNING) {
@@ -219,12 +230,41 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
+    checkId(id);
     return checkpoints.checkpoint(id, imageDir.toAbsolutePath().normalize(), options);
   }
 
   @Override
   public RuntimeState restore(RuntimeSpec spec, Path imageDir, RestoreOptions options) {
     return checkpoints.restore(spec, imageDir.toAbsolutePath().normalize(), options);
+  }
+
+  /**
+   * Refuses ids that are not DNS labels before they reach runc or a path under the state root
+   * (an id like {@code ..} must never name a directory to delete).
+   */
+  private static String checkId(String id) {
+    String problem = Names.problem("container", id);
+    if (problem != null) {
+      throw AgentException.invalid(problem);
+    }
+    return id;
+  }
+
+  /**
+   * The state of a container {@code runc run -d} just started, from runc's state file and the
+   * process table instead of another runc call (about 10 ms saved per start). Empty, and the
+   * caller asks runc, when the file is unreadable or init already exited.
+   */
+  private Optional<RuntimeState> startedState(String id) {
+    try {
+      return RuncJson.parseStateFile(Files.readString(layout.runcRoot().resolve(id).resolve("state.json")))
+          .filter(e -> ProcessHandle.of(e.getKey()).map(ProcessHandle::isAlive).orElse(false))
+          .map(e -> new RuntimeState(id, RuntimeStatus.RUNNING, OptionalInt.of(e.getKey()), e.getValue()));
+    } catch (IOException e) {
+      log.debug("container={} runc state file unreadable, asking runc: {}", id, e.getMessage());
+      return Optional.empty();
+    }
   }
 
   private RuncState requireState(String id) {

@@ -62,6 +62,18 @@ class RuncJsonTest {
   }
 
   @Test
+  void readsPidAndCreationFromRuncsStateFile() {
+    String file = "{\"id\":\"exp2\",\"init_process_pid\":25606,\"init_process_start\":224675,"
+        + "\"created\":\"2026-11-29T21:48:16.733959634Z\",\"config\":{},\"rootless\":false}";
+    var entry = RuncJson.parseStateFile(file).orElseThrow();
+    assertThat(entry.getKey()).isEqualTo(25606);
+    assertThat(entry.getValue()).isEqualTo(Instant.parse("2026-11-29T21:48:16.733959634Z"));
+    assertThat(RuncJson.parseStateFile("{\"init_process_pid\":0,\"created\":\"2026-11-29T21:48:16Z\"}")).isEmpty();
+    assertThat(RuncJson.parseStateFile("{\"created\":\"soon\",\"init_process_pid\":5}")).isEmpty();
+    assertThat(RuncJson.parseStateFile("not json")).isEmpty();
+  }
+
+  @Test
   void emptyListIsNull() {
     assertThat(RuncJson.parseList("null\n")).isEmpty();
     assertThat(RuncJson.parseList("")).isEmpty();

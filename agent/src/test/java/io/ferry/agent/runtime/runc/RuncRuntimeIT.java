@@ -92,6 +92,24 @@ class RuncRuntimeIT extends CheckpointerConformance {
     assertThat(layout.runcRoot().resolve(id)).doesNotExist();
   }
 
+  /** Nothing ties a container to the agent's process: it can be killed -9 and the container runs on. */
+  @Test
+  void initHoldsNothingOfTheAgent() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    int pid = start(counterSpec(id, true).build()).pid().getAsInt();
+
+    long parent = ProcessHandle.of(pid).orElseThrow().parent().map(ProcessHandle::pid).orElse(0L);
+    assertThat(parent).as("init's parent").isNotEqualTo(ProcessHandle.current().pid());
+    List<String> fds = new ArrayList<>();
+    try (var entries = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+      for (Path fd : entries.toList()) {
+        fds.add(fd.getFileName() + "->" + Files.readSymbolicLink(fd));
+      }
+    }
+    Path console = scratch.resolve(id + ".console.log");
+    assertThat(fds).containsExactlyInAnyOrder("0->/dev/null", "1->" + console, "2->" + console);
+  }
+
   @Test
   void initOutputGoesToTheConsoleLog() throws Exception {
     String id = ConformanceSupport.newId("rt");
