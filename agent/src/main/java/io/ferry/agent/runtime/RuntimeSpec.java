@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * @param hostname the container's host name; its id by default
  * @param limits resource limits; absent values mean no limit
  * @param networkNamespace a network namespace to join (e.g. {@code /run/netns/NAME}); when empty the
- *     container gets a new one with only a loopback device (down)
+ *     container gets a new one with only a loopback device (up)
  * @param consoleLog an absolute path of the file that receives init's stdout and stderr (appended;
  *     created with its parent directories when missing). Programs that reopen their stdio (systemd
  *     does) write there only until they do.

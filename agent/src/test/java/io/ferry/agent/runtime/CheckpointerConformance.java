@@ -74,7 +74,9 @@ public abstract class CheckpointerConformance extends ContainerRuntimeConformanc
     long firstAfter = counter(counterFile(id)).orElseThrow();
     assertThat(firstAfter).as("not restarted from 1").isGreaterThanOrEqualTo(atCheckpoint);
     awaitCounter(id, atCheckpoint + 3);
-    assertThat(runtime().exec(id, ExecSpec.of("true"), ExecSink.discard())).isZero();
+    CollectingSink lo = new CollectingSink();
+    assertThat(runtime().exec(id, ExecSpec.of("ip", "link", "show", "lo"), lo)).isZero();
+    assertThat(lo.stdout()).as("loopback after restore").contains(",UP");
     log.info("checkpoint+restore busybox: snapshot {} ms, checkpoint {} ms ({} bytes), restore {} ms, counter {} -> {}",
         snapshot.elapsed().toMillis(), result.elapsed().toMillis(), result.imageBytes(), restoreMs, atCheckpoint,
         counter(counterFile(id)).orElseThrow());
@@ -100,6 +102,40 @@ public abstract class CheckpointerConformance extends ContainerRuntimeConformanc
     assertThat(namespace(restored.pid().getAsInt(), "net")).isEqualTo(ConformanceSupport.netnsId(second));
     assertThat(counter(counterFile(id)).orElseThrow()).isGreaterThanOrEqualTo(atCheckpoint);
     awaitCounter(id, atCheckpoint + 3);
+  }
+
+  /**
+   * A TCP connection between two processes of the container (over its loopback): refused without
+   * {@code tcpEstablished}, carried across checkpoint and restore with it. Data written into the
+   * client's input file reaches the server's output file before and after.
+   */
+  @Test
+  void establishedTcpSurvivesOnlyWithTheOption() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    Path tx = busyboxRootfs().resolve("tmp").resolve(id + ".tx");
+    Path rx = busyboxRootfs().resolve("tmp").resolve(id + ".rx");
+    java.nio.file.Files.writeString(tx, "");
+    RuntimeSpec spec = RuntimeSpec.builder(id, busyboxRootfs(), scratch().resolve(id + ".console.log"))
+        // The server's stdin must stay open: busybox nc ends the connection at its EOF.
+        .args("/bin/sh", "-c", "sleep 100000 | nc -l -p 5000 > /tmp/" + id + ".rx & sleep 0.3; "
+            + "tail -f /tmp/" + id + ".tx | nc 127.0.0.1 5000 & wait")
+        .build();
+    start(spec);
+    java.nio.file.Files.writeString(tx, "before\n", java.nio.file.StandardOpenOption.APPEND);
+    org.awaitility.Awaitility.await("data over TCP").atMost(DEADLINE).pollInterval(POLL)
+        .until(() -> java.nio.file.Files.exists(rx) && java.nio.file.Files.readString(rx).contains("before"));
+
+    assertKind(Kind.INTERNAL, () -> checkpointer().checkpoint(id, scratch().resolve("no-tcp"), CheckpointOptions.STOP));
+    assertThat(status(id)).as("a failed checkpoint leaves it running").isEqualTo(RuntimeStatus.RUNNING);
+
+    CheckpointOptions tcp = CheckpointOptions.STOP.withTcpEstablished(true);
+    CheckpointResult result = checkpointer().checkpoint(id, scratch().resolve("tcp"), tcp);
+    RuntimeState restored = checkpointer().restore(spec, result.imageDir(), RestoreOptions.matching(tcp));
+    assertThat(restored.status()).isEqualTo(RuntimeStatus.RUNNING);
+    java.nio.file.Files.writeString(tx, "after\n", java.nio.file.StandardOpenOption.APPEND);
+    org.awaitility.Awaitility.await("data over the restored connection").atMost(DEADLINE).pollInterval(POLL)
+        .until(() -> java.nio.file.Files.readString(rx).contains("after"));
+    assertThat(java.nio.file.Files.readString(rx)).isEqualTo("before\nafter\n");
   }
 
   @Test

@@ -50,11 +50,11 @@ final class Bundles {
   }
 
   /** Writes a fresh bundle for {@code spec} (replacing leftovers of an earlier container). */
-  Path prepare(RuntimeSpec spec) {
+  Path prepare(RuntimeSpec spec, OciSpecWriter.Purpose purpose) {
     Path bundle = layout.bundle(spec.id());
     try {
       StateLayout.deleteTree(bundle);
-      writer.write(spec, bundle, layout.criuConfig(spec.id()));
+      writer.write(spec, bundle, layout.criuConfig(spec.id()), purpose);
       writeCriuConfig(spec.id(), List.of());
       return bundle;
     } catch (IOException e) {

@@ -100,6 +100,25 @@ final class OciDefaults {
 
   static final long CLONE_NEWTIME = 0x80L;
 
+  /**
+   * A prestart hook that brings the loopback device up in the container's network namespace
+   * (runc passes the container's state, with init's pid, on stdin). Needed on restore only: runc
+   * has CRIU restore a namespace runc created as an empty one ({@code --empty-ns network}), so
+   * without it the restored container's loopback is down and its established TCP connections
+   * cannot be restored ("Can't connect inet socket back: Network is unreachable"). runc runs
+   * prestart hooks when CRIU has set up the namespaces, before sockets are restored.
+   */
+  static final List<String> LOOPBACK_UP_HOOK =
+      List.of(
+          "sh",
+          "-c",
+          "pid=$(sed -n 's/.*\"pid\":[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p') && [ -n \"$pid\" ]"
+              + " && exec nsenter --target \"$pid\" --net ip link set lo up");
+
+  static final String HOOK_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  static final int HOOK_TIMEOUT_SECONDS = 10;
+
   /** The seccomp architectures of this JVM's machine; empty (native only) when unknown. */
   static List<String> seccompArchitectures() {
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);

@@ -35,6 +35,9 @@ import java.util.Map;
  * does without them when refused). {@link InitKind#GENERIC} gets the usual container capabilities,
  * a read-only cgroup mount, {@code noNewPrivileges=true} and no seccomp filter.
  *
+ * <p>A configuration written for a restore of a container with its own network namespace also
+ * has a prestart hook bringing its loopback up (see {@link OciDefaults#LOOPBACK_UP_HOOK}).
+ *
  * <p>Stateless and thread-safe.
  */
 final class OciSpecWriter {
@@ -57,16 +60,23 @@ final class OciSpecWriter {
     return CGROUP_PARENT + "/" + id;
   }
 
+  /** What the configuration is for: restores need more than starts. */
+  enum Purpose {
+    START,
+    /** Adds a prestart hook that brings up the loopback of a namespace CRIU restores empty. */
+    RESTORE
+  }
+
   /** Writes {@code bundle/config.json} atomically (a temporary file renamed into place). */
-  void write(RuntimeSpec spec, Path bundle, Path criuConfig) throws IOException {
+  void write(RuntimeSpec spec, Path bundle, Path criuConfig, Purpose purpose) throws IOException {
     Files.createDirectories(bundle);
     Path tmp = bundle.resolve("config.json.tmp");
-    MAPPER.writeValue(tmp.toFile(), build(spec, criuConfig));
+    MAPPER.writeValue(tmp.toFile(), build(spec, criuConfig, purpose));
     Files.move(tmp, bundle.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** The configuration as a JSON tree. */
-  ObjectNode build(RuntimeSpec spec, Path criuConfig) {
+  ObjectNode build(RuntimeSpec spec, Path criuConfig, Purpose purpose) {
     boolean systemd = spec.initKind() == InitKind.SYSTEMD;
     ObjectNode config = MAPPER.createObjectNode();
     config.put("ociVersion", "1.0.2");
@@ -81,6 +91,13 @@ final class OciSpecWriter {
     annotations.put(CONSOLE_ANNOTATION, spec.consoleLog().toString());
     annotations.put(INIT_KIND_ANNOTATION, spec.initKind().name());
     config.set("linux", linux(spec, systemd));
+    if (purpose == Purpose.RESTORE && spec.networkNamespace().isEmpty()) {
+      ObjectNode hook = config.putObject("hooks").putArray("prestart").addObject();
+      hook.put("path", "/bin/sh");
+      strings(hook.putArray("args"), OciDefaults.LOOPBACK_UP_HOOK);
+      strings(hook.putArray("env"), List.of(OciDefaults.HOOK_PATH));
+      hook.put("timeout", OciDefaults.HOOK_TIMEOUT_SECONDS);
+    }
     return config;
   }
 

@@ -91,7 +91,7 @@ final class RuncCheckpoints {
     if (cli.state(id).isPresent()) {
       throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
     }
-    Path bundle = bundles.prepare(spec);
+    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
     Path work;
     try {
       bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));

@@ -102,7 +102,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
     if (Files.exists(layout.runcRoot().resolve(id)) && cli.state(id).isPresent()) {
       throw new AgentException(Kind.ALREADY_EXISTS, "container " + id + " already exists");
     }
-    Path bundle = bundles.prepare(spec);
+    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.START);
     List<String> args = List.of("run", "--detach", "--bundle", bundle.toString(), "--pid-file", layout.pidFile(id).toString(), id);
     CommandResult result;
     try {

@@ -30,7 +30,7 @@ class OciSpecWriterTest {
   }
 
   private JsonNode json(RuntimeSpec spec, @TempDir Path dir) throws Exception {
-    writer.write(spec, dir, CRIU_CONF);
+    writer.write(spec, dir, CRIU_CONF, OciSpecWriter.Purpose.START);
     return MAPPER.readTree(Files.readString(dir.resolve("config.json")));
   }
 
@@ -126,6 +126,23 @@ class OciSpecWriterTest {
   }
 
   @Test
+  void restoreOfItsOwnNetworkNamespaceBringsLoopbackUp() {
+    JsonNode start = writer.build(spec(InitKind.GENERIC).build(), CRIU_CONF, OciSpecWriter.Purpose.START);
+    assertThat(start.has("hooks")).as("runc brings loopback up itself on start").isFalse();
+
+    JsonNode restore = writer.build(spec(InitKind.GENERIC).build(), CRIU_CONF, OciSpecWriter.Purpose.RESTORE);
+    JsonNode hook = restore.at("/hooks/prestart/0");
+    assertThat(hook.path("path").asText()).isEqualTo("/bin/sh");
+    assertThat(texts(hook.path("args")).get(2)).contains("nsenter --target \"$pid\" --net ip link set lo up");
+    assertThat(texts(hook.path("env"))).singleElement().asString().startsWith("PATH=");
+    assertThat(hook.path("timeout").asInt()).isPositive();
+
+    JsonNode joined = writer.build(spec(InitKind.GENERIC).networkNamespace(Path.of("/run/netns/x")).build(), CRIU_CONF,
+        OciSpecWriter.Purpose.RESTORE);
+    assertThat(joined.has("hooks")).as("a joined namespace is the caller's").isFalse();
+  }
+
+  @Test
   void leavesAbsentLimitsOut(@TempDir Path dir) throws Exception {
     JsonNode c = json(spec(InitKind.GENERIC).limits(Limits.NONE).build(), dir);
     JsonNode resources = c.at("/linux/resources");
@@ -137,8 +154,8 @@ class OciSpecWriterTest {
 
   @Test
   void rewritesAnExistingConfigInPlace(@TempDir Path dir) throws Exception {
-    writer.write(spec(InitKind.GENERIC).hostname("one").build(), dir, CRIU_CONF);
-    writer.write(spec(InitKind.GENERIC).hostname("two").build(), dir, CRIU_CONF);
+    writer.write(spec(InitKind.GENERIC).hostname("one").build(), dir, CRIU_CONF, OciSpecWriter.Purpose.START);
+    writer.write(spec(InitKind.GENERIC).hostname("two").build(), dir, CRIU_CONF, OciSpecWriter.Purpose.START);
     assertThat(MAPPER.readTree(dir.resolve("config.json").toFile()).path("hostname").asText()).isEqualTo("two");
     assertThat(dir.resolve("config.json.tmp")).doesNotExist();
   }
