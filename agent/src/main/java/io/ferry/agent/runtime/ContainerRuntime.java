@@ -92,8 +92,9 @@ public interface ContainerRuntime {
   void updateLimits(String id, Limits limits);
 
   /**
-   * The limits in force, read back from the kernel (not from what was asked). A limit that is not
-   * set reads as absent.
+   * The limits in force, read back from the kernel (not from what was asked). A memory, CPU quota
+   * or pids limit that is not set reads as absent; CPU shares and period always read as a value
+   * (the kernel's defaults are 1024 and 100000 µs).
    *
    * @throws io.ferry.agent.AgentException NOT_FOUND, FAILED_PRECONDITION when stopped
    */
