@@ -1,0 +1,185 @@
+package io.ferry.agent.runtime.runc;
+
+import io.ferry.agent.AgentException;
+import io.ferry.agent.AgentException.Kind;
+import io.ferry.agent.runtime.CheckpointOptions;
+import io.ferry.agent.runtime.CheckpointResult;
+import io.ferry.agent.runtime.RestoreOptions;
+import io.ferry.agent.runtime.RuntimeSpec;
+import io.ferry.agent.runtime.RuntimeState;
+import io.ferry.agent.runtime.RuntimeStatus;
+import io.ferry.common.process.CommandResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checkpoint and restore through {@code runc --criu CRIU checkpoint|restore}. Besides what runc
+ * does, this handles the console log, which CRIU would otherwise refuse (see {@link
+ * ExternalFiles}), and puts the end of CRIU's log into every failure.
+ */
+final class RuncCheckpoints {
+
+  private static final Logger log = LoggerFactory.getLogger(RuncCheckpoints.class);
+
+  private final RuncCli cli;
+  private final StateLayout layout;
+  private final Bundles bundles;
+  private final Supplier<CgroupV1> cgroups;
+
+  RuncCheckpoints(RuncCli cli, StateLayout layout, Bundles bundles, Supplier<CgroupV1> cgroups) {
+    this.cli = cli;
+    this.layout = layout;
+    this.bundles = bundles;
+    this.cgroups = cgroups;
+  }
+
+  CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
+    long started = System.nanoTime();
+    RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
+    if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
+      throw AgentException.precondition("container " + id + " is " + state.status() + ": only a running or paused"
+          + " container can be checkpointed");
+    }
+    prepareImageDir(id, imageDir);
+    Path work;
+    List<String> keys;
+    try {
+      keys = consoleKeys(state);
+      bundles.writeCriuConfig(id, ExternalFiles.dumpLines(keys));
+      work = bundles.freshCriuWork(id);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot prepare the checkpoint of container " + id + ": " + e.getMessage(), e);
+    }
+    List<String> args = new ArrayList<>(List.of("checkpoint", "--image-path", imageDir.toString(), "--work-path", work.toString()));
+    if (options.leaveRunning()) {
+      args.add("--leave-running");
+    }
+    addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
+    args.add(id);
+    CommandResult result = cli.run(RuncOp.CHECKPOINT, id, cli.argvWithCriu(args), c -> c);
+    if (!result.succeeded()) {
+      throw RuncCli.failure(RuncOp.CHECKPOINT, id, result.stderr(), CriuLogs.describe(work.resolve("dump.log")));
+    }
+    try {
+      ExternalFiles.writeMetadata(imageDir, keys);
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+      long bytes = size(imageDir);
+      log.info("container={} op=checkpoint images={} bytes={} leave_running={} took_ms={}",
+          id, imageDir, bytes, options.leaveRunning(), elapsed.toMillis());
+      return new CheckpointResult(imageDir, bytes, elapsed);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot finish the checkpoint of container " + id + " in " + imageDir
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  RuntimeState restore(RuntimeSpec spec, Path imageDir, RestoreOptions options) {
+    long started = System.nanoTime();
+    String id = spec.id();
+    if (!Files.isDirectory(imageDir)) {
+      throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
+    }
+    bundles.checkHostPaths(spec);
+    if (cli.state(id).isPresent()) {
+      throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
+    }
+    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
+    Path work;
+    try {
+      bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
+      work = bundles.freshCriuWork(id);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot prepare the restore of container " + id + ": " + e.getMessage(), e);
+    }
+    List<String> args = new ArrayList<>(List.of(
+        "restore", "--detach", "--image-path", imageDir.toString(), "--work-path", work.toString(),
+        "--bundle", bundle.toString(), "--pid-file", layout.pidFile(id).toString()));
+    addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
+    args.add(id);
+    // CRIU gets runc's stdio: its fd 1 (the console log) replaces the dumped console (inherit-fd).
+    CommandResult result = cli.run(RuncOp.RESTORE, id, cli.argvWithCriu(args),
+        c -> c.stdoutTo(spec.consoleLog()).stderrTo(spec.consoleLog()));
+    if (!result.succeeded()) {
+      AgentException error = RuncCli.failure(RuncOp.RESTORE, id, result.stderr(), CriuLogs.describe(work.resolve("restore.log")));
+      cleanUpFailedRestore(id);
+      throw error;
+    }
+    RuntimeState state = cli.state(id)
+        .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
+        .toRuntimeState();
+    log.info("container={} op=restore images={} pid={} took_ms={}", id, imageDir, state.pid(),
+        (System.nanoTime() - started) / 1_000_000);
+    return state;
+  }
+
+  /** Keys of the console log as open in the container's processes (see {@link ExternalFiles}). */
+  private List<String> consoleKeys(RuncState state) throws IOException {
+    return state.annotation(OciSpecWriter.CONSOLE_ANNOTATION)
+        .map(console -> {
+          List<Integer> pids = new ArrayList<>(cgroups.get().processes(OciSpecWriter.cgroupPath(state.id())));
+          if (state.pid() > 0 && !pids.contains(state.pid())) {
+            pids.add(state.pid());
+          }
+          try {
+            return ExternalFiles.keys(Path.of(console), pids, Path.of("/proc"));
+          } catch (IOException e) {
+            throw new AgentException(Kind.INTERNAL, "cannot inspect the open files of container " + state.id()
+                + ": " + e.getMessage(), e);
+          }
+        })
+        .orElse(List.of());
+  }
+
+  private static void prepareImageDir(String id, Path imageDir) {
+    try {
+      Files.createDirectories(imageDir);
+      try (Stream<Path> entries = Files.list(imageDir)) {
+        if (entries.findAny().isPresent()) {
+          throw AgentException.invalid("cannot checkpoint container " + id + ": image directory " + imageDir + " is not empty");
+        }
+      }
+    } catch (IOException e) {
+      throw AgentException.invalid("cannot checkpoint container " + id + " into " + imageDir + ": " + e.getMessage());
+    }
+  }
+
+  private void cleanUpFailedRestore(String id) {
+    try {
+      if (cli.state(id).isPresent()) {
+        cli.check(RuncOp.DELETE, id, List.of("delete", "--force", id));
+      }
+    } catch (AgentException e) {
+      log.warn("container={} op=restore cleanup after the failed restore failed: {}", id, e.getMessage());
+    }
+  }
+
+  private static void addFlags(List<String> args, boolean tcp, boolean locks, boolean extUnix) {
+    if (tcp) {
+      args.add("--tcp-established");
+    }
+    if (locks) {
+      args.add("--file-locks");
+    }
+    if (extUnix) {
+      args.add("--ext-unix-sk");
+    }
+  }
+
+  private static long size(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      long total = 0;
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        total += Files.size(f);
+      }
+      return total;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package io.ferry.agent.runtime.runc;
+
+import io.ferry.agent.AgentException;
+import io.ferry.agent.AgentException.Kind;
+import io.ferry.common.process.Command;
+import io.ferry.common.process.CommandException;
+import io.ferry.common.process.CommandResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Runs runc with Ferry's state root ({@code runc --root <stateRoot>/runc}) and turns its failures
+ * into {@link AgentException}s whose message is runc's own error text. Every invocation has the
+ * configured timeout; a timed-out runc is killed with its children and reported as TIMEOUT.
+ * Immutable and thread-safe.
+ */
+final class RuncCli {
+
+  private final Path runc;
+  private final Path criu;
+  private final Path root;
+  private final Duration timeout;
+
+  RuncCli(Path runc, Path criu, Path root, Duration timeout) {
+    this.runc = runc;
+    this.criu = criu;
+    this.root = root;
+    this.timeout = timeout;
+  }
+
+  Duration timeout() {
+    return timeout;
+  }
+
+  /** {@code runc --root ROOT} followed by {@code args}. */
+  List<String> argv(List<String> args) {
+    List<String> argv = new ArrayList<>(List.of(runc.toString(), "--root", root.toString()));
+    argv.addAll(args);
+    return argv;
+  }
+
+  /** {@code runc --root ROOT --criu CRIU} followed by {@code args}. */
+  List<String> argvWithCriu(List<String> args) {
+    List<String> argv = new ArrayList<>(List.of(runc.toString(), "--root", root.toString(), "--criu", criu.toString()));
+    argv.addAll(args);
+    return argv;
+  }
+
+  /**
+   * Runs {@code runc --root ROOT args...} and requires success.
+   *
+   * @throws AgentException with the kind {@link RuncErrors} derives from runc's stderr
+   */
+  CommandResult check(RuncOp op, String id, List<String> args) {
+    return check(op, id, argv(args), UnaryOperator.identity());
+  }
+
+  /** As {@link #check(RuncOp, String, List)} for a full argv, with the command adjusted first. */
+  CommandResult check(RuncOp op, String id, List<String> argv, UnaryOperator<Command> adjust) {
+    CommandResult result = run(op, id, argv, adjust);
+    if (!result.succeeded()) {
+      throw failure(op, id, result.stderr().isBlank() ? result.stdout() : result.stderr(), "");
+    }
+    return result;
+  }
+
+  /** Runs runc and returns its result whatever the exit code; TIMEOUT and start failures throw. */
+  CommandResult run(RuncOp op, String id, List<String> argv, UnaryOperator<Command> adjust) {
+    Command command = adjust.apply(Command.of(argv).timeout(timeout));
+    try {
+      return command.run();
+    } catch (CommandException e) {
+      if (e.timedOut()) {
+        throw new AgentException(
+            Kind.TIMEOUT,
+            "runc " + op.subcommand() + " of container " + id + " timed out after " + timeout.toMillis() + " ms"
+                + detail(e.stderr()),
+            e);
+      }
+      throw new AgentException(Kind.INTERNAL, "cannot run runc " + op.subcommand() + " for " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code runc state ID}, or empty when runc does not know the id. */
+  Optional<RuncState> state(String id) {
+    CommandResult result = run(RuncOp.STATE, id, argv(List.of("state", id)), UnaryOperator.identity());
+    if (result.succeeded()) {
+      return Optional.of(RuncJson.parseState(result.stdout()));
+    }
+    AgentException error = failure(RuncOp.STATE, id, result.stderr(), "");
+    if (error.kind() == Kind.NOT_FOUND) {
+      return Optional.empty();
+    }
+    throw error;
+  }
+
+  /** Every container under the root, ordered by id. */
+  List<RuncState> list() {
+    return RuncJson.parseList(check(RuncOp.LIST, "*", List.of("list", "--format", "json")).stdout());
+  }
+
+  /**
+   * The error for a failed {@code op}: its kind from runc's words, a message naming the operation
+   * and container followed by those words and {@code extra} (e.g. the end of a CRIU log).
+   */
+  static AgentException failure(RuncOp op, String id, String stderr, String extra) {
+    Kind kind = RuncErrors.classify(op, stderr);
+    String message = "runc " + op.subcommand() + " of container " + id + " failed" + detail(stderr) + extra;
+    return new AgentException(kind, message);
+  }
+
+  private static String detail(String stderr) {
+    String words = RuncErrors.messages(stderr == null ? "" : stderr);
+    return words.isEmpty() ? "" : ": " + words;
+  }
+}

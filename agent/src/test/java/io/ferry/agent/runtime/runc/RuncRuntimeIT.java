@@ -1,0 +1,157 @@
+package io.ferry.agent.runtime.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ferry.agent.runtime.CheckpointerConformance;
+import io.ferry.agent.runtime.ConformanceSupport;
+import io.ferry.agent.runtime.ContainerRuntime;
+import io.ferry.agent.runtime.RuntimeSpec;
+import io.ferry.agent.runtime.RuntimeStatus;
+import io.ferry.common.process.Command;
+import io.ferry.common.process.CommandResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runtime conformance suite against real runc and CRIU (run as root), with the host's busybox
+ * image unpacked once for the class, plus the runc driver's own checks: its files under the state
+ * root and its start latency next to a bare {@code runc run -d}.
+ */
+class RuncRuntimeIT extends CheckpointerConformance {
+
+  private static final Logger log = LoggerFactory.getLogger(RuncRuntimeIT.class);
+
+  private static Path classDir;
+  private static Path rootfs;
+  private static Path stateRoot;
+  private static RuncRuntime runtime;
+
+  @TempDir Path scratch;
+
+  @BeforeAll
+  static void unpackBusybox() throws Exception {
+    classDir = Files.createTempDirectory("ferry-runcruntime-it-");
+    rootfs = classDir.resolve("busybox");
+    long started = System.nanoTime();
+    ConformanceSupport.unpack(RuncFixtures.image("busybox"), rootfs);
+    log.info("busybox unpacked into {} in {} ms", rootfs, (System.nanoTime() - started) / 1_000_000);
+    stateRoot = classDir.resolve("state");
+    runtime = RuncFixtures.runtime(stateRoot);
+  }
+
+  @AfterAll
+  static void removeLeftovers() {
+    if (stateRoot != null) {
+      RuncFixtures.forceDeleteAll(stateRoot);
+    }
+    ConformanceSupport.removeTree(classDir);
+  }
+
+  @Override
+  protected ContainerRuntime runtime() {
+    return runtime;
+  }
+
+  @Override
+  protected ContainerRuntime reopen() {
+    return RuncFixtures.runtime(stateRoot);
+  }
+
+  @Override
+  protected Path busyboxRootfs() {
+    return rootfs;
+  }
+
+  @Override
+  protected Path scratch() {
+    return scratch;
+  }
+
+  @Test
+  void keepsItsFilesUnderTheStateRootAndRemovesThemOnDelete() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    start(counterSpec(id, true).build());
+    StateLayout layout = new StateLayout(stateRoot);
+
+    assertThat(layout.bundle(id).resolve("config.json")).isRegularFile();
+    assertThat(Files.readString(layout.criuConfig(id))).contains("enable-fs hugetlbfs");
+    assertThat(layout.runcRoot().resolve(id)).isDirectory();
+    awaitCounter(id, 1);
+    assertThat(Files.readString(scratch.resolve(id + ".console.log"))).as("runc printed nothing").isEmpty();
+
+    runtime.delete(id, true);
+    assertThat(layout.bundle(id)).doesNotExist();
+    assertThat(layout.runcRoot().resolve(id)).doesNotExist();
+  }
+
+  /** Nothing ties a container to the agent's process: it can be killed -9 and the container runs on. */
+  @Test
+  void initHoldsNothingOfTheAgent() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    int pid = start(counterSpec(id, true).build()).pid().getAsInt();
+
+    long parent = ProcessHandle.of(pid).orElseThrow().parent().map(ProcessHandle::pid).orElse(0L);
+    assertThat(parent).as("init's parent").isNotEqualTo(ProcessHandle.current().pid());
+    List<String> fds = new ArrayList<>();
+    try (var entries = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+      for (Path fd : entries.toList()) {
+        fds.add(fd.getFileName() + "->" + Files.readSymbolicLink(fd));
+      }
+    }
+    Path console = scratch.resolve(id + ".console.log");
+    assertThat(fds).containsExactlyInAnyOrder("0->/dev/null", "1->" + console, "2->" + console);
+  }
+
+  @Test
+  void initOutputGoesToTheConsoleLog() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    Path console = scratch.resolve("logs/" + id + ".log");
+    start(RuntimeSpec.builder(id, rootfs, console).args("/bin/sh", "-c", "echo out; echo err >&2; exec sleep 1000").build());
+    org.awaitility.Awaitility.await().atMost(DEADLINE).pollInterval(POLL)
+        .until(() -> Files.exists(console) && Files.readString(console).contains("out\nerr\n"));
+  }
+
+  /**
+   * Start latency of busybox: the driver's {@code start()} (state check, bundle, {@code runc run
+   * -d}, state) next to a bare {@code runc run -d} of the same config.json, 20 runs each.
+   */
+  @Test
+  void startLatencyStaysCloseToBareRunc() throws Exception {
+    int runs = 20;
+    List<Double> driver = new ArrayList<>();
+    List<Double> bare = new ArrayList<>();
+    Path bareRoot = scratch.resolve("bare-runc");
+    for (int i = 0; i < runs; i++) {
+      String id = ConformanceSupport.newId("lat");
+      RuntimeSpec spec = RuntimeSpec.builder(id, rootfs, scratch.resolve(id + ".log"))
+          .args("/bin/sh", "-c", "exec sleep 1000").build();
+      long t0 = System.nanoTime();
+      assertThat(runtime.start(spec).status()).isEqualTo(RuntimeStatus.RUNNING);
+      driver.add((System.nanoTime() - t0) / 1e6);
+      Path bundle = scratch.resolve("bare-" + id);
+      Files.copy(new StateLayout(stateRoot).bundle(id).resolve("config.json"), Files.createDirectories(bundle).resolve("config.json"));
+      runtime.delete(id, true);
+
+      List<String> argv = List.of(RuncFixtures.runc().toString(), "--root", bareRoot.toString(), "run", "-d", "--bundle",
+          bundle.toString(), id);
+      CommandResult run = Command.of(argv).timeout(RuncFixtures.COMMAND_TIMEOUT).stdoutTo(scratch.resolve(id + ".bare.log"))
+          .stderrTo(scratch.resolve(id + ".bare.log")).check();
+      bare.add(run.elapsed().toNanos() / 1e6);
+      Command.of(RuncFixtures.runc().toString(), "--root", bareRoot.toString(), "delete", "--force", id)
+          .timeout(RuncFixtures.COMMAND_TIMEOUT).check();
+    }
+    double driverP50 = RuncFixtures.percentile(driver.stream().sorted().toList(), 50);
+    double bareP50 = RuncFixtures.percentile(bare.stream().sorted().toList(), 50);
+    log.info("start latency busybox: driver start() {}; bare runc run -d {}", RuncFixtures.percentiles(driver),
+        RuncFixtures.percentiles(bare));
+    assertThat(driverP50).as("driver p50 %.1f ms vs bare runc p50 %.1f ms", driverP50, bareP50).isLessThan(bareP50 + 40);
+  }
+}
