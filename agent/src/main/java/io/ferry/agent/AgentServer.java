@@ -4,34 +4,62 @@ import io.ferry.agent.api.AgentGrpcService;
 import io.ferry.agent.config.AgentConfig;
 import io.ferry.agent.host.HostFacts;
 import io.ferry.agent.host.HostProbe;
+import io.ferry.agent.images.ImageStore;
+import io.ferry.agent.lifecycle.Containers;
+import io.ferry.agent.lifecycle.OperationObserver;
+import io.ferry.agent.metrics.AgentMetrics;
+import io.ferry.agent.metrics.MetricsHttpServer;
+import io.ferry.agent.network.NetworkManager;
+import io.ferry.agent.network.ReconcileReport;
+import io.ferry.agent.runtime.runc.RuncRuntime;
+import io.ferry.agent.storage.RootfsStore;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running agent: probes the host, then serves {@code AgentService}, the standard health
- * service and server reflection on the configured address.
+ * One running agent: probes the host, opens its image store, rootfs store, network and runtime,
+ * finds the containers a previous agent process left (they keep running while no agent runs),
+ * then serves {@code AgentService}, the standard health service and reflection over gRPC, and
+ * Prometheus metrics over HTTP.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; not restartable. Closing the agent
- * never stops containers: they outlive the agent process by design.
+ * never stops containers.
  */
 public final class AgentServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AgentServer.class);
 
+  /** Bounded handler threads: runc and CRIU calls block, and each container allows one at a time. */
+  private static final int RPC_THREADS = 32;
+
+  private static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
+
   private final AgentConfig config;
   private final HostFacts facts;
   private final HealthStatusManager health = new HealthStatusManager();
   private Server server;
+  private MetricsHttpServer metricsServer;
+  private ExecutorService rpcExecutor;
+  private ExecutorService importWorkers;
+  private ImageStore images;
 
   public AgentServer(AgentConfig config) {
     this.config = config;
@@ -41,24 +69,50 @@ public final class AgentServer implements AutoCloseable {
   }
 
   public AgentServer start() throws IOException {
-    ServerBuilder<?> builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()));
+    Clock clock = Clock.systemUTC();
+    Files.createDirectories(config.stateDir());
+    images = new ImageStore(config.stateDir().resolve("images"), config.imageLimits(), clock);
+    RootfsStore storage = new RootfsStore(config.stateDir().resolve("containers"), config.commandTimeout(), clock);
+    NetworkManager network = NetworkManager.open(config.network(), config.stateDir(), clock);
+    network.ensureBridge();
+    RuncRuntime runtime = new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout());
+    Containers[] containers = new Containers[1];
+    AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers[0].manager().countsByStatus());
+    containers[0] =
+        new Containers(
+            runtime, images, storage, network, config.stateDir().resolve("containers"), observer(metrics), clock, config.stopTimeout());
+    int recovered = containers[0].recover();
+    ReconcileReport leaks = network.reconcile();
+    log.info("agent {}: {} container(s) recovered; network cleanup: {}", config.hostName(), recovered, leaks);
+
+    rpcExecutor = boundedPool("agent-rpc", RPC_THREADS);
+    importWorkers = Executors.newFixedThreadPool(4, named("image-import"));
     server =
-        builder
-            .addService(new AgentGrpcService(this::currentFacts))
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
+            .executor(rpcExecutor)
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .addService(new AgentGrpcService(
+                    this::currentFacts, images, containers[0].manager(), containers[0].snapshots(), importWorkers))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
+    metricsServer = new MetricsHttpServer(config.listenAddress(), config.metricsPort(), metrics).start();
     health.setStatus(AgentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
-    log.info("agent {} serving on {}:{}", config.hostName(), config.listenAddress(), port());
+    log.info(
+        "agent {} serving on {}:{} (metrics on port {})",
+        config.hostName(), config.listenAddress(), port(), metricsServer.port());
     return this;
   }
 
-  /** The bound port (useful when the configured port was 0). */
+  /** The bound gRPC port (useful when the configured port was 0). */
   public int port() {
     return server.getPort();
+  }
+
+  public int metricsPort() {
+    return metricsServer.port();
   }
 
   public HostFacts facts() {
@@ -85,13 +139,52 @@ public final class AgentServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    if (server == null) {
-      return;
-    }
     health.enterTerminalState();
-    server.shutdown();
-    if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-      server.shutdownNow();
+    if (server != null) {
+      server.shutdown();
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
     }
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    if (rpcExecutor != null) {
+      rpcExecutor.shutdownNow();
+      importWorkers.shutdownNow();
+    }
+    if (images != null) {
+      images.close();
+    }
+  }
+
+  private static OperationObserver observer(AgentMetrics metrics) {
+    return new OperationObserver() {
+      @Override
+      public void succeeded(String operation, Duration elapsed) {
+        metrics.recordOperation(operation, elapsed);
+      }
+
+      @Override
+      public void failed(String operation, String kind) {
+        metrics.recordError(operation, kind);
+      }
+    };
+  }
+
+  private static ExecutorService boundedPool(String name, int threads) {
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024), named(name));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

@@ -1,5 +1,7 @@
 package io.ferry.agent.config;
 
+import io.ferry.agent.images.ImageLimits;
+import io.ferry.agent.network.NetworkConfig;
 import io.ferry.common.Names;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.Settings;
@@ -26,6 +28,10 @@ import java.util.Map;
  * @param criu the CRIU binary runc is told to use (CRIU 4.2.1 built by host setup)
  * @param commandTimeout the longest any single runc/criu invocation may take, unless an operation
  *     sets its own
+ * @param stopTimeout how long a clean stop waits for init before killing it
+ * @param metricsPort HTTP port of {@code /metrics} (Prometheus); 0 picks a free one
+ * @param network the host's container bridge and address range ({@code network.*} keys)
+ * @param imageLimits what an imported image may cost ({@code images.*} keys)
  */
 public record AgentConfig(
     String hostName,
@@ -34,11 +40,16 @@ public record AgentConfig(
     Path stateDir,
     Path runc,
     Path criu,
-    Duration commandTimeout) {
+    Duration commandTimeout,
+    Duration stopTimeout,
+    int metricsPort,
+    NetworkConfig network,
+    ImageLimits imageLimits) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/agent.properties");
   public static final Path HOST_ENV_FILE = Path.of("/etc/ferry/host.env");
   public static final int DEFAULT_PORT = 7701;
+  public static final int DEFAULT_METRICS_PORT = 9701;
 
   public AgentConfig {
     Names.require("host", hostName);
@@ -58,15 +69,26 @@ public record AgentConfig(
   public static AgentConfig load(Path configFile, Path hostEnv, Map<String, String> overrides) {
     Map<String, String> facts = readEnvFile(hostEnv);
     Settings s = Settings.load(configFile).with(overrides);
+    String hostName = s.string("host.name", defaultHostName());
+    Names.require("host", hostName);
     AgentConfig config =
         new AgentConfig(
-            s.string("host.name", defaultHostName()),
+            hostName,
             s.string("listen.address", "127.0.0.1"),
             s.port("listen.port", DEFAULT_PORT),
             s.path("state.dir", Path.of("/var/lib/ferry/agent")),
             s.path("runtime.runc", Path.of(facts.getOrDefault("FERRY_RUNC", "/usr/sbin/runc"))),
             s.path("runtime.criu", Path.of(facts.getOrDefault("FERRY_CRIU", "/opt/ferry/bin/criu"))),
-            s.duration("command.timeout", Duration.ofSeconds(60)));
+            s.duration("command.timeout", Duration.ofSeconds(60)),
+            s.duration("stop.timeout", Duration.ofSeconds(10)),
+            s.port("metrics.port", DEFAULT_METRICS_PORT),
+            NetworkConfig.load(s, hostName),
+            new ImageLimits(
+                s.size("images.max-archive-size", ImageLimits.DEFAULTS.maxArchive()),
+                s.size("images.max-unpacked-size", ImageLimits.DEFAULTS.maxUnpacked()),
+                s.integer("images.max-entries", (int) ImageLimits.DEFAULTS.maxEntries(), 1, Integer.MAX_VALUE),
+                s.flag("images.allow-setuid", ImageLimits.DEFAULTS.allowSetuid()),
+                s.duration("images.tar-timeout", ImageLimits.DEFAULTS.tarTimeout())));
     s.rejectUnknownKeys();
     return config;
   }

@@ -1,5 +1,6 @@
 package io.ferry.agent.lifecycle;
 
+import io.ferry.agent.runtime.InitKind;
 import io.ferry.agent.runtime.Limits;
 import java.time.Instant;
 import java.util.List;
@@ -33,12 +34,6 @@ public record ContainerRecord(
     Instant createdAt,
     Instant stateSince,
     NetworkIdentity network) {
-
-  /** How PID 1 behaves; decides the OCI recipe and the stop signal. */
-  public enum InitKind {
-    SYSTEMD,
-    GENERIC
-  }
 
   /** A container's address and MAC, kept across restarts (and, later, across hosts). */
   public record NetworkIdentity(String address, int prefixLength, String gateway, String mac) {}

@@ -53,7 +53,7 @@ class AgentGrpcServiceTest {
     server =
         InProcessServerBuilder.forName(name)
             .directExecutor()
-            .addService(new AgentGrpcService(() -> facts.withDisk(1000, freeDisk.get())))
+            .addService(new AgentGrpcService(() -> facts.withDisk(1000, freeDisk.get()), null, null, null, Runnable::run))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();

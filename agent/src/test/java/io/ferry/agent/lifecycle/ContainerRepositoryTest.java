@@ -2,7 +2,7 @@ package io.ferry.agent.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ferry.agent.lifecycle.ContainerRecord.InitKind;
+import io.ferry.agent.runtime.InitKind;
 import io.ferry.agent.lifecycle.ContainerRecord.NetworkIdentity;
 import io.ferry.agent.runtime.Limits;
 import java.nio.file.Files;

@@ -1,0 +1,148 @@
+package io.ferry.agent.lifecycle;
+
+import io.ferry.agent.AgentException;
+import io.ferry.agent.images.ImageStore;
+import io.ferry.agent.network.NetworkAttachment;
+import io.ferry.agent.network.NetworkManager;
+import io.ferry.agent.runtime.ContainerRuntime;
+import io.ferry.agent.runtime.RuntimeSpec;
+import io.ferry.agent.runtime.RuntimeStatus;
+import io.ferry.agent.storage.ContainerPaths;
+import io.ferry.agent.storage.RootfsStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * What the lifecycle's services share: the host's adapters, the records (persisted, with an
+ * in-memory copy so listing never touches disk), the per-container locks and the checked status
+ * moves. Package-private: callers use {@link ContainerManager} and {@link SnapshotManager}.
+ */
+final class ContainerContext {
+
+  final ContainerRuntime runtime;
+  final ImageStore images;
+  final RootfsStore storage;
+  final NetworkManager network;
+  final ContainerRepository repository;
+  final ContainerLocks locks = new ContainerLocks();
+  final OperationObserver observer;
+  final Clock clock;
+  final Duration stopTimeout;
+  private final Map<String, ContainerRecord> records = new ConcurrentHashMap<>();
+
+  ContainerContext(
+      ContainerRuntime runtime,
+      ImageStore images,
+      RootfsStore storage,
+      NetworkManager network,
+      ContainerRepository repository,
+      OperationObserver observer,
+      Clock clock,
+      Duration stopTimeout) {
+    this.runtime = runtime;
+    this.images = images;
+    this.storage = storage;
+    this.network = network;
+    this.repository = repository;
+    this.observer = observer;
+    this.clock = clock;
+    this.stopTimeout = stopTimeout;
+  }
+
+  ContainerRecord require(String name) {
+    ContainerRecord record = records.get(name);
+    if (record == null) {
+      throw AgentException.notFound("container " + name + " does not exist");
+    }
+    return record;
+  }
+
+  Optional<ContainerRecord> find(String name) {
+    return Optional.ofNullable(records.get(name));
+  }
+
+  Collection<ContainerRecord> all() {
+    return records.values();
+  }
+
+  /** Persists a record (new or changed) and makes it visible. */
+  ContainerRecord save(ContainerRecord record) {
+    repository.save(record);
+    records.put(record.name(), record);
+    return record;
+  }
+
+  void forget(String name) {
+    repository.delete(name);
+    records.remove(name);
+  }
+
+  /** A checked status move, persisted before it is visible. */
+  ContainerRecord move(ContainerRecord record, ContainerStatus to, String detail) {
+    ContainerLifecycle.check(record.name(), record.status(), to, detail);
+    return save(record.withStatus(to, detail, clock.instant()));
+  }
+
+  /**
+   * Runs {@code body} as operation {@code op} on container {@code name}: holding its lock, timed,
+   * and reported to the observer.
+   */
+  <T> T operation(String name, String op, Supplier<T> body) {
+    long start = System.nanoTime();
+    try (ContainerLocks.Guard guard = locks.acquire(name, op)) {
+      T result = body.get();
+      observer.succeeded(op, Duration.ofNanos(System.nanoTime() - start));
+      return result;
+    } catch (AgentException e) {
+      observer.failed(op, e.kind().name());
+      throw e;
+    } catch (RuntimeException e) {
+      observer.failed(op, AgentException.Kind.INTERNAL.name());
+      throw e;
+    }
+  }
+
+  ContainerPaths paths(String name) {
+    return storage.paths(name);
+  }
+
+  /** Mounts the rootfs and joins the network, as needed, and says how runc must start it. */
+  RuntimeSpec prepare(ContainerRecord record) {
+    storage.mount(record.name(), images.rootfs(record.imageDigest()));
+    NetworkAttachment attachment = network.attach(record.name());
+    ContainerPaths p = paths(record.name());
+    RuntimeSpec.Builder spec =
+        RuntimeSpec.builder(record.name(), p.rootfs(), p.console())
+            .initKind(record.init())
+            .args(record.command().isEmpty() ? RuntimeSpec.DEFAULT_ARGS : record.command())
+            .hostname(record.name())
+            .limits(record.limits())
+            .networkNamespace(attachment.namespacePath());
+    record.env().forEach(spec::env);
+    return spec.build();
+  }
+
+  /** Removes runc's leftover of a container whose init has exited, so its id can be reused. */
+  void deleteExitedLeftover(String name) {
+    runtime
+        .state(name)
+        .ifPresent(
+            state -> {
+              if (state.status() == RuntimeStatus.STOPPED || state.status() == RuntimeStatus.CREATED) {
+                runtime.delete(name, true);
+              }
+            });
+  }
+
+  static <T> Supplier<T> unit(Runnable body) {
+    return () -> {
+      body.run();
+      return null;
+    };
+  }
+}

@@ -1,0 +1,159 @@
+package io.ferry.agent.it;
+
+import io.ferry.agent.AgentServer;
+import io.ferry.agent.config.AgentConfig;
+import io.ferry.common.process.Command;
+import io.ferry.proto.v1.AgentServiceGrpc;
+import io.ferry.proto.v1.ContainerRef;
+import io.ferry.proto.v1.DeleteContainerRequest;
+import io.ferry.proto.v1.Image;
+import io.ferry.proto.v1.ImportImageRequest;
+import io.ferry.proto.v1.ListContainersRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import com.google.protobuf.ByteString;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real agent for integration tests: its own state directory, bridge and address range (so it
+ * never touches the machine's own), served over gRPC on loopback, with helpers to import the base
+ * images host setup built and to clean up every container it made.
+ */
+final class AgentHarness implements AutoCloseable {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentHarness.class);
+
+  static final Path IMAGE_CACHE = Path.of("/var/cache/ferry/images");
+
+  final Path stateDir;
+  final String bridge;
+  final String subnet;
+  private final String hostName;
+  private AgentServer server;
+  private ManagedChannel channel;
+
+  AgentHarness(Path stateDir) {
+    this(stateDir, ThreadLocalRandom.current().nextInt(10, 250));
+  }
+
+  private AgentHarness(Path stateDir, int n) {
+    this.stateDir = stateDir;
+    this.bridge = "ferryit" + n;
+    this.subnet = "10.231." + n + ".0/24";
+    this.hostName = "it-" + n;
+  }
+
+  /** A harness for the same host as {@code previous} (same name, bridge and addresses): a restart. */
+  AgentHarness withNetworkOf(AgentHarness previous) {
+    return new AgentHarness(stateDir, Integer.parseInt(previous.bridge.substring("ferryit".length())));
+  }
+
+  AgentHarness start() throws Exception {
+    AgentConfig config =
+        AgentConfig.load(
+            stateDir.resolve("absent.properties"),
+            AgentConfig.HOST_ENV_FILE,
+            Map.of(
+                "host.name", hostName,
+                "listen.port", "0",
+                "metrics.port", "0",
+                "state.dir", stateDir.toString(),
+                "stop.timeout", "5s",
+                "network.bridge", bridge,
+                "network.subnet", subnet));
+    server = new AgentServer(config).start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    return this;
+  }
+
+  /** Stops the agent process's server only: its containers keep running, as after a crash. */
+  void stopAgent() throws InterruptedException {
+    channel.shutdownNow();
+    server.close();
+  }
+
+  AgentServiceGrpc.AgentServiceBlockingStub stub() {
+    return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES);
+  }
+
+  AgentServer server() {
+    return server;
+  }
+
+  /** Streams a base image tarball through ImportImage in 1 MiB chunks. */
+  Image importImage(String file, String alias) throws Exception {
+    CompletableFuture<Image> done = new CompletableFuture<>();
+    StreamObserver<ImportImageRequest> upload =
+        AgentServiceGrpc.newStub(channel)
+            .importImage(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(Image value) {
+                    done.complete(value);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {}
+                });
+    upload.onNext(
+        ImportImageRequest.newBuilder()
+            .setHeader(ImportImageRequest.Header.newBuilder().addAliases(alias).setSource(file))
+            .build());
+    try (InputStream in = Files.newInputStream(IMAGE_CACHE.resolve(file))) {
+      byte[] buffer = new byte[1 << 20];
+      long offset = 0;
+      for (int n = in.readNBytes(buffer, 0, buffer.length); n > 0; n = in.readNBytes(buffer, 0, buffer.length)) {
+        upload.onNext(
+            ImportImageRequest.newBuilder()
+                .setChunk(ImportImageRequest.Chunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(buffer, 0, n)))
+                .build());
+        offset += n;
+      }
+    }
+    upload.onCompleted();
+    return done.get(5, TimeUnit.MINUTES);
+  }
+
+  /** Force-deletes every container, then removes the test bridge. */
+  @Override
+  public void close() throws Exception {
+    if (server != null && !channel.isShutdown()) {
+      var stub = stub();
+      for (var c : stub.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()) {
+        try {
+          stub.deleteContainer(DeleteContainerRequest.newBuilder().setName(c.getSpec().getName()).setForce(true).build());
+        } catch (StatusRuntimeException e) {
+          log.warn("cleanup of container {} failed: {}", c.getSpec().getName(), e.getStatus());
+        }
+      }
+      stopAgent();
+    }
+    Command.of("ip", "link", "del", bridge).timeout(Duration.ofSeconds(10)).run();
+    Command.of("sh", "-c", "while iptables -D FORWARD -i \"$0\" -o \"$0\" -j ACCEPT 2>/dev/null; do :; done", bridge)
+        .timeout(Duration.ofSeconds(10))
+        .run();
+  }
+
+  static ContainerRef ref(String name) {
+    return ContainerRef.newBuilder().setName(name).build();
+  }
+
+  static List<String> sh(String script) {
+    return List.of("/bin/sh", "-c", script);
+  }
+}
