@@ -51,3 +51,7 @@ chroot "$root" apt-get clean
 find "$root/var/lib/apt/lists" -maxdepth 1 -type f ! -name lock -delete
 rm -f "$root"/var/cache/apt/*.bin "$root"/var/cache/debconf/*-old "$root"/var/log/bootstrap.log
 find "$root/var/log" -type f -exec truncate -s 0 {} +
+
+# The runtime provides /dev (a tmpfs with the standard nodes): an image carries no device
+# nodes, and Ferry's image store refuses archives that do.
+find "$root/dev" -mindepth 1 -delete

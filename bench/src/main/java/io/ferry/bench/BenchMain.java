@@ -12,7 +12,7 @@ import java.util.Map;
 public final class BenchMain {
 
   /** Every benchmark, registered explicitly. */
-  static final List<Benchmark> BENCHMARKS = List.of(new ProcessSpawnBenchmark());
+  static final List<Benchmark> BENCHMARKS = List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark());
 
   private BenchMain() {}
 
