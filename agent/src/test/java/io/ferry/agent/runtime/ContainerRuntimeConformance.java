@@ -18,6 +18,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -76,12 +77,32 @@ public abstract class ContainerRuntimeConformance {
     return busyboxRootfs().resolve("tmp").resolve(id + ".counter");
   }
 
-  /** Waits until the container's counter reached {@code atLeast}; returns the value seen. */
+  /**
+   * Waits until the running container's counter reached {@code atLeast}; returns the value seen
+   * (reads that catch the file between truncation and write are skipped).
+   */
   protected long awaitCounter(String id, long atLeast) {
     Path file = counterFile(id);
-    await("counter of " + id + " >= " + atLeast).atMost(DEADLINE).pollInterval(POLL)
-        .until(() -> counter(file).orElse(0) >= atLeast);
-    return counter(file).orElseThrow();
+    AtomicLong seen = new AtomicLong(-1);
+    await("counter of " + id + " >= " + atLeast).atMost(DEADLINE).pollInterval(POLL).until(() -> {
+      OptionalLong value = counter(file);
+      value.ifPresent(seen::set);
+      return value.isPresent() && value.getAsLong() >= atLeast;
+    });
+    return seen.get();
+  }
+
+  /** The counter of a running container now. */
+  protected long currentCounter(String id) {
+    return awaitCounter(id, 0);
+  }
+
+  /**
+   * The counter of a frozen, paused or checkpointed container, as it stays: empty when it was
+   * frozen between truncating the file and writing the number.
+   */
+  protected OptionalLong frozenCounter(String id) {
+    return counter(counterFile(id));
   }
 
   protected RuntimeStatus status(String id) {
@@ -134,6 +155,22 @@ public abstract class ContainerRuntimeConformance {
     assertThat(runtime().list()).extracting(RuntimeState::id).contains(id);
     assertKind(Kind.ALREADY_EXISTS, () -> runtime().start(counterSpec(id, true).build()));
     assertThat(runtime().state(id)).contains(started);
+  }
+
+  @Test
+  void failedStartsLeaveNothingBehind() {
+    String id = ConformanceSupport.newId("rt");
+    track(id);
+    assertKind(Kind.INVALID_ARGUMENT, () -> runtime().start(counterSpec(id, true).args("/no/such/init").build()));
+    assertThat(runtime().state(id)).isEmpty();
+    assertKind(Kind.INVALID_ARGUMENT, () -> runtime().start(
+        RuntimeSpec.builder(id, scratch().resolve("no-rootfs"), scratch().resolve("c.log")).build()));
+    assertKind(Kind.INVALID_ARGUMENT, () -> runtime().start(
+        counterSpec(id, true).networkNamespace(Path.of("/run/netns/ferry-absent-netns")).build()));
+    assertThat(runtime().state(id)).isEmpty();
+
+    RuntimeState state = start(counterSpec(id, true).build());
+    assertThat(state.status()).as("the id is free again").isEqualTo(RuntimeStatus.RUNNING);
   }
 
   @Test
@@ -197,13 +234,13 @@ public abstract class ContainerRuntimeConformance {
     assertThat(status(id)).isEqualTo(RuntimeStatus.PAUSED);
     assertKind(Kind.FAILED_PRECONDITION, () -> runtime().pause(id));
     assertKind(Kind.FAILED_PRECONDITION, () -> runtime().exec(id, ExecSpec.of("true"), ExecSink.discard()));
-    long frozen = counter(counterFile(id)).orElseThrow();
+    OptionalLong frozen = frozenCounter(id);
     await("counter frozen at " + frozen).during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2))
-        .pollInterval(Duration.ofMillis(100)).until(() -> counter(counterFile(id)).orElse(-1) == frozen);
+        .pollInterval(Duration.ofMillis(100)).until(() -> frozenCounter(id).equals(frozen));
 
     runtime().resume(id);
     assertThat(status(id)).isEqualTo(RuntimeStatus.RUNNING);
-    awaitCounter(id, frozen + 2);
+    awaitCounter(id, frozen.orElse(2) + 2);
     assertKind(Kind.FAILED_PRECONDITION, () -> runtime().resume(id));
 
     runtime().pause(id);

@@ -115,7 +115,7 @@ final class RuncCheckpoints {
     RuntimeState state = cli.state(id)
         .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
         .toRuntimeState();
-    log.info("container={} op=restore images={} pid={} took_ms={}", id, imageDir, state.pid(),
+    log.info("container={} op=restore images={} pid={} took_ms={}", id, imageDir, state.pid().orElse(0),
         (System.nanoTime() - started) / 1_000_000);
     return state;
   }

@@ -58,7 +58,10 @@ final class RuncErrors {
     if (op == RuncOp.UPDATE && REFUSED_LIMIT.stream().anyMatch(text::contains)) {
       return Kind.INVALID_ARGUMENT;
     }
-    if (op == RuncOp.EXEC && text.contains("exec failed") && BAD_EXEC.stream().anyMatch(text::contains)) {
+    // The program to run (exec's command, or init on start) cannot be found or executed.
+    boolean badProgram = (op == RuncOp.EXEC && text.contains("exec failed"))
+        || (op == RuncOp.START && text.contains("unable to start container process: exec:"));
+    if (badProgram && BAD_EXEC.stream().anyMatch(text::contains)) {
       return Kind.INVALID_ARGUMENT;
     }
     return Kind.INTERNAL;

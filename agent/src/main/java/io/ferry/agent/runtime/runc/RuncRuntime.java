@@ -113,14 +113,14 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
     }
     if (!result.succeeded()) {
       AgentException error = RuncCli.failure(RuncOp.START, id, result.stderr(), "");
+      // ALREADY_EXISTS: another start of the same id won the race; that container is not ours.
       if (error.kind() != Kind.ALREADY_EXISTS) {
-        // Another start of the same id won the race: its container is not ours to clean up.
         cleanUpFailedStart(id);
       }
       throw error;
     }
     RuntimeState state = startedState(id).orElseGet(() -> requireState(id).toRuntimeState());
-    log.info("container={} op=start init={} pid={} took_ms={}", id, spec.initKind(), state.pid(),
+    log.info("container={} op=start init={} pid={} took_ms={}", id, spec.initKind(), state.pid().orElse(0),
         (System.nanoTime() - started) / 1_000_000);
     return state;
   }

@@ -26,6 +26,7 @@ class RuncErrorsTest {
         "UPDATE     | level=error msg=\"unable to set memory limit to 8388608 (current usage: 26120192, peak usage: 26558464)\" | INVALID_ARGUMENT",
         "UPDATE     | level=error msg=\"failed to write 1048576: write /sys/fs/cgroup/memory/ferry/x/memory.limit_in_bytes: device or resource busy\" | INVALID_ARGUMENT",
         "EXEC       | {\"level\":\"error\",\"msg\":\"exec failed: unable to start container process: exec: \\\"nosuchcmd\\\": executable file not found in $PATH\"} | INVALID_ARGUMENT",
+        "START      | level=error msg=\"runc run failed: unable to start container process: exec: \\\"/nope\\\": stat /nope: no such file or directory\" | INVALID_ARGUMENT",
         "CHECKPOINT | level=error msg=\"criu failed: type NOTIFY errno 0\\nlog file: /w/dump.log\" | INTERNAL",
         "START      | level=error msg=\"runc run failed: unable to start container process: error during container init: unable to apply caps: operation not permitted\" | INTERNAL",
       })

@@ -92,6 +92,17 @@ class RuncRuntimeIT extends CheckpointerConformance {
     assertThat(layout.runcRoot().resolve(id)).doesNotExist();
   }
 
+  @Test
+  void failedStartRemovesItsBundle() {
+    String id = ConformanceSupport.newId("rt");
+    track(id);
+    assertKind(io.ferry.agent.AgentException.Kind.INVALID_ARGUMENT,
+        () -> runtime.start(counterSpec(id, true).args("/no/such/init").build()));
+    StateLayout layout = new StateLayout(stateRoot);
+    assertThat(layout.bundle(id)).doesNotExist();
+    assertThat(layout.runcRoot().resolve(id)).doesNotExist();
+  }
+
   /** Nothing ties a container to the agent's process: it can be killed -9 and the container runs on. */
   @Test
   void initHoldsNothingOfTheAgent() throws Exception {
@@ -100,14 +111,21 @@ class RuncRuntimeIT extends CheckpointerConformance {
 
     long parent = ProcessHandle.of(pid).orElseThrow().parent().map(ProcessHandle::pid).orElse(0L);
     assertThat(parent).as("init's parent").isNotEqualTo(ProcessHandle.current().pid());
+    Path console = scratch.resolve(id + ".console.log");
+    // Until runc init has exec'd init (a moment after runc run -d returns), its own fds show.
+    org.awaitility.Awaitility.await("init's descriptors").atMost(DEADLINE).pollInterval(POLL)
+        .untilAsserted(() -> assertThat(openFiles(pid))
+            .containsExactlyInAnyOrder("0->/dev/null", "1->" + console, "2->" + console));
+  }
+
+  private static List<String> openFiles(int pid) throws java.io.IOException {
     List<String> fds = new ArrayList<>();
     try (var entries = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
       for (Path fd : entries.toList()) {
         fds.add(fd.getFileName() + "->" + Files.readSymbolicLink(fd));
       }
     }
-    Path console = scratch.resolve(id + ".console.log");
-    assertThat(fds).containsExactlyInAnyOrder("0->/dev/null", "1->" + console, "2->" + console);
+    return fds;
   }
 
   @Test
