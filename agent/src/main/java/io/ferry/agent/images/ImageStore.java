@@ -335,7 +335,7 @@ public final class ImageStore implements AutoCloseable {
         Files.createDirectories(staged.resolve("rootfs"));
         tar.extract(canonical, staged.resolve("rootfs"));
         Files.delete(canonical);
-        Files.write(staged.resolve("image.json"), ImageJson.bytes(json, image, scanned.format()));
+        Files.write(staged.resolve("image.json"), ImageJson.bytes(json, image, scanned));
       } catch (IOException e) {
         throw StoreLayout.writeFailure(staged, e);
       }
@@ -345,9 +345,10 @@ public final class ImageStore implements AutoCloseable {
         moveIntoPlace(staged, image, options);
         log.info(
             "image imported image={} aliases={} format={} archive_bytes={} unpacked_bytes={} entries={}"
-                + " dropped_xattrs={} scan_ms={} unpack_ms={} total_ms={}",
+                + " dropped_xattrs={} skipped_devices={} scan_ms={} unpack_ms={} total_ms={}",
             digest, options.aliases(), scanned.format().name().toLowerCase(Locale.ROOT), scanned.archiveBytes(),
-            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scannedMs, unpackedMs - scannedMs,
+            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scanned.skippedDevices(), scannedMs,
+            unpackedMs - scannedMs,
             millisSince(started));
         return index.record(digest);
       }
