@@ -1,8 +1,10 @@
 package io.ferry.agent.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.ferry.agent.AgentException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -102,6 +104,14 @@ class ImageStoreIT {
         packed.archiveBytes() >> 20, packed.fileCount(), millisSince(started));
     assertThat(packed.fileCount()).isEqualTo(image.fileCount());
     assertThat(store.importDirectory(rootfs, ImportOptions.none()).digest()).isEqualTo(packed.digest());
+
+    assertThat(catchThrowableOfType(AgentException.class, () -> store.delete("debian/12", digest -> List.of("web-1"))).kind())
+        .isEqualTo(AgentException.Kind.FAILED_PRECONDITION);
+    started = System.nanoTime();
+    store.delete("debian/12", ImageUsage.NONE);
+    log.info("deleted debian-12 in {} ms", millisSince(started));
+    assertThat(store.list()).extracting(ImageRecord::digest).containsExactly(packed.digest());
+    assertThat(StoreTree.children(store.root().resolve(".tmp"))).isEmpty();
   }
 
   private void assertReimportIsIdempotentAndFast(Path tarball, ImageRecord image) throws IOException {
