@@ -34,7 +34,10 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * blocks (they count in the digest, and are never unpacked).
  *
  * <p>What is not carried over: user and group names (owners are numeric), extended attributes
- * and ACLs (counted in {@link Scanned#droppedAttributes()}), file contents beyond the declared size.
+ * and ACLs (counted in {@link Scanned#droppedAttributes()}; file capabilities are lost), device
+ * nodes below {@code dev/} (counted in {@link Scanned#skippedDevices()}). Names that are not valid
+ * UTF-8 in ustar or GNU headers are decoded by commons-compress with {@code ?} for each invalid
+ * byte, so such a file is unpacked under that changed name.
  *
  * <p>Failures: INVALID_ARGUMENT "corrupt archive: ..." for anything the decompressor or the tar
  * parser rejects (truncation, bad checksums, garbage), INVALID_ARGUMENT or RESOURCE_EXHAUSTED from
@@ -47,15 +50,26 @@ final class ArchiveScanner {
    * @param digest SHA-256 of the upload, hex
    * @param archiveBytes size of the upload
    * @param unpackedBytes sum of the regular files' sizes
-   * @param entries entries of every type
+   * @param entries entries written to the canonical tar, of every type
    * @param droppedAttributes extended attributes and ACLs left out of the canonical tar
+   * @param skippedDevices device nodes below {@code dev/} left out of the canonical tar
    */
-  record Scanned(String digest, long archiveBytes, long unpackedBytes, long entries, ArchiveFormat format, int droppedAttributes) {}
+  record Scanned(
+      String digest,
+      long archiveBytes,
+      long unpackedBytes,
+      long entries,
+      ArchiveFormat format,
+      int droppedAttributes,
+      int skippedDevices) {}
 
   /** An upload that was only hashed. */
   record Hashed(String digest, long archiveBytes) {}
 
   private static final int COPY_BUFFER = 256 * 1024;
+
+  /** The tar parser reads 512-byte records: never let each be a call into the decompressor. */
+  private static final int DECOMPRESSED_BUFFER = 256 * 1024;
 
   private final ImageLimits limits;
 
@@ -74,7 +88,8 @@ final class ArchiveScanner {
       BufferedInputStream buffered = new BufferedInputStream(raw, 64 * 1024);
       ArchiveFormat format = ArchiveFormat.detect(buffered);
       Scanned result;
-      try (InputStream plain = new UnpackedLimitStream(parse(() -> format.decompress(buffered), ""), limits.maxUnpacked());
+      try (InputStream plain = new UnpackedLimitStream(
+              new BufferedInputStream(parse(() -> format.decompress(buffered), ""), DECOMPRESSED_BUFFER), limits.maxUnpacked());
           GuardedTarInputStream tar = new GuardedTarInputStream(plain);
           TarArchiveOutputStream out = canonicalWriter(canonicalTar)) {
         result = copyEntries(tar, out, format);
@@ -84,7 +99,9 @@ final class ArchiveScanner {
         parse(() -> plain.transferTo(OutputStream.nullOutputStream()), " (after the end of the tar archive)");
       }
       raw.drain();
-      return new Scanned(raw.digest(), raw.count(), result.unpackedBytes(), result.entries(), format, result.droppedAttributes());
+      return new Scanned(
+          raw.digest(), raw.count(), result.unpackedBytes(), result.entries(), format, result.droppedAttributes(),
+          result.skippedDevices());
     } catch (SourceFailure e) {
       throw e.unwrap();
     } catch (IOException e) {
@@ -108,12 +125,19 @@ final class ArchiveScanner {
     ArchiveValidator validator = new ArchiveValidator(limits);
     byte[] buffer = new byte[COPY_BUFFER];
     long unpacked = 0;
+    long written = 0;
     int dropped = 0;
+    int skipped = 0;
     TarArchiveEntry entry;
     String where = " (at the first entry)";
     while ((entry = parse(tar::getNextEntry, where)) != null) {
       Validated valid = validator.check(entry);
       where = " (after entry " + EntryPaths.quote(entry.getName()) + ")";
+      if (valid.type() == ArchiveValidator.Type.SKIPPED) {
+        skipped++;
+        continue;
+      }
+      written++;
       dropped += droppedAttributes(entry);
       out.putArchiveEntry(canonicalEntry(valid));
       if (valid.type() == ArchiveValidator.Type.FILE) {
@@ -125,7 +149,7 @@ final class ArchiveScanner {
     if (validator.entries() == 0) {
       throw AgentException.invalid("empty archive: it has no entries");
     }
-    return new Scanned(null, 0, unpacked, validator.entries(), format, dropped);
+    return new Scanned(null, 0, unpacked, written, format, dropped, skipped);
   }
 
   private static void copyContent(GuardedTarInputStream tar, OutputStream out, Validated valid, byte[] buffer) throws IOException {

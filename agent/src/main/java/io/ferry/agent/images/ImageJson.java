@@ -15,7 +15,8 @@ import java.util.Locale;
  *
  * <pre>
  * {"version":1, "digest":"...", "archiveBytes":N, "unpackedBytes":N, "fileCount":N,
- *  "createdAt":"2026-11-29T21:30:00Z", "source":"...", "format":"zstd"}
+ *  "createdAt":"2026-11-29T21:30:00Z", "source":"...", "format":"zstd",
+ *  "droppedAttributes":0, "skippedDevices":8}
  * </pre>
  *
  * Aliases are not kept here (they live in {@code aliases.json}, which changes far more often).
@@ -26,7 +27,7 @@ final class ImageJson {
 
   private ImageJson() {}
 
-  static byte[] bytes(ObjectMapper json, ImageRecord image, ArchiveFormat format) throws IOException {
+  static byte[] bytes(ObjectMapper json, ImageRecord image, ArchiveScanner.Scanned scanned) throws IOException {
     ObjectNode root = json.createObjectNode();
     root.put("version", VERSION);
     root.put("digest", image.digest());
@@ -35,7 +36,9 @@ final class ImageJson {
     root.put("fileCount", image.fileCount());
     root.put("createdAt", image.createdAt().toString());
     root.put("source", image.source());
-    root.put("format", format.name().toLowerCase(Locale.ROOT));
+    root.put("format", scanned.format().name().toLowerCase(Locale.ROOT));
+    root.put("droppedAttributes", scanned.droppedAttributes());
+    root.put("skippedDevices", scanned.skippedDevices());
     return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
   }
 

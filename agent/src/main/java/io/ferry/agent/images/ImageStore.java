@@ -6,12 +6,9 @@ import io.ferry.agent.AgentException.Kind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -84,9 +81,9 @@ public final class ImageStore implements AutoCloseable {
     this.limits = Objects.requireNonNull(limits, "limits");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scanner = new ArchiveScanner(limits);
-    boolean root0 = runningAsRoot();
-    this.tar = new TarTool(limits.tarTimeout(), root0);
-    this.lockChannel = lockRoot();
+    boolean asRoot = runningAsRoot();
+    this.tar = new TarTool(limits.tarTimeout(), asRoot);
+    this.lockChannel = layout.lock();
     try {
       layout.prepare();
       this.index = ImageIndex.load(layout, json);
@@ -96,7 +93,7 @@ public final class ImageStore implements AutoCloseable {
           ? agent
           : AgentException.internal("cannot open the image store at " + layout.root() + ": " + e.getMessage(), e);
     }
-    if (!root0) {
+    if (!asRoot) {
       log.warn("image store root={} not running as root: unpacked files will belong to this user, not the archive's owners", layout.root());
     }
     log.info("image store opened root={} images={} aliases={}", layout.root(), index.size(), index.aliases().all().size());
@@ -110,9 +107,14 @@ public final class ImageStore implements AutoCloseable {
   /**
    * Imports a tar archive (plain, gzip or zstd) read from {@code in} until its end. {@code in} is
    * not closed; after a failure it may be left partly read. When the archive's digest is already in
-   * the store nothing is unpacked again, and only the aliases change.
+   * the store nothing is unpacked again, and only the aliases change. While it runs, {@code .tmp}
+   * holds up to twice the unpacked size (the canonical tar, then the tree).
    *
    * @return the image, with all its aliases
+   * @throws AgentException INVALID_ARGUMENT naming the entry for a hostile, corrupt or empty
+   *     archive or a digest mismatch; RESOURCE_EXHAUSTED for a limit or a full disk; CONFLICT when
+   *     the image was deleted during a hash-only re-import; TIMEOUT or INTERNAL when GNU tar or the
+   *     disk fail. The caller's stream's own runtime exceptions pass through unchanged.
    */
   public ImageRecord importArchive(InputStream in, ImportOptions options) {
     Objects.requireNonNull(in, "in");
@@ -260,7 +262,7 @@ public final class ImageStore implements AutoCloseable {
         }
         label = index.label(digest);
       }
-      List<String> users = usage.containersUsing(digest);
+      List<String> users = Objects.requireNonNullElse(usage.containersUsing(digest), List.of());
       if (!users.isEmpty()) {
         throw AgentException.precondition(
             "image " + label + " is used by container" + (users.size() == 1 ? " " : "s ") + String.join(", ", users));
@@ -284,8 +286,9 @@ public final class ImageStore implements AutoCloseable {
     } finally {
       held.close();
     }
+    long started = System.nanoTime();
     FileTrees.deleteQuietly(trash);
-    log.info("image deleted image={} aliases={}", digest, removed.aliases());
+    log.info("image deleted image={} aliases={} files_removed_ms={}", digest, removed.aliases(), millisSince(started));
     return removed;
   }
 
@@ -335,20 +338,21 @@ public final class ImageStore implements AutoCloseable {
         Files.createDirectories(staged.resolve("rootfs"));
         tar.extract(canonical, staged.resolve("rootfs"));
         Files.delete(canonical);
-        Files.write(staged.resolve("image.json"), ImageJson.bytes(json, image, scanned.format()));
+        Files.write(staged.resolve("image.json"), ImageJson.bytes(json, image, scanned));
       } catch (IOException e) {
         throw StoreLayout.writeFailure(staged, e);
       }
       long unpackedMs = millisSince(started);
       FileTrees.syncFileSystem(staged, limits.tarTimeout());
+      long syncedMs = millisSince(started);
       synchronized (index) {
         moveIntoPlace(staged, image, options);
         log.info(
             "image imported image={} aliases={} format={} archive_bytes={} unpacked_bytes={} entries={}"
-                + " dropped_xattrs={} scan_ms={} unpack_ms={} total_ms={}",
+                + " dropped_xattrs={} skipped_devices={} scan_ms={} unpack_ms={} sync_ms={} total_ms={}",
             digest, options.aliases(), scanned.format().name().toLowerCase(Locale.ROOT), scanned.archiveBytes(),
-            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scannedMs, unpackedMs - scannedMs,
-            millisSince(started));
+            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scanned.skippedDevices(), scannedMs,
+            unpackedMs - scannedMs, syncedMs - unpackedMs, millisSince(started));
         return index.record(digest);
       }
     } finally {
@@ -364,11 +368,15 @@ public final class ImageStore implements AutoCloseable {
     Path target = layout.imageDir(image.digest());
     try {
       Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-      StoreLayout.syncDirectory(layout.root());
     } catch (IOException e) {
       throw StoreLayout.writeFailure(target, e);
     }
     index.put(image);
+    try {
+      StoreLayout.syncDirectory(layout.root());
+    } catch (IOException e) {
+      log.warn("image={} published but the store root could not be flushed: {}", image.digest(), e.toString());
+    }
     try {
       index.aliases().point(options.aliases(), image.digest());
     } catch (AgentException e) {
@@ -391,26 +399,6 @@ public final class ImageStore implements AutoCloseable {
 
   private static AgentException mismatch(String expected, String actual) {
     return AgentException.invalid("archive digest mismatch: expected sha256 " + expected + ", the upload has " + actual);
-  }
-
-  private FileChannel lockRoot() {
-    try {
-      Files.createDirectories(layout.root());
-      FileChannel channel = FileChannel.open(layout.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null;
-      }
-      if (lock == null) {
-        channel.close();
-        throw AgentException.precondition("image store " + layout.root() + " is in use by another store (" + layout.lockFile() + " is locked)");
-      }
-      return channel;
-    } catch (IOException e) {
-      throw AgentException.internal("cannot lock the image store at " + layout.root() + ": " + e.getMessage(), e);
-    }
   }
 
   private static boolean runningAsRoot() {

@@ -5,6 +5,8 @@ import io.ferry.agent.AgentException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -58,6 +60,33 @@ record StoreLayout(Path root) {
 
   Path metadataFile(String digest) {
     return imageDir(digest).resolve("image.json");
+  }
+
+  /**
+   * Creates the root and takes the exclusive lock on {@code .lock}, held until the returned
+   * channel is closed (also when the process dies).
+   *
+   * @throws AgentException FAILED_PRECONDITION when another store, in this process or another,
+   *     holds it; INTERNAL when the root cannot be created
+   */
+  FileChannel lock() {
+    try {
+      Files.createDirectories(root);
+      FileChannel channel = FileChannel.open(lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        channel.close();
+        throw AgentException.precondition("image store " + root + " is in use by another store (" + lockFile() + " is locked)");
+      }
+      return channel;
+    } catch (IOException e) {
+      throw AgentException.internal("cannot lock the image store at " + root + ": " + e.getMessage(), e);
+    }
   }
 
   /** Creates the root and an empty {@code .tmp} (only the owner may enter it), emptying it first. */

@@ -21,6 +21,7 @@ import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,24 @@ class ImageStoreTest {
     assertThat(root.resolve(image.digest()).resolve("image.json")).content()
         .contains("\"digest\" : \"" + image.digest() + "\"", "\"format\" : \"" + compression.name().toLowerCase() + "\"");
     assertThat(root.resolve("aliases.json")).content().contains("\"tiny/1\" : \"" + image.digest() + "\"");
+  }
+
+  @Test
+  void deviceNodesBelowDevAreLeftOutLikeTheRuntimeWouldHideThem() throws IOException {
+    byte[] archive = TestArchives.tar()
+        .dir("./", 0755)
+        .dir("dev/", 0755)
+        .device("dev/null", TarConstants.LF_CHR, 1, 3)
+        .device("dev/sda", TarConstants.LF_BLK, 8, 0)
+        .fifo("dev/initctl", 0600)
+        .file("etc/hostname", "box")
+        .build();
+
+    ImageRecord image = store.importArchive(new ByteArrayInputStream(archive), ImportOptions.none());
+
+    assertThat(image.fileCount()).isEqualTo(4);
+    assertThat(StoreTree.children(store.rootfs(image.digest()).resolve("dev"))).containsExactly("initctl");
+    assertThat(root.resolve(image.digest()).resolve("image.json")).content().contains("\"skippedDevices\" : 2");
   }
 
   @Test
