@@ -9,6 +9,10 @@ FERRY_CRIU_ORIG=criu_${FERRY_CRIU_VERSION_WANTED}.orig.tar.xz
 # sha256 of the upstream tarball as Debian ships it (apt also checks it against the .dsc).
 FERRY_CRIU_ORIG_SHA256=29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9
 FERRY_CRIU_BIN=/opt/ferry/bin/criu
+# What the installed binary was built from (version + patches), so a changed patch rebuilds it.
+FERRY_CRIU_STAMP=/opt/ferry/bin/criu.build
+# Ferry's patches to CRIU, applied in name order (see each file's header for why).
+FERRY_CRIU_PATCH_DIR=${FERRY_DEPLOY_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/criu
 FERRY_CRIU_SRC=/var/cache/ferry/criu-src
 FERRY_CRIU_CONF=/etc/criu/runc.conf
 
@@ -60,6 +64,22 @@ criu_orig_ok() {
     echo "$FERRY_CRIU_ORIG_SHA256  $1" | sha256sum -c --status
 }
 
+# criu_build_id: the identity of the CRIU Ferry builds: version plus the sha256 of each patch.
+criu_build_id() {
+    local p id="criu $FERRY_CRIU_VERSION_WANTED"
+    for p in "$FERRY_CRIU_PATCH_DIR"/*.patch; do
+        [[ -f $p ]] && id+=" $(basename "$p"):$(sha256sum "$p" | cut -c1-16)"
+    done
+    echo "$id"
+}
+
+# has_cap_sys_resource: stock CRIU can read other users' rlimits only with CAP_SYS_RESOURCE.
+has_cap_sys_resource() {
+    local bnd
+    bnd=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+    (( (16#$bnd >> 24) & 1 ))
+}
+
 # criu_build: build `criu` from the cached tarball and install the single binary.
 criu_build() {
     criu_fetch_source
@@ -68,6 +88,12 @@ criu_build() {
     tar -C "$build" -xf "$FERRY_CRIU_SRC/$FERRY_CRIU_ORIG"
     src=$build/criu-$FERRY_CRIU_VERSION_WANTED
     [[ -d $src ]] || src=$(find "$build" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+    local p
+    for p in "$FERRY_CRIU_PATCH_DIR"/*.patch; do
+        [[ -f $p ]] || continue
+        patch -d "$src" -p1 --quiet <"$p" || { rm -rf "$build"; die "criu: patch $(basename "$p") does not apply"; }
+        log "criu: applied $(basename "$p")"
+    done
     start=$(date +%s%N)
     log "criu: building CRIU $FERRY_CRIU_VERSION_WANTED (make -j$(nproc) criu, log $log_file)"
     if ! make -C "$src" -j"$(nproc)" criu >"$log_file" 2>&1; then
@@ -77,6 +103,7 @@ criu_build() {
     fi
     install -D -m 0755 "$src/criu/criu" "$FERRY_CRIU_BIN.new"
     mv -f "$FERRY_CRIU_BIN.new" "$FERRY_CRIU_BIN"
+    criu_build_id >"$FERRY_CRIU_STAMP"
     rm -rf "$build"
     changed "criu: built CRIU $FERRY_CRIU_VERSION_WANTED -> $FERRY_CRIU_BIN ($(elapsed_since "$start") s)"
 }
@@ -84,8 +111,12 @@ criu_build() {
 setup_criu() {
     local path_criu how
     FERRY_CRIU=""
+    # A system CRIU is used only where it can dump containers with non-root processes: with
+    # CAP_SYS_RESOURCE. Without it (these VMs), Ferry's patched build is needed.
     if path_criu=$(command -v criu) && [[ $path_criu != "$FERRY_CRIU_BIN" ]]; then
-        if criu_works "$path_criu"; then
+        if ! has_cap_sys_resource; then
+            log "criu: not using $path_criu: without CAP_SYS_RESOURCE only Ferry's patched CRIU can dump non-root processes"
+        elif criu_works "$path_criu"; then
             FERRY_CRIU=$path_criu
             how="present on PATH"
         else
@@ -93,8 +124,12 @@ setup_criu() {
         fi
     fi
     if [[ -z $FERRY_CRIU ]] && criu_works "$FERRY_CRIU_BIN"; then
-        FERRY_CRIU=$FERRY_CRIU_BIN
-        how="present"
+        if [[ "$(cat "$FERRY_CRIU_STAMP" 2>/dev/null)" == "$(criu_build_id)" ]]; then
+            FERRY_CRIU=$FERRY_CRIU_BIN
+            how="present"
+        else
+            log "criu: $FERRY_CRIU_BIN was built from other sources or patches; rebuilding"
+        fi
     fi
     if [[ -z $FERRY_CRIU ]]; then
         criu_build
