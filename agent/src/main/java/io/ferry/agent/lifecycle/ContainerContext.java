@@ -114,7 +114,9 @@ final class ContainerContext {
   /** Mounts the rootfs and joins the network, as needed, and says how runc must start it. */
   RuntimeSpec prepare(ContainerRecord record) {
     storage.mount(record.name(), images.rootfs(record.imageDigest()));
-    NetworkAttachment attachment = network.attach(record.name());
+    // The attachment made at create (or repaired by recovery) is normally intact: reading it is
+    // one `ip netns list`, where attach would verify every piece. A missing one is re-made.
+    NetworkAttachment attachment = network.attachment(record.name()).orElseGet(() -> network.attach(record.name()));
     ContainerPaths p = paths(record.name());
     RuntimeSpec.Builder spec =
         RuntimeSpec.builder(record.name(), p.rootfs(), p.console())
