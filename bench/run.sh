@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jar=bench/target/ferry-bench.jar
-if [[ ! -f $jar ]] || [[ -n $(find bench/src common/src -newer "$jar" -type f -print -quit) ]]; then
+if [[ ! -f $jar ]] || [[ -n $(find bench/src common/src proto/src agent/src migration/src -newer "$jar" -type f -print -quit) ]]; then
     echo "bench: building the bench module" >&2
     mvn -B -q -pl bench -am -DskipTests install >&2
 fi

@@ -117,11 +117,9 @@ public final class ContainerManager {
                     ContainerStatus.STOPPED, "created", now, now, identity(net));
             ctx.save(record);
             undo.push(() -> ctx.forget(spec.name()));
-            if (start) {
-              record = startLocked(record, false);
-            }
+            ContainerView created = start ? startLocked(record, false) : view(record, true);
             undo.clear();
-            return view(record, true);
+            return created;
           } finally {
             rollback(spec.name(), undo);
           }
@@ -135,7 +133,7 @@ public final class ContainerManager {
    * @throws AgentException FAILED_PRECONDITION when not stopped (or, stateful, not checkpointed)
    */
   public ContainerView start(String name, boolean stateful) {
-    return ctx.operation(name, stateful ? "start-stateful" : "start", () -> view(startLocked(ctx.require(name), stateful), true));
+    return ctx.operation(name, stateful ? "start-stateful" : "start", () -> startLocked(ctx.require(name), stateful));
   }
 
   /** Stops a running or frozen container: cleanly, by force, or by checkpointing it. */
@@ -154,7 +152,7 @@ public final class ContainerManager {
           if (record.status().isLive()) {
             record = stopLocked(record, new StopOptions(false, timeout, false));
           }
-          return view(startLocked(record, false), true);
+          return startLocked(record, false);
         });
   }
 
@@ -247,7 +245,8 @@ public final class ContainerManager {
 
   // ---- the steps, called with the container's lock held ----
 
-  private ContainerRecord startLocked(ContainerRecord record, boolean stateful) {
+  /** Starts (or restores) the container; returns it running, described from runc's answer. */
+  private ContainerView startLocked(ContainerRecord record, boolean stateful) {
     ContainerStatus from = record.status();
     if (stateful && from != ContainerStatus.CHECKPOINTED) {
       throw AgentException.precondition("container " + record.name() + " has no checkpoint to resume (it is " + from + ")");
@@ -259,7 +258,8 @@ public final class ContainerManager {
     record = ctx.move(record, ContainerStatus.STARTING, stateful ? "restoring checkpoint" : "starting");
     try {
       RuntimeSpec spec = ctx.prepare(record);
-      ctx.deleteExitedLeftover(record.name());
+      // No runc leftover can exist here: every stop deletes it, and recovery deletes those of
+      // containers that exited while no agent ran.
       RuntimeState state;
       if (stateful) {
         state = checkpointer().restore(spec, ctx.paths(record.name()).checkpoint(), RestoreOptions.DEFAULT);
@@ -267,7 +267,8 @@ public final class ContainerManager {
       } else {
         state = ctx.runtime.start(spec);
       }
-      return ctx.move(record, ContainerStatus.RUNNING, "started, init pid " + state.pid().orElse(0));
+      record = ctx.move(record, ContainerStatus.RUNNING, "started, init pid " + state.pid().orElse(0));
+      return liveView(record, state);
     } catch (RuntimeException e) {
       ctx.move(record, from, (stateful ? "restore failed: " : "start failed: ") + e.getMessage());
       throw e;
@@ -415,10 +416,14 @@ public final class ContainerManager {
     if (!live || !record.status().isLive()) {
       return new ContainerView(record, OptionalInt.empty(), record.limits(), Optional.empty(), live ? ctx.storage.diskUsage(record.name()) : -1);
     }
-    Optional<RuntimeState> state = ctx.runtime.state(record.name());
+    return liveView(record, ctx.runtime.state(record.name()).orElse(null));
+  }
+
+  /** A live container described from a runtime state already in hand (null: runc lost it). */
+  private ContainerView liveView(ContainerRecord record, RuntimeState state) {
     return new ContainerView(
         record,
-        state.map(RuntimeState::pid).orElse(OptionalInt.empty()),
+        state == null ? OptionalInt.empty() : state.pid(),
         ctx.runtime.readLimits(record.name()),
         Optional.of(ctx.runtime.usage(record.name())),
         ctx.storage.diskUsage(record.name()));

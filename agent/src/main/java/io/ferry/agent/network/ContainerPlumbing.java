@@ -80,6 +80,10 @@ final class ContainerPlumbing {
 
     // Container end: MTU and MAC (set at creation for a fresh pair), address, up; lo up; route.
     String eth = NamingScheme.CONTAINER_INTERFACE;
+    if (freshPair) {
+      ip.configureFreshInterface(inside, eth, lease.address(), config.subnet().prefixLength(), config.gateway());
+      return describe(lease);
+    }
     if (!freshPair && eth0.get().mtu() != config.mtu()) {
       ip.setMtu(inside, eth, config.mtu());
     }

@@ -67,4 +67,19 @@ public interface IpCommands {
 
   /** Sets the namespace's IPv4 default route to go via {@code gateway}, replacing any other. */
   void replaceDefaultRoute(NetScope scope, Ipv4Address gateway);
+
+  /**
+   * Configures a freshly made container interface in one go: its address, it and loopback up, the
+   * default route via {@code gateway}. Equivalent to {@link #addAddress}, {@link #setUp} twice and
+   * {@link #replaceDefaultRoute}; an implementation may run them as one batch (a launch costs
+   * one process instead of four). On failure some steps may have happened: the caller removes the
+   * interface (it is fresh) rather than undoing steps.
+   */
+  default void configureFreshInterface(
+      NetScope scope, String name, Ipv4Address address, int prefixLength, Ipv4Address gateway) {
+    addAddress(scope, name, address, prefixLength);
+    setUp(scope, name);
+    setUp(scope, NamingScheme.LOOPBACK);
+    replaceDefaultRoute(scope, gateway);
+  }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -182,13 +183,23 @@ public final class IpRoute2Commands implements IpCommands {
         addresses);
   }
 
-  private CommandResult check(NetScope scope, String... args) {
-    CommandResult result = run(scope, args);
-    requireSuccess(result);
-    return result;
+  /** One {@code ip -batch} run inside the namespace instead of four processes. */
+  @Override
+  public void configureFreshInterface(
+      NetScope scope, String name, Ipv4Address address, int prefixLength, Ipv4Address gateway) {
+    String batch =
+        String.join(
+            "\n",
+            "addr add " + address + "/" + prefixLength + " brd + dev " + name,
+            "link set dev " + name + " up",
+            "link set dev " + NamingScheme.LOOPBACK + " up",
+            "route replace default via " + gateway,
+            "");
+    requireSuccess(runWithInput(scope, batch, "-batch", "-"));
   }
 
-  private CommandResult run(NetScope scope, String... args) {
+  /** Runs {@code ip [-n NS] ARGS} with {@code input} (null: none) on stdin. */
+  private CommandResult runWithInput(NetScope scope, String input, String... args) {
     List<String> argv = new ArrayList<>(prefix);
     argv.add("ip");
     if (!scope.isAgent()) {
@@ -197,11 +208,22 @@ public final class IpRoute2Commands implements IpCommands {
     }
     argv.addAll(List.of(args));
     try {
-      return Command.of(argv).timeout(timeout).run();
+      Command command = Command.of(argv).timeout(timeout);
+      return (input == null ? command : command.input(input.getBytes(StandardCharsets.UTF_8))).run();
     } catch (CommandException e) {
       throw new AgentException(
           e.timedOut() ? Kind.TIMEOUT : Kind.INTERNAL, "'" + String.join(" ", argv) + "': " + e.getMessage(), e);
     }
+  }
+
+  private CommandResult check(NetScope scope, String... args) {
+    CommandResult result = run(scope, args);
+    requireSuccess(result);
+    return result;
+  }
+
+  private CommandResult run(NetScope scope, String... args) {
+    return runWithInput(scope, null, args);
   }
 
   private static void requireSuccess(CommandResult result) {
