@@ -36,9 +36,8 @@ import org.slf4j.LoggerFactory;
  * creates entries in real directories it made itself. Absolute symlink targets are kept (root
  * filesystems need them; they resolve inside the container's root at run time); relative targets
  * that climb out of the image root lexically are refused. Hard links may only point at earlier
- * regular files. Device nodes are never created: below {@code dev/} they are left out (the runtime
- * mounts its own {@code /dev} there; debootstrap images carry {@code dev/null} and friends),
- * elsewhere refused. Extended attributes, ACLs and file capabilities are not kept. Code that later
+ * regular files. Device nodes are refused (the runtime provides {@code /dev}; a tar of a
+ * debootstrap directory must leave out its {@code dev/*}). Extended attributes, ACLs and file capabilities are not kept. Code that later
  * writes into an image's rootfs (or an overlay on it) from the host must not follow its symlinks
  * either.
  *
@@ -361,9 +360,9 @@ public final class ImageStore implements AutoCloseable {
         moveIntoPlace(staged, image, options);
         log.info(
             "image imported image={} aliases={} format={} archive_bytes={} unpacked_bytes={} entries={}"
-                + " dropped_xattrs={} skipped_devices={} scan_ms={} unpack_ms={} sync_ms={} total_ms={}",
+                + " dropped_xattrs={} scan_ms={} unpack_ms={} sync_ms={} total_ms={}",
             digest, options.aliases(), scanned.format().name().toLowerCase(Locale.ROOT), scanned.archiveBytes(),
-            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scanned.skippedDevices(), scannedMs,
+            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scannedMs,
             unpackedMs - scannedMs, syncedMs - unpackedMs, millisSince(started));
         return index.record(digest);
       }

@@ -22,7 +22,6 @@ import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
-import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -104,24 +103,6 @@ class ImageStoreTest {
   }
 
   @Test
-  void deviceNodesBelowDevAreLeftOutLikeTheRuntimeWouldHideThem() throws IOException {
-    byte[] archive = TestArchives.tar()
-        .dir("./", 0755)
-        .dir("dev/", 0755)
-        .device("dev/null", TarConstants.LF_CHR, 1, 3)
-        .device("dev/sda", TarConstants.LF_BLK, 8, 0)
-        .fifo("dev/initctl", 0600)
-        .file("etc/hostname", "box")
-        .build();
-
-    ImageRecord image = store.importArchive(new ByteArrayInputStream(archive), ImportOptions.none());
-
-    assertThat(image.fileCount()).isEqualTo(4);
-    assertThat(StoreTree.children(store.rootfs(image.digest()).resolve("dev"))).containsExactly("initctl");
-    assertThat(root.resolve(image.digest()).resolve("image.json")).content().contains("\"skippedDevices\" : 2");
-  }
-
-  @Test
   void reimportingTheSameBytesOnlyAddsAliases() throws IOException {
     byte[] archive = TestArchives.gzip(TestArchives.rootfs());
     ImageRecord first = store.importArchive(new ByteArrayInputStream(archive), ImportOptions.aliases("one"));
@@ -200,7 +181,7 @@ class ImageStoreTest {
     for (String digest : List.of(a, b)) {
       Files.createDirectories(root.resolve(digest).resolve("rootfs"));
       ImageRecord image = new ImageRecord(digest, List.of(), 1, 1, 1, NOW, "crafted");
-      ArchiveScanner.Scanned scanned = new ArchiveScanner.Scanned(digest, 1, 1, 1, ArchiveFormat.TAR, 0, 0);
+      ArchiveScanner.Scanned scanned = new ArchiveScanner.Scanned(digest, 1, 1, 1, ArchiveFormat.TAR, 0);
       Files.write(root.resolve(digest).resolve("image.json"), ImageJson.bytes(new ObjectMapper(), image, scanned));
     }
     store = new ImageStore(root, ImageLimits.DEFAULTS);
