@@ -34,9 +34,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * blocks (they count in the digest, and are never unpacked).
  *
  * <p>What is not carried over: user and group names (owners are numeric), extended attributes
- * and ACLs (counted in {@link Scanned#droppedAttributes()}; file capabilities are lost). Names that are not valid
- * UTF-8 in ustar or GNU headers are decoded by commons-compress with {@code ?} for each invalid
- * byte, so such a file is unpacked under that changed name.
+ * and ACLs (counted in {@link Scanned#droppedAttributes()}; file capabilities are lost). Names
+ * that are not valid UTF-8 in ustar or GNU headers are decoded by commons-compress with {@code ?}
+ * for each invalid byte, so such a file is unpacked under that changed name.
  *
  * <p>Failures: INVALID_ARGUMENT "corrupt archive: ..." for anything the decompressor or the tar
  * parser rejects (truncation, bad checksums, garbage), INVALID_ARGUMENT or RESOURCE_EXHAUSTED from
@@ -49,7 +49,7 @@ final class ArchiveScanner {
    * @param digest SHA-256 of the upload, hex
    * @param archiveBytes size of the upload
    * @param unpackedBytes sum of the regular files' sizes
-   * @param entries entries written to the canonical tar, of every type
+   * @param entries entries of every type
    * @param droppedAttributes extended attributes and ACLs left out of the canonical tar
    */
   record Scanned(

@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * filesystems need them; they resolve inside the container's root at run time); relative targets
  * that climb out of the image root lexically are refused. Hard links may only point at earlier
  * regular files. Device nodes are refused (the runtime provides {@code /dev}; a tar of a
- * debootstrap directory must leave out its {@code dev/*}). Extended attributes, ACLs and file capabilities are not kept. Code that later
- * writes into an image's rootfs (or an overlay on it) from the host must not follow its symlinks
- * either.
+ * debootstrap directory must leave out its {@code dev/*}). Extended attributes, ACLs and file
+ * capabilities are not kept. Code that later writes into an image's rootfs (or an overlay on it)
+ * from the host must not follow its symlinks either.
  *
  * <p><b>Failures</b> are {@link AgentException}s: INVALID_ARGUMENT for a hostile, corrupt or empty
  * archive, a digest mismatch or a bad alias (the message names the entry or value);
