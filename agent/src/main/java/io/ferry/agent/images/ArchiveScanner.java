@@ -27,17 +27,16 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * <p>GNU tar then unpacks the canonical tar, never the upload: whatever GNU tar and commons-compress
  * might disagree on (concatenated gzip members, data after the end-of-archive blocks, pax, GNU and
  * ustar header quirks) cannot smuggle an entry past validation, because GNU tar only ever sees
- * entries this class wrote, with normalised names and no device nodes.
+ * entries this class wrote, with normalised names.
  *
  * <p>The compressed stream is read to its very end, so a gzip or zstd checksum must hold and
  * nothing may follow the compressed data; a plain tar may have any bytes after its end-of-archive
  * blocks (they count in the digest, and are never unpacked).
  *
  * <p>What is not carried over: user and group names (owners are numeric), extended attributes
- * and ACLs (counted in {@link Scanned#droppedAttributes()}; file capabilities are lost), device
- * nodes below {@code dev/} (counted in {@link Scanned#skippedDevices()}). Names that are not valid
- * UTF-8 in ustar or GNU headers are decoded by commons-compress with {@code ?} for each invalid
- * byte, so such a file is unpacked under that changed name.
+ * and ACLs (counted in {@link Scanned#droppedAttributes()}; file capabilities are lost). Names
+ * that are not valid UTF-8 in ustar or GNU headers are decoded by commons-compress with {@code ?}
+ * for each invalid byte, so such a file is unpacked under that changed name.
  *
  * <p>Failures: INVALID_ARGUMENT "corrupt archive: ..." for anything the decompressor or the tar
  * parser rejects (truncation, bad checksums, garbage), INVALID_ARGUMENT or RESOURCE_EXHAUSTED from
@@ -50,18 +49,11 @@ final class ArchiveScanner {
    * @param digest SHA-256 of the upload, hex
    * @param archiveBytes size of the upload
    * @param unpackedBytes sum of the regular files' sizes
-   * @param entries entries written to the canonical tar, of every type
+   * @param entries entries of every type
    * @param droppedAttributes extended attributes and ACLs left out of the canonical tar
-   * @param skippedDevices device nodes below {@code dev/} left out of the canonical tar
    */
   record Scanned(
-      String digest,
-      long archiveBytes,
-      long unpackedBytes,
-      long entries,
-      ArchiveFormat format,
-      int droppedAttributes,
-      int skippedDevices) {}
+      String digest, long archiveBytes, long unpackedBytes, long entries, ArchiveFormat format, int droppedAttributes) {}
 
   /** An upload that was only hashed. */
   record Hashed(String digest, long archiveBytes) {}
@@ -99,9 +91,7 @@ final class ArchiveScanner {
         parse(() -> plain.transferTo(OutputStream.nullOutputStream()), " (after the end of the tar archive)");
       }
       raw.drain();
-      return new Scanned(
-          raw.digest(), raw.count(), result.unpackedBytes(), result.entries(), format, result.droppedAttributes(),
-          result.skippedDevices());
+      return new Scanned(raw.digest(), raw.count(), result.unpackedBytes(), result.entries(), format, result.droppedAttributes());
     } catch (SourceFailure e) {
       throw e.unwrap();
     } catch (IOException e) {
@@ -125,19 +115,12 @@ final class ArchiveScanner {
     ArchiveValidator validator = new ArchiveValidator(limits);
     byte[] buffer = new byte[COPY_BUFFER];
     long unpacked = 0;
-    long written = 0;
     int dropped = 0;
-    int skipped = 0;
     TarArchiveEntry entry;
     String where = " (at the first entry)";
     while ((entry = parse(tar::getNextEntry, where)) != null) {
       Validated valid = validator.check(entry);
       where = " (after entry " + EntryPaths.quote(entry.getName()) + ")";
-      if (valid.type() == ArchiveValidator.Type.SKIPPED) {
-        skipped++;
-        continue;
-      }
-      written++;
       dropped += droppedAttributes(entry);
       out.putArchiveEntry(canonicalEntry(valid));
       if (valid.type() == ArchiveValidator.Type.FILE) {
@@ -149,7 +132,7 @@ final class ArchiveScanner {
     if (validator.entries() == 0) {
       throw AgentException.invalid("empty archive: it has no entries");
     }
-    return new Scanned(null, 0, unpacked, written, format, dropped, skipped);
+    return new Scanned(null, 0, unpacked, validator.entries(), format, dropped);
   }
 
   private static void copyContent(GuardedTarInputStream tar, OutputStream out, Validated valid, byte[] buffer) throws IOException {

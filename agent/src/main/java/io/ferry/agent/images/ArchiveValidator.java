@@ -28,11 +28,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  *       filesystems are full of them ({@code /etc/localtime}, systemd's {@code *.wants}), and they
  *       resolve inside the container's root at run time;
  *   <li>hard links whose target is absolute, contains {@code ..} or is not an earlier regular file;
- *   <li>character and block devices anywhere but below {@code dev/}, sparse files and exotic entry
- *       types; FIFOs are allowed. Device nodes below {@code dev/} (debootstrap leaves {@code
- *       dev/null}, {@code dev/zero}, ... in every Debian root filesystem) are {@link Type#SKIPPED}:
- *       the runtime mounts its own {@code /dev} over that directory, and no device node is ever
- *       created on the host;
+ *   <li>character and block devices, wherever they are (a container gets its devices from the
+ *       runtime, which mounts its own {@code /dev}; no device node is ever created on the host),
+ *       sparse files and exotic entry types; FIFOs are allowed;
  *   <li>setuid/setgid regular files when {@link ImageLimits#allowSetuid()} is false;
  *   <li>owner ids outside 0..4294967294.
  * </ul>
@@ -50,9 +48,7 @@ final class ArchiveValidator {
     FILE,
     SYMLINK,
     HARDLINK,
-    FIFO,
-    /** A device node below {@code dev/}: checked, then left out of the image. */
-    SKIPPED
+    FIFO
   }
 
   /**
@@ -113,9 +109,6 @@ final class ArchiveValidator {
       throw AgentException.invalid(what + ": the image root can only be a directory");
     }
     checkParents(path, what);
-    if (type == Type.SKIPPED) {
-      return device(entry, path, what);
-    }
     checkDuplicate(path, type, what);
     checkOwner(entry.getLongUserId(), "uid", what);
     checkOwner(entry.getLongGroupId(), "gid", what);
@@ -157,7 +150,9 @@ final class ArchiveValidator {
     switch (flag) {
       case TarConstants.LF_CHR:
       case TarConstants.LF_BLK:
-        return Type.SKIPPED;
+        throw AgentException.invalid(
+            what + ": " + (flag == TarConstants.LF_CHR ? "character" : "block") + " device " + entry.getDevMajor() + ","
+                + entry.getDevMinor() + " (device nodes are not allowed in images; the runtime provides /dev)");
       case TarConstants.LF_LINK:
         return Type.HARDLINK;
       case TarConstants.LF_SYMLINK:
@@ -174,16 +169,6 @@ final class ArchiveValidator {
       default:
         throw AgentException.invalid(what + ": unsupported entry type '" + printable(flag) + "'");
     }
-  }
-
-  /** A device node below {@code dev/} is skipped; anywhere else it is refused. */
-  private static Validated device(TarArchiveEntry entry, String path, String what) {
-    if (!path.startsWith("dev/")) {
-      throw AgentException.invalid(
-          what + ": " + (entry.isCharacterDevice() ? "character" : "block") + " device " + entry.getDevMajor() + ","
-              + entry.getDevMinor() + " outside /dev (device nodes are not allowed in images; the runtime provides /dev)");
-    }
-    return new Validated(path, Type.SKIPPED, null, 0, 0, 0, 0, entry.getLastModifiedTime());
   }
 
   private void checkParents(String path, String what) {

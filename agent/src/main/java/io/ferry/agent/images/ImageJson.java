@@ -16,7 +16,7 @@ import java.util.Locale;
  * <pre>
  * {"version":1, "digest":"...", "archiveBytes":N, "unpackedBytes":N, "fileCount":N,
  *  "createdAt":"2026-11-29T21:30:00Z", "source":"...", "format":"zstd",
- *  "droppedAttributes":0, "skippedDevices":8}
+ *  "droppedAttributes":0}
  * </pre>
  *
  * Aliases are not kept here (they live in {@code aliases.json}, which changes far more often).
@@ -38,7 +38,6 @@ final class ImageJson {
     root.put("source", image.source());
     root.put("format", scanned.format().name().toLowerCase(Locale.ROOT));
     root.put("droppedAttributes", scanned.droppedAttributes());
-    root.put("skippedDevices", scanned.skippedDevices());
     return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
   }
 

@@ -12,8 +12,7 @@ import java.util.Objects;
  *   <li>{@code maxArchive}: the upload as sent (compressed bytes); checked while it streams in.
  *   <li>{@code maxUnpacked}: the decompressed tar stream (file contents plus headers): the bound on
  *       a decompression bomb; a file whose declared size alone passes it is refused at its header.
- *   <li>{@code maxEntries}: entries of every type (files, directories, links, FIFOs, and device
- *       nodes, even those skipped).
+ *   <li>{@code maxEntries}: entries of every type (files, directories, links, FIFOs).
  *   <li>{@code allowSetuid}: when false, a regular file with the setuid or setgid bit is refused
  *       (setgid directories, common in Debian's {@code /var}, are always fine). System containers
  *       need {@code su}, {@code passwd} and {@code mount}, hence true by default.

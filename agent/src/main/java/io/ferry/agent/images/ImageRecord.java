@@ -12,8 +12,7 @@ import java.util.Objects;
  * @param aliases the aliases that point at it, sorted
  * @param archiveBytes size of the archive as uploaded (compressed)
  * @param unpackedBytes sum of the sizes of its regular files (hard links counted once)
- * @param fileCount entries unpacked, of every type: files, directories, links, FIFOs (device nodes
- *     skipped below {@code dev/} are not counted)
+ * @param fileCount entries of every type: files, directories, links, FIFOs
  * @param createdAt when this host unpacked it
  * @param source what the importer said it came from (free text, may be empty)
  */

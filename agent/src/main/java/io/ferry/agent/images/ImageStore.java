@@ -28,7 +28,18 @@ import org.slf4j.LoggerFactory;
  * the accepted entries written to a canonical tar in {@code .tmp}; GNU tar unpacks that into {@code
  * .tmp}, {@code image.json} is written, and one rename publishes {@code root/<sha256>}. Any failure
  * deletes the work directory: the store is left exactly as it was. See {@link StoreLayout} for the
- * layout and {@link ArchiveValidator} for what is refused (and the symlink policy).
+ * layout and {@link ArchiveValidator} for the full list of what is refused.
+ *
+ * <p><b>Symlinks and other hostile entries.</b> Nothing on the host ever follows a symlink of an
+ * image: an entry whose path goes through an earlier symlink (or non-directory) of the archive is
+ * refused, as are duplicate paths, absolute names and {@code ..} components, so GNU tar only ever
+ * creates entries in real directories it made itself. Absolute symlink targets are kept (root
+ * filesystems need them; they resolve inside the container's root at run time); relative targets
+ * that climb out of the image root lexically are refused. Hard links may only point at earlier
+ * regular files. Device nodes are refused (the runtime provides {@code /dev}; a tar of a
+ * debootstrap directory must leave out its {@code dev/*}). Extended attributes, ACLs and file
+ * capabilities are not kept. Code that later writes into an image's rootfs (or an overlay on it)
+ * from the host must not follow its symlinks either.
  *
  * <p><b>Failures</b> are {@link AgentException}s: INVALID_ARGUMENT for a hostile, corrupt or empty
  * archive, a digest mismatch or a bad alias (the message names the entry or value);
@@ -349,9 +360,9 @@ public final class ImageStore implements AutoCloseable {
         moveIntoPlace(staged, image, options);
         log.info(
             "image imported image={} aliases={} format={} archive_bytes={} unpacked_bytes={} entries={}"
-                + " dropped_xattrs={} skipped_devices={} scan_ms={} unpack_ms={} sync_ms={} total_ms={}",
+                + " dropped_xattrs={} scan_ms={} unpack_ms={} sync_ms={} total_ms={}",
             digest, options.aliases(), scanned.format().name().toLowerCase(Locale.ROOT), scanned.archiveBytes(),
-            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scanned.skippedDevices(), scannedMs,
+            scanned.unpackedBytes(), scanned.entries(), scanned.droppedAttributes(), scannedMs,
             unpackedMs - scannedMs, syncedMs - unpackedMs, millisSince(started));
         return index.record(digest);
       }
