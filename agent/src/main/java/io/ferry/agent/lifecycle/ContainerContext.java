@@ -82,10 +82,20 @@ final class ContainerContext {
     records.remove(name);
   }
 
-  /** A checked status move, persisted before it is visible. */
+  /**
+   * A checked status move. Settled statuses are persisted before they are visible; transitional
+   * ones (STARTING, STOPPING) are kept in memory only: after a crash in the middle of an operation
+   * recovery sets the status from runc's truth, so writing them would cost a disk sync per
+   * operation and tell recovery nothing.
+   */
   ContainerRecord move(ContainerRecord record, ContainerStatus to, String detail) {
     ContainerLifecycle.check(record.name(), record.status(), to, detail);
-    return save(record.withStatus(to, detail, clock.instant()));
+    ContainerRecord moved = record.withStatus(to, detail, clock.instant());
+    if (to == ContainerStatus.STARTING || to == ContainerStatus.STOPPING) {
+      records.put(moved.name(), moved);
+      return moved;
+    }
+    return save(moved);
   }
 
   /**

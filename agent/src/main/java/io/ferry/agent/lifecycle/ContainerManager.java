@@ -268,7 +268,8 @@ public final class ContainerManager {
         state = ctx.runtime.start(spec);
       }
       record = ctx.move(record, ContainerStatus.RUNNING, "started, init pid " + state.pid().orElse(0));
-      return liveView(record, state);
+      // runc just applied the record's limits and nothing ran yet: no cgroup reads needed.
+      return new ContainerView(record, state.pid(), record.limits(), Optional.empty(), ctx.storage.diskUsage(record.name()));
     } catch (RuntimeException e) {
       ctx.move(record, from, (stateful ? "restore failed: " : "start failed: ") + e.getMessage());
       throw e;
@@ -416,14 +417,10 @@ public final class ContainerManager {
     if (!live || !record.status().isLive()) {
       return new ContainerView(record, OptionalInt.empty(), record.limits(), Optional.empty(), live ? ctx.storage.diskUsage(record.name()) : -1);
     }
-    return liveView(record, ctx.runtime.state(record.name()).orElse(null));
-  }
-
-  /** A live container described from a runtime state already in hand (null: runc lost it). */
-  private ContainerView liveView(ContainerRecord record, RuntimeState state) {
+    Optional<RuntimeState> state = ctx.runtime.state(record.name());
     return new ContainerView(
         record,
-        state == null ? OptionalInt.empty() : state.pid(),
+        state.map(RuntimeState::pid).orElse(OptionalInt.empty()),
         ctx.runtime.readLimits(record.name()),
         Optional.of(ctx.runtime.usage(record.name())),
         ctx.storage.diskUsage(record.name()));

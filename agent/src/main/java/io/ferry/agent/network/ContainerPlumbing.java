@@ -46,6 +46,24 @@ final class ContainerPlumbing {
     NetScope inside = NetScope.of(ns);
 
     boolean freshNamespace = false;
+    if (!ip.namespaces().contains(ns) && ip.link(NetScope.AGENT, hostIf).isEmpty()) {
+      // Nothing of it exists (the usual create): make it all in two batches.
+      rollback.onFailure("netns " + ns, () -> {
+        deleteIfPresent(NetScope.AGENT, hostIf);
+        if (ip.namespaces().contains(ns)) {
+          ip.deleteNamespace(ns);
+        }
+      });
+      try {
+        ip.addNamespaceWithPair(ns, hostIf, NamingScheme.CONTAINER_INTERFACE, lease.mac(), config.mtu(), config.bridgeName());
+      } catch (AgentException e) {
+        requireBridge(e);
+        throw e;
+      }
+      ip.configureFreshInterface(
+          inside, NamingScheme.CONTAINER_INTERFACE, lease.address(), config.subnet().prefixLength(), config.gateway());
+      return describe(lease);
+    }
     if (!ip.namespaces().contains(ns)) {
       ip.addNamespace(ns);
       rollback.onFailure("netns " + ns, () -> ip.deleteNamespace(ns));
@@ -167,15 +185,20 @@ final class ContainerPlumbing {
     try {
       ip.attachToBridge(hostIf, config.bridgeName());
     } catch (AgentException e) {
-      Optional<LinkState> bridge = ip.link(NetScope.AGENT, config.bridgeName());
-      if (bridge.isEmpty() || !bridge.get().isBridge()) {
-        throw new AgentException(
-            AgentException.Kind.FAILED_PRECONDITION,
-            "bridge " + config.bridgeName() + " is missing (or is not a bridge): the agent sets it up at start"
-                + " (ensureBridge)",
-            e);
-      }
+      requireBridge(e);
       throw e;
+    }
+  }
+
+  /** Turns a failure into FAILED_PRECONDITION when its cause is a missing bridge. */
+  private void requireBridge(AgentException e) {
+    Optional<LinkState> bridge = ip.link(NetScope.AGENT, config.bridgeName());
+    if (bridge.isEmpty() || !bridge.get().isBridge()) {
+      throw new AgentException(
+          AgentException.Kind.FAILED_PRECONDITION,
+          "bridge " + config.bridgeName() + " is missing (or is not a bridge): the agent sets it up at start"
+              + " (ensureBridge)",
+          e);
     }
   }
 

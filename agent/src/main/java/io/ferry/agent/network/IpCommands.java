@@ -82,4 +82,17 @@ public interface IpCommands {
     setUp(scope, NamingScheme.LOOPBACK);
     replaceDefaultRoute(scope, gateway);
   }
+
+  /**
+   * Makes a new namespace and a veth pair into it, the host end on {@code bridge} and up: {@link
+   * #addNamespace}, {@link #addVethPair} and {@link #attachToBridge} in one go (an implementation
+   * may batch them). On failure some steps may have happened: the caller deletes the host end and
+   * the namespace.
+   */
+  default void addNamespaceWithPair(
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+    addNamespace(namespace);
+    addVethPair(hostName, peerName, peerMac, namespace, mtu);
+    attachToBridge(hostName, bridge);
+  }
 }

@@ -183,6 +183,21 @@ public final class IpRoute2Commands implements IpCommands {
         addresses);
   }
 
+  /** One {@code ip -batch} run instead of three processes. */
+  @Override
+  public void addNamespaceWithPair(
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+    String batch =
+        String.join(
+            "\n",
+            "netns add " + namespace,
+            "link add name " + hostName + " mtu " + mtu + " type veth peer name " + peerName
+                + " address " + peerMac + " mtu " + mtu + " netns " + namespace,
+            "link set dev " + hostName + " master " + bridge + " up",
+            "");
+    requireSuccess(runWithInput(NetScope.AGENT, batch, "-batch", "-"));
+  }
+
   /** One {@code ip -batch} run inside the namespace instead of four processes. */
   @Override
   public void configureFreshInterface(
