@@ -13,6 +13,7 @@ public final class AgentMain {
   private AgentMain() {}
 
   public static void main(String[] args) throws Exception {
+    useFastProcessSpawn();
     AgentConfig config;
     try {
       DaemonArgs daemonArgs = DaemonArgs.parse("ferry-agent", args, AgentConfig.DEFAULT_CONFIG_FILE);
@@ -25,6 +26,17 @@ public final class AgentMain {
     AgentServer server = new AgentServer(config).start();
     Runtime.getRuntime().addShutdownHook(new Thread(server::closeQuietly, "agent-shutdown"));
     server.awaitTermination();
+  }
+
+  /**
+   * The agent spends its time starting short programs (runc, ip, mount); vfork starts them about
+   * 1 ms faster than the JDK 17 default (posix_spawn through a helper). Must run before the first
+   * process is started in this JVM; an explicit -Djdk.lang.Process.launchMechanism wins.
+   */
+  public static void useFastProcessSpawn() {
+    if (System.getProperty("jdk.lang.Process.launchMechanism") == null) {
+      System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
+    }
   }
 
   /** The software version from the jar's manifest, or "dev" when run from classes. */

@@ -17,6 +17,8 @@ public final class BenchMain {
   private BenchMain() {}
 
   public static void main(String[] args) throws Exception {
+    // Benchmarks run the agent in this JVM: spawn processes as the agent's own main does.
+    io.ferry.agent.AgentMain.useFastProcessSpawn();
     if (args.length == 0) {
       usage("a benchmark name or --list is required");
     }

@@ -15,6 +15,8 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +35,15 @@ final class ContainerContext {
   final OperationObserver observer;
   final Clock clock;
   final Duration stopTimeout;
+  /** Runs independent setup steps of one operation side by side (network next to rootfs). */
+  final ExecutorService setupPool =
+      Executors.newFixedThreadPool(
+          4,
+          r -> {
+            Thread t = new Thread(r, "container-setup");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<String, ContainerRecord> records = new ConcurrentHashMap<>();
 
   ContainerContext(

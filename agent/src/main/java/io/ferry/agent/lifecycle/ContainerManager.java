@@ -106,10 +106,16 @@ public final class ContainerManager {
           }
           Deque<Runnable> undo = new ArrayDeque<>();
           try {
+            // The network and the rootfs do not depend on each other: make them side by side.
+            CompletableFuture<NetworkAttachment> attaching =
+                CompletableFuture.supplyAsync(() -> ctx.network.attach(spec.name()), ctx.setupPool);
+            undo.push(() -> {
+              attaching.handle((net, error) -> null).join();
+              ctx.network.detach(spec.name());
+            });
             ctx.storage.mount(spec.name(), ctx.images.rootfs(image.digest()));
             undo.push(() -> ctx.storage.remove(spec.name()));
-            NetworkAttachment net = ctx.network.attach(spec.name());
-            undo.push(() -> ctx.network.detach(spec.name()));
+            NetworkAttachment net = join(attaching);
             Instant now = ctx.clock.instant();
             ContainerRecord record =
                 new ContainerRecord(
@@ -406,6 +412,18 @@ public final class ContainerManager {
       } catch (RuntimeException e) {
         log.error("container={} rollback step failed, manual cleanup may be needed: {}", name, e.getMessage());
       }
+    }
+  }
+
+  /** The result of a side task, its failure rethrown as it was. */
+  private static <T> T join(CompletableFuture<T> task) {
+    try {
+      return task.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
     }
   }
 
