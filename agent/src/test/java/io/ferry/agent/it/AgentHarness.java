@@ -149,6 +149,28 @@ final class AgentHarness implements AutoCloseable {
         .run();
   }
 
+  /** What an exec printed and returned. */
+  record ExecResult(String stdout, String stderr, int exitCode) {}
+
+  /** Runs {@code command} in container {@code name} and collects its streamed output. */
+  ExecResult exec(String name, List<String> command) {
+    java.util.Iterator<io.ferry.proto.v1.ExecOutput> out =
+        stub().exec(io.ferry.proto.v1.ExecRequest.newBuilder().setName(name).addAllCommand(command).build());
+    StringBuilder stdout = new StringBuilder();
+    StringBuilder stderr = new StringBuilder();
+    int exit = Integer.MIN_VALUE;
+    while (out.hasNext()) {
+      io.ferry.proto.v1.ExecOutput o = out.next();
+      switch (o.getPartCase()) {
+        case STDOUT -> stdout.append(o.getStdout().toStringUtf8());
+        case STDERR -> stderr.append(o.getStderr().toStringUtf8());
+        case EXIT_CODE -> exit = o.getExitCode();
+        default -> throw new AssertionError("empty exec output");
+      }
+    }
+    return new ExecResult(stdout.toString(), stderr.toString(), exit);
+  }
+
   static ContainerRef ref(String name) {
     return ContainerRef.newBuilder().setName(name).build();
   }

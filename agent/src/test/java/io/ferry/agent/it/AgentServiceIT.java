@@ -12,8 +12,6 @@ import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.CopyContainerRequest;
 import io.ferry.proto.v1.CreateContainerRequest;
 import io.ferry.proto.v1.DeleteImageRequest;
-import io.ferry.proto.v1.ExecOutput;
-import io.ferry.proto.v1.ExecRequest;
 import io.ferry.proto.v1.InitKind;
 import io.ferry.proto.v1.Limits;
 import io.ferry.proto.v1.ListImagesRequest;
@@ -24,11 +22,14 @@ import io.ferry.proto.v1.UpdateLimitsRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -73,10 +74,10 @@ class AgentServiceIT {
     assertThat(web.getInitPid()).isPositive();
     assertThat(web.getNetwork().getAddress()).startsWith(agent.subnet.substring(0, agent.subnet.lastIndexOf('.')));
 
-    ExecResult exec = exec("life-1", sh("echo hi; echo err >&2; exit 3"));
-    assertThat(exec.stdout).isEqualTo("hi\n");
-    assertThat(exec.stderr).isEqualTo("err\n");
-    assertThat(exec.exitCode).isEqualTo(3);
+    AgentHarness.ExecResult exec = exec("life-1", sh("echo hi; echo err >&2; exit 3"));
+    assertThat(exec.stdout()).isEqualTo("hi\n");
+    assertThat(exec.stderr()).isEqualTo("err\n");
+    assertThat(exec.exitCode()).isEqualTo(3);
 
     Container frozen = agent.stub().freezeContainer(ref("life-1"));
     assertThat(frozen.getState()).isEqualTo(ContainerState.CONTAINER_STATE_FROZEN);
@@ -121,8 +122,8 @@ class AgentServiceIT {
         assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("pong\n");
       }
     });
-    ExecResult fromPeer = exec("net-cli", sh("nc " + address + " 8080 </dev/null"));
-    assertThat(fromPeer.stdout).isEqualTo("pong\n");
+    AgentHarness.ExecResult fromPeer = exec("net-cli", sh("nc " + address + " 8080 </dev/null"));
+    assertThat(fromPeer.stdout()).isEqualTo("pong\n");
   }
 
   @Test
@@ -188,10 +189,10 @@ class AgentServiceIT {
     agent.stub().stopContainer(StopContainerRequest.newBuilder().setName("snap-1").setForce(true).build());
     agent.stub().restoreSnapshot(SnapshotRef.newBuilder().setContainer("snap-1").setSnapshot("s1").build());
     agent.stub().startContainer(StartContainerRequest.newBuilder().setName("snap-1").build());
-    assertThat(exec("snap-1", sh("cat /root/data")).stdout).isEqualTo("v1\n");
+    assertThat(exec("snap-1", sh("cat /root/data")).stdout()).isEqualTo("v1\n");
 
     agent.stub().startContainer(StartContainerRequest.newBuilder().setName("snap-copy").build());
-    assertThat(exec("snap-copy", sh("cat /root/data")).stdout).isEqualTo("v2\n");
+    assertThat(exec("snap-copy", sh("cat /root/data")).stdout()).isEqualTo("v2\n");
   }
 
   @Test
@@ -204,7 +205,23 @@ class AgentServiceIT {
     assertThat(after.getState()).isEqualTo(ContainerState.CONTAINER_STATE_RUNNING);
     assertThat(after.getInitPid()).isEqualTo(before.getInitPid());
     assertThat(after.getNetwork()).isEqualTo(before.getNetwork());
-    assertThat(exec("rec-1", sh("echo alive")).stdout).isEqualTo("alive\n");
+    assertThat(exec("rec-1", sh("echo alive")).stdout()).isEqualTo("alive\n");
+  }
+
+  @Test
+  void metricsCountContainersByStateAndTimeOperations() throws Exception {
+    create("metrics-1", COUNTER, true);
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> scrape =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.server().metricsPort() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    assertThat(scrape.body())
+        .containsPattern("ferry_agent_containers\\{host=\"[a-z0-9-]+\",status=\"running\"\\} [1-9]")
+        .contains("ferry_agent_operation_seconds_count{host=")
+        .contains("operation=\"create\"");
   }
 
   // ---- helpers ----
@@ -217,7 +234,7 @@ class AgentServiceIT {
   }
 
   private long counter(String name) {
-    String out = exec(name, sh("cat /tmp/counter")).stdout.strip();
+    String out = exec(name, sh("cat /tmp/counter")).stdout().strip();
     return out.isEmpty() ? 0 : Long.parseLong(out);
   }
 
@@ -225,23 +242,8 @@ class AgentServiceIT {
     return java.nio.file.Files.readString(state.resolve("containers").resolve(name).resolve("upper").resolve(path)).strip();
   }
 
-  record ExecResult(String stdout, String stderr, int exitCode) {}
-
-  private ExecResult exec(String name, List<String> command) {
-    Iterator<ExecOutput> out = agent.stub().exec(ExecRequest.newBuilder().setName(name).addAllCommand(command).build());
-    StringBuilder stdout = new StringBuilder();
-    StringBuilder stderr = new StringBuilder();
-    int exit = Integer.MIN_VALUE;
-    while (out.hasNext()) {
-      ExecOutput o = out.next();
-      switch (o.getPartCase()) {
-        case STDOUT -> stdout.append(o.getStdout().toStringUtf8());
-        case STDERR -> stderr.append(o.getStderr().toStringUtf8());
-        case EXIT_CODE -> exit = o.getExitCode();
-        default -> throw new AssertionError("empty exec output");
-      }
-    }
-    return new ExecResult(stdout.toString(), stderr.toString(), exit);
+  private AgentHarness.ExecResult exec(String name, List<String> command) {
+    return agent.exec(name, command);
   }
 
   private static void assertCode(Status.Code code, Runnable call) {

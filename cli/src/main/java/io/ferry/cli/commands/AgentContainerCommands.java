@@ -1,0 +1,187 @@
+package io.ferry.cli.commands;
+
+import io.ferry.cli.output.JsonOutput;
+import io.ferry.cli.output.OutputFormat;
+import io.ferry.cli.output.Table;
+import io.ferry.common.ByteSize;
+import io.ferry.proto.v1.AgentServiceGrpc;
+import io.ferry.proto.v1.Container;
+import io.ferry.proto.v1.ContainerSpec;
+import io.ferry.proto.v1.CreateContainerRequest;
+import io.ferry.proto.v1.DeleteContainerRequest;
+import io.ferry.proto.v1.ExecOutput;
+import io.ferry.proto.v1.ExecRequest;
+import io.ferry.proto.v1.InitKind;
+import io.ferry.proto.v1.Limits;
+import io.ferry.proto.v1.ListContainersRequest;
+import io.ferry.proto.v1.ListContainersResponse;
+import io.ferry.proto.v1.StartContainerRequest;
+import io.ferry.proto.v1.StopContainerRequest;
+import io.grpc.ManagedChannel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+
+/** {@code ferry agent launch|list|exec|stop|start|delete}: one agent's containers. */
+final class AgentContainerCommands {
+
+  private AgentContainerCommands() {}
+
+  /** A command about one named container: ADDRESS NAME. */
+  abstract static class Named extends AgentCall {
+    @Parameters(index = "1", paramLabel = "NAME", description = "the container")
+    String name;
+
+    int printed(Container c, OutputFormat format) {
+      out().print(format == OutputFormat.JSON ? JsonOutput.of(c) : render(List.of(c)));
+      return 0;
+    }
+  }
+
+  @Command(name = "launch", description = "Create and start a container on this agent.")
+  static final class Launch extends AgentCall {
+    @Parameters(index = "1", paramLabel = "IMAGE", description = "image alias or digest")
+    String image;
+
+    @Parameters(index = "2", paramLabel = "NAME", description = "the new container's name")
+    String name;
+
+    @Parameters(index = "3..*", paramLabel = "CMD", description = "PID 1 (default /sbin/init)")
+    List<String> command = new ArrayList<>();
+
+    @Option(names = "--init", defaultValue = "generic", description = "systemd or generic")
+    String init;
+
+    @Option(names = "--memory", description = "memory limit, e.g. 512MiB")
+    String memory;
+
+    @Option(names = "--cpu-shares", description = "relative CPU weight")
+    Long cpuShares;
+
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      Limits.Builder limits = Limits.newBuilder();
+      if (memory != null) {
+        try {
+          limits.setMemoryBytes(ByteSize.parse(memory).bytes());
+        } catch (IllegalArgumentException e) {
+          throw new ParameterException(spec.commandLine(), "--memory: " + e.getMessage());
+        }
+      }
+      if (cpuShares != null) {
+        limits.setCpuShares(cpuShares);
+      }
+      InitKind kind;
+      switch (init.toLowerCase(Locale.ROOT)) {
+        case "systemd" -> kind = InitKind.INIT_KIND_SYSTEMD;
+        case "generic" -> kind = InitKind.INIT_KIND_GENERIC;
+        default -> throw new ParameterException(spec.commandLine(), "--init must be systemd or generic, not '" + init + "'");
+      }
+      Container c = agent.createContainer(CreateContainerRequest.newBuilder()
+          .setSpec(ContainerSpec.newBuilder().setName(name).setImage(image).setInit(kind).addAllCommand(command).setLimits(limits))
+          .setStart(true)
+          .build());
+      out().print(format == OutputFormat.JSON ? JsonOutput.of(c) : render(List.of(c)));
+      return 0;
+    }
+  }
+
+  @Command(name = "list", description = "List an agent's containers.")
+  static final class ListContainers extends AgentCall {
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      ListContainersResponse list = agent.listContainers(ListContainersRequest.getDefaultInstance());
+      out().print(format == OutputFormat.JSON ? JsonOutput.of(list) : render(list.getContainersList()));
+      return 0;
+    }
+  }
+
+  /** Exits with the command's own exit code; its stdout and stderr go to ours. */
+  @Command(name = "exec", description = "Run a command in a running container: ferry agent exec ADDRESS NAME -- CMD...")
+  static final class Exec extends Named {
+    @Parameters(index = "2..*", paramLabel = "CMD", arity = "1..*", description = "the command")
+    List<String> command;
+
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      Iterator<ExecOutput> output = agent.exec(ExecRequest.newBuilder().setName(name).addAllCommand(command).build());
+      int exit = 1;
+      while (output.hasNext()) {
+        ExecOutput o = output.next();
+        switch (o.getPartCase()) {
+          case STDOUT -> write(out(), o.getStdout().toByteArray());
+          case STDERR -> write(err(), o.getStderr().toByteArray());
+          case EXIT_CODE -> exit = o.getExitCode();
+          default -> { }
+        }
+      }
+      return exit;
+    }
+
+    private static void write(java.io.PrintWriter to, byte[] bytes) {
+      to.print(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+      to.flush();
+    }
+  }
+
+  @Command(name = "stop", description = "Stop a container: cleanly, --force, or --stateful (CRIU checkpoint).")
+  static final class Stop extends Named {
+    @Option(names = "--force", description = "kill at once")
+    boolean force;
+
+    @Option(names = "--stateful", description = "checkpoint its memory; a stateful start resumes it")
+    boolean stateful;
+
+    @Option(names = "--stop-timeout", defaultValue = "0", description = "seconds init may take (0: the agent's default)")
+    int stopTimeout;
+
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      return printed(agent.stopContainer(StopContainerRequest.newBuilder()
+          .setName(name).setForce(force).setStateful(stateful).setTimeoutSeconds(stopTimeout).build()), format);
+    }
+  }
+
+  @Command(name = "start", description = "Start a stopped container, or --stateful resume a checkpointed one.")
+  static final class Start extends Named {
+    @Option(names = "--stateful", description = "resume from its checkpoint")
+    boolean stateful;
+
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      return printed(agent.startContainer(StartContainerRequest.newBuilder().setName(name).setStateful(stateful).build()), format);
+    }
+  }
+
+  @Command(name = "delete", description = "Delete a container (--force: even while running).")
+  static final class Delete extends Named {
+    @Option(names = "--force", description = "stop it first if running")
+    boolean force;
+
+    @Override
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+      agent.deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(force).build());
+      return 0;
+    }
+  }
+
+  static String render(List<Container> containers) {
+    Table table = new Table("name", "state", "image", "address", "pid", "memory", "detail");
+    for (Container c : containers) {
+      table.row(
+          c.getSpec().getName(),
+          c.getState().name().substring("CONTAINER_STATE_".length()),
+          c.getSpec().getImage(),
+          c.getNetwork().getAddress(),
+          c.getInitPid() == 0 ? "" : c.getInitPid(),
+          c.getUsage().getMemoryBytes() == 0 ? "" : ByteSize.ofBytes(c.getUsage().getMemoryBytes()).humanReadable(),
+          c.getDetail());
+    }
+    return table.render();
+  }
+}
