@@ -97,6 +97,39 @@ stop_daemons() {
     done
 }
 
+# delete_containers: containers outlive their agents by design, so remove them through the
+# agents before stopping those.
+delete_containers() {
+    local i addr name
+    for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
+        addr="$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
+        for name in $(bin/ferry agent list "$addr" --output json 2>/dev/null | grep -o '"name": "[^"]*"' | cut -d'"' -f4 || true); do
+            if bin/ferry agent delete "$addr" "$name" --force; then
+                say "deleted $name on $(host_name "$i")"
+            fi
+        done
+    done
+}
+
+# remove_leftovers: whatever an agent that was not answering left: runc containers, overlay
+# mounts under the state directory, container network namespaces of the quickstart's hosts.
+remove_leftovers() {
+    local root id mp ns i
+    for root in "$state"/host-*/runc; do
+        [[ -d $root ]] || continue
+        for id in $(runc --root "$root" list -q 2>/dev/null); do
+            runc --root "$root" delete --force "$id" && say "removed leftover container $id"
+        done
+    done
+    awk -v d="$state/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while read -r mp; do umount -l "$mp" 2>/dev/null || true; done
+    for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
+        for ns in $(ip netns list | awk -v p="fc-host-$i." 'index($1, p) == 1 { print $1 }'); do
+            ip netns del "$ns" 2>/dev/null || true
+        done
+    done
+}
+
 # wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds or the deadline passes.
 wait_for() {
     local what=$1 seconds=$2
@@ -130,18 +163,43 @@ up() {
     for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
         wait_for "$(host_name "$i")" 60 bin/ferry agent info "$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
     done
+    import_images_and_launch
     status
+    local a1
+    a1="$(host_ip 1):$FERRY_QS_AGENT_PORT"
     cat <<MSG
 
 Next commands to try:
-  bin/ferry agent info $(host_ip 1):$FERRY_QS_AGENT_PORT            # a host's capacity, runc and CRIU features
-  bin/ferry agent info $(host_ip 2):$FERRY_QS_AGENT_PORT --output json
+  bin/ferry agent list $a1                           # host-1's containers
+  bin/ferry agent exec $a1 web-1 -- systemctl is-system-running
+  bin/ferry agent launch $a1 busybox box-1 -- /bin/sh -c 'while true; do sleep 1; done'
+  bin/ferry agent stop $a1 web-1 --stateful          # CRIU checkpoint; then: start --stateful
+  bin/ferry agent info $a1                           # capacity, runc and CRIU features
   deploy/quickstart.sh status
   deploy/quickstart.sh down                          # stop everything and clean up
 
-Not yet here: importing images and launching containers through the coordinator come with
-the agent and coordinator issues; until then the quickstart stops at a running, empty cluster.
+Not yet here: the cluster-wide verbs (ferry launch/list/move through the coordinator, with
+placement) come with the coordinator issue; until then each agent is driven directly.
 MSG
+}
+
+# Imports the base images (busybox everywhere, debian/12 on host-1) and launches web-1 on host-1.
+import_images_and_launch() {
+    local i addr
+    for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
+        addr="$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
+        bin/ferry agent images "$addr" | grep -q busybox ||
+            bin/ferry agent image-import "$addr" /var/cache/ferry/images/busybox.tar.zst --alias busybox >/dev/null
+    done
+    addr="$(host_ip 1):$FERRY_QS_AGENT_PORT"
+    bin/ferry agent images "$addr" | grep -q debian/12 ||
+        bin/ferry agent image-import "$addr" /var/cache/ferry/images/debian-12.tar.zst --alias debian/12 >/dev/null
+    say "images imported: busybox on every host, debian/12 on host-1"
+    if ! bin/ferry agent list "$addr" | grep -q '^web-1 '; then
+        bin/ferry agent launch "$addr" debian/12 web-1 --init systemd --memory 512MiB >/dev/null
+    fi
+    wait_for "web-1 (systemd)" 60 sh -c "bin/ferry agent exec $addr web-1 -- systemctl is-system-running | grep -Eq 'running|degraded'"
+    say "launched web-1 (Debian 12, systemd) on host-1"
 }
 
 status() {
@@ -157,12 +215,14 @@ status() {
         fi
     done
     echo
-    bin/ferry agent info "$(host_ip 1):$FERRY_QS_AGENT_PORT" || true
+    bin/ferry agent list "$(host_ip 1):$FERRY_QS_AGENT_PORT" || true
 }
 
 down() {
     ((EUID == 0)) || die "must run as root"
+    delete_containers
     stop_daemons
+    remove_leftovers
     network_down
     rm -rf --one-file-system "$state"
     say "cluster stopped and removed"

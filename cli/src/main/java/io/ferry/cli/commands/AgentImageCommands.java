@@ -77,8 +77,7 @@ final class AgentImageCommands {
                         .setChunk(ImportImageRequest.Chunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(chunk)))
                         .build());
                     offset += chunk.length;
-                    err().printf("\ruploading %s: %d%%", file.getFileName(), size == 0 ? 100 : offset * 100 / size);
-                    err().flush();
+                    progress(offset, size);
                   }
                 } catch (java.io.IOException e) {
                   requests.onError(e);
@@ -106,8 +105,24 @@ final class AgentImageCommands {
       } catch (java.util.concurrent.ExecutionException e) {
         throw e.getCause() instanceof Exception cause ? cause : e;
       } finally {
-        err().println();
+        if (showProgress) {
+          err().println();
+        }
         in.close();
+      }
+    }
+
+    /** A progress line for people at a terminal; nothing when stderr goes to a file or a pipe. */
+    private final boolean showProgress = System.console() != null;
+
+    private long shownPercent = -1;
+
+    private void progress(long sent, long size) {
+      long percent = size == 0 ? 100 : sent * 100 / size;
+      if (showProgress && percent != shownPercent) {
+        shownPercent = percent;
+        err().printf("\ruploading %s: %d%%", file.getFileName(), percent);
+        err().flush();
       }
     }
   }

@@ -41,6 +41,19 @@ final class RuncCheckpoints {
     this.cgroups = cgroups;
   }
 
+  /**
+   * Where CRIU also looks for the paths of inotify watches. A watch is dumped as a file handle,
+   * which an overlay rootfs cannot resolve, so CRIU scans directories for the inode instead, by
+   * default only /etc, /var/spool and /lib/udev: dbus-daemon watches its service directories under
+   * /usr/share/dbus-1 (seen failing: "fsnotify: Can't dump that handle"), systemd units under /usr/lib.
+   */
+  static final List<String> IRMAP_SCAN_PATHS =
+      List.of(
+          "irmap-scan-path /usr/share/dbus-1",
+          "irmap-scan-path /usr/lib/systemd",
+          "irmap-scan-path /lib/systemd",
+          "irmap-scan-path /usr/share/polkit-1");
+
   CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
     long started = System.nanoTime();
     RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
@@ -53,7 +66,9 @@ final class RuncCheckpoints {
     List<String> keys;
     try {
       keys = consoleKeys(state);
-      bundles.writeCriuConfig(id, ExternalFiles.dumpLines(keys));
+      List<String> lines = new java.util.ArrayList<>(ExternalFiles.dumpLines(keys));
+      lines.addAll(IRMAP_SCAN_PATHS);
+      bundles.writeCriuConfig(id, lines);
       work = bundles.freshCriuWork(id);
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot prepare the checkpoint of container " + id + ": " + e.getMessage(), e);
