@@ -2,25 +2,20 @@ package io.ferry.agent.it;
 
 import io.ferry.agent.AgentServer;
 import io.ferry.agent.config.AgentConfig;
+import io.ferry.cli.client.ImageUpload;
 import io.ferry.common.process.Command;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.ContainerRef;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.Image;
-import io.ferry.proto.v1.ImportImageRequest;
 import io.ferry.proto.v1.ListContainersRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
-import com.google.protobuf.ByteString;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -90,43 +85,10 @@ final class AgentHarness implements AutoCloseable {
     return server;
   }
 
-  /** Streams a base image tarball through ImportImage in 1 MiB chunks. */
+  /** Streams a base image tarball through ImportImage, as the CLI does. */
   Image importImage(String file, String alias) throws Exception {
-    CompletableFuture<Image> done = new CompletableFuture<>();
-    StreamObserver<ImportImageRequest> upload =
-        AgentServiceGrpc.newStub(channel)
-            .importImage(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(Image value) {
-                    done.complete(value);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    done.completeExceptionally(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {}
-                });
-    upload.onNext(
-        ImportImageRequest.newBuilder()
-            .setHeader(ImportImageRequest.Header.newBuilder().addAliases(alias).setSource(file))
-            .build());
-    try (InputStream in = Files.newInputStream(IMAGE_CACHE.resolve(file))) {
-      byte[] buffer = new byte[1 << 20];
-      long offset = 0;
-      for (int n = in.readNBytes(buffer, 0, buffer.length); n > 0; n = in.readNBytes(buffer, 0, buffer.length)) {
-        upload.onNext(
-            ImportImageRequest.newBuilder()
-                .setChunk(ImportImageRequest.Chunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(buffer, 0, n)))
-                .build());
-        offset += n;
-      }
-    }
-    upload.onCompleted();
-    return done.get(5, TimeUnit.MINUTES);
+    return ImageUpload.upload(
+        AgentServiceGrpc.newStub(channel), IMAGE_CACHE.resolve(file), List.of(alias), Duration.ofMinutes(5), sent -> {});
   }
 
   /** Force-deletes every container, then removes the test bridge. */

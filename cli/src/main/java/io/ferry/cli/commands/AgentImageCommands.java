@@ -1,24 +1,19 @@
 package io.ferry.cli.commands;
 
-import com.google.protobuf.ByteString;
+import io.ferry.cli.client.ImageUpload;
 import io.ferry.cli.output.JsonOutput;
 import io.ferry.cli.output.OutputFormat;
 import io.ferry.cli.output.Table;
 import io.ferry.common.ByteSize;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.Image;
-import io.ferry.proto.v1.ImportImageRequest;
 import io.ferry.proto.v1.ListImagesRequest;
 import io.ferry.proto.v1.ListImagesResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -45,70 +40,14 @@ final class AgentImageCommands {
       return 0;
     }
 
-    /** Sends chunks only while the transport is ready (flow control), so memory stays flat. */
     private Image upload(AgentServiceGrpc.AgentServiceStub stub) throws Exception {
-      CompletableFuture<Image> done = new CompletableFuture<>();
-      InputStream in = Files.newInputStream(file);
       long size = Files.size(file);
-      ClientResponseObserver<ImportImageRequest, Image> observer =
-          new ClientResponseObserver<>() {
-            private long offset;
-            private boolean headerSent;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<ImportImageRequest> requests) {
-              requests.setOnReadyHandler(() -> {
-                try {
-                  while (requests.isReady() && !done.isDone()) {
-                    if (!headerSent) {
-                      headerSent = true;
-                      requests.onNext(ImportImageRequest.newBuilder()
-                          .setHeader(ImportImageRequest.Header.newBuilder().addAllAliases(aliases).setSource(file.getFileName().toString()))
-                          .build());
-                      continue;
-                    }
-                    byte[] chunk = in.readNBytes(1 << 20);
-                    if (chunk.length == 0) {
-                      in.close();
-                      requests.onCompleted();
-                      return;
-                    }
-                    requests.onNext(ImportImageRequest.newBuilder()
-                        .setChunk(ImportImageRequest.Chunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(chunk)))
-                        .build());
-                    offset += chunk.length;
-                    progress(offset, size);
-                  }
-                } catch (java.io.IOException e) {
-                  requests.onError(e);
-                  done.completeExceptionally(e);
-                }
-              });
-            }
-
-            @Override
-            public void onNext(Image image) {
-              done.complete(image);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-          };
-      stub.importImage(observer);
       try {
-        return done.get(timeoutSeconds, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw e.getCause() instanceof Exception cause ? cause : e;
+        return ImageUpload.upload(stub, file, aliases, Duration.ofSeconds(timeoutSeconds), sent -> progress(sent, size));
       } finally {
         if (showProgress) {
           err().println();
         }
-        in.close();
       }
     }
 
