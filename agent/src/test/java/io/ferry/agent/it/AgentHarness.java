@@ -91,6 +91,11 @@ final class AgentHarness implements AutoCloseable {
         AgentServiceGrpc.newStub(channel), IMAGE_CACHE.resolve(file), List.of(alias), Duration.ofMinutes(5), sent -> {});
   }
 
+  /** Streams a rootfs directory as a tar, as {@code ferry agent image-import ADDRESS DIR} does. */
+  Image uploadDirectory(Path dir, String alias) throws Exception {
+    return ImageUpload.uploadDirectory(AgentServiceGrpc.newStub(channel), dir, List.of(alias), Duration.ofMinutes(5), sent -> {});
+  }
+
   /** Force-deletes every container, then removes the test bridge. */
   @Override
   public void close() throws Exception {

@@ -209,6 +209,24 @@ class AgentServiceIT {
   }
 
   @Test
+  void aRootfsDirectoryImportsAsAnImageAndRuns() throws Exception {
+    Path dir = java.nio.file.Files.createDirectories(state.resolve("dir-import/rootfs"));
+    io.ferry.common.process.Command.of(
+            "tar", "--zstd", "-xpf", AgentHarness.IMAGE_CACHE.resolve("busybox.tar.zst").toString(), "-C", dir.toString())
+        .timeout(Duration.ofMinutes(1))
+        .check();
+
+    var image = agent.uploadDirectory(dir, "busybox-dir");
+    assertThat(image.getAliasesList()).containsExactly("busybox-dir");
+    assertThat(image.getFileCount()).isGreaterThan(100);
+
+    agent.stub().createContainer(CreateContainerRequest.newBuilder()
+        .setSpec(ContainerSpec.newBuilder().setName("from-dir").setImage("busybox-dir").addAllCommand(COUNTER))
+        .setStart(true).build());
+    assertThat(exec("from-dir", sh("echo ok")).stdout()).isEqualTo("ok\n");
+  }
+
+  @Test
   void metricsCountContainersByStateAndTimeOperations() throws Exception {
     create("metrics-1", COUNTER, true);
     HttpClient http = HttpClient.newHttpClient();

@@ -39,8 +39,44 @@ public final class ImageUpload {
   public static Image upload(
       AgentServiceGrpc.AgentServiceStub agent, Path file, List<String> aliases, Duration timeout, LongConsumer progress)
       throws IOException, TimeoutException, InterruptedException {
-    CompletableFuture<Image> done = new CompletableFuture<>();
     try (InputStream in = Files.newInputStream(file)) {
+      return upload(agent, in, file.getFileName().toString(), aliases, timeout, progress);
+    }
+  }
+
+  /**
+   * Uploads a root filesystem directory of this machine: GNU tar writes it (numeric owners, names
+   * sorted, so the same tree gives the same digest) straight into the upload, nothing on disk.
+   */
+  public static Image uploadDirectory(
+      AgentServiceGrpc.AgentServiceStub agent, Path dir, List<String> aliases, Duration timeout, LongConsumer progress)
+      throws IOException, TimeoutException, InterruptedException {
+    Process tar =
+        new ProcessBuilder("tar", "-C", dir.toString(), "--numeric-owner", "--sort=name", "-cf", "-", ".")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    try (InputStream in = tar.getInputStream()) {
+      Image image = upload(agent, in, dir.getFileName() + "/", aliases, timeout, progress);
+      if (tar.waitFor() != 0) {
+        throw new IOException("tar of " + dir + " exited " + tar.exitValue());
+      }
+      return image;
+    } finally {
+      tar.destroyForcibly();
+    }
+  }
+
+  private static Image upload(
+      AgentServiceGrpc.AgentServiceStub agent,
+      InputStream in,
+      String source,
+      List<String> aliases,
+      Duration timeout,
+      LongConsumer progress)
+      throws IOException, TimeoutException, InterruptedException {
+    CompletableFuture<Image> done = new CompletableFuture<>();
+    try {
       agent.importImage(
           new ClientResponseObserver<ImportImageRequest, Image>() {
             private long offset;
@@ -57,7 +93,7 @@ public final class ImageUpload {
                   if (!headerSent) {
                     headerSent = true;
                     requests.onNext(ImportImageRequest.newBuilder()
-                        .setHeader(ImportImageRequest.Header.newBuilder().addAllAliases(aliases).setSource(file.getFileName().toString()))
+                        .setHeader(ImportImageRequest.Header.newBuilder().addAllAliases(aliases).setSource(source))
                         .build());
                     continue;
                   }

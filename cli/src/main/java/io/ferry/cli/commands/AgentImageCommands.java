@@ -24,10 +24,10 @@ final class AgentImageCommands {
   private AgentImageCommands() {}
 
   /** Streams a rootfs tarball (plain, gzip or zstd) to the agent in 1 MiB chunks. */
-  @Command(name = "image-import", description = "Import a rootfs tarball (tar, tar.gz, tar.zst) into an agent.")
+  @Command(name = "image-import", description = "Import a rootfs (a tar, tar.gz or tar.zst file, or a directory) into an agent.")
   static final class Import extends AgentCall {
 
-    @Parameters(index = "1", paramLabel = "FILE", description = "the tarball")
+    @Parameters(index = "1", paramLabel = "FILE", description = "the tarball, or a rootfs directory (sent as a tar stream)")
     Path file;
 
     @Option(names = "--alias", description = "alias to give the image, e.g. debian/12 (repeatable)")
@@ -41,9 +41,12 @@ final class AgentImageCommands {
     }
 
     private Image upload(AgentServiceGrpc.AgentServiceStub stub) throws Exception {
-      long size = Files.size(file);
+      long size = Files.isDirectory(file) ? 0 : Files.size(file);
       try {
-        return ImageUpload.upload(stub, file, aliases, Duration.ofSeconds(timeoutSeconds), sent -> progress(sent, size));
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        return Files.isDirectory(file)
+            ? ImageUpload.uploadDirectory(stub, file, aliases, timeout, sent -> progress(sent, 0))
+            : ImageUpload.upload(stub, file, aliases, timeout, sent -> progress(sent, size));
       } finally {
         if (showProgress) {
           err().println();
@@ -57,10 +60,10 @@ final class AgentImageCommands {
     private long shownPercent = -1;
 
     private void progress(long sent, long size) {
-      long percent = size == 0 ? 100 : sent * 100 / size;
-      if (showProgress && percent != shownPercent) {
-        shownPercent = percent;
-        err().printf("\ruploading %s: %d%%", file.getFileName(), percent);
+      long shown = size == 0 ? sent >> 20 : sent * 100 / size;
+      if (showProgress && shown != shownPercent) {
+        shownPercent = shown;
+        err().printf(size == 0 ? "\ruploading %s: %d MiB" : "\ruploading %s: %d%%", file.getFileName(), shown);
         err().flush();
       }
     }
