@@ -40,6 +40,11 @@ class AgentSystemdIT {
       awaitSystemd(agent, "deb-1");
       log.info("debian/12 start to systemd running: {} ms", (System.nanoTime() - t0) / 1_000_000);
       exec(agent, "deb-1", "sh", "-c", "echo kept > /run/marker");
+      // dbus-daemon watches its config directories with inotify; CRIU must find those paths on
+      // the overlay (it failed to once: "fsnotify: Can't dump that handle"). Wait for the watches.
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
+          Integer.parseInt(exec(agent, "deb-1", "sh", "-c",
+              "cat /proc/$(pidof dbus-daemon)/fdinfo/* 2>/dev/null | grep -c '^inotify wd' || true").strip()) >= 3);
 
       Container checkpointed = agent.stub().stopContainer(StopContainerRequest.newBuilder().setName("deb-1").setStateful(true).build());
       assertThat(checkpointed.getState()).as(checkpointed.getDetail()).isEqualTo(ContainerState.CONTAINER_STATE_CHECKPOINTED);
