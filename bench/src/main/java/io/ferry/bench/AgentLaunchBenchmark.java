@@ -131,13 +131,19 @@ final class AgentLaunchBenchmark implements Benchmark {
     agent.stub().createContainer(CreateContainerRequest.newBuilder()
         .setSpec(ContainerSpec.newBuilder().setName(name).setImage("debian/12").setInit(InitKind.INIT_KIND_SYSTEMD))
         .setStart(true).build());
+    awaitSystemd(agent, name);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    agent.stub().deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build());
+    return ms;
+  }
+
+  /** Polls `systemctl is-system-running` until running or degraded (60 s at most). */
+  static void awaitSystemd(LocalAgent agent, String name) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       String state = execStdout(agent, name, List.of("systemctl", "is-system-running")).strip();
       if (state.equals("running") || state.equals("degraded")) {
-        double ms = (System.nanoTime() - t0) / 1e6;
-        agent.stub().deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build());
-        return ms;
+        return;
       }
     }
     throw new IllegalStateException("systemd in " + name + " not running after 60 s: " + agent.stub().getContainer(ContainerRef.newBuilder().setName(name).build()));

@@ -12,7 +12,7 @@ import java.util.Map;
 public final class BenchMain {
 
   /** Every benchmark, registered explicitly. */
-  static final List<Benchmark> BENCHMARKS = List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark());
+  static final List<Benchmark> BENCHMARKS = List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark(), new AgentStopBenchmark());
 
   private BenchMain() {}
 

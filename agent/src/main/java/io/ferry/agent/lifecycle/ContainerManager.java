@@ -302,8 +302,9 @@ public final class ContainerManager {
       detail = "killed by request";
     } else {
       Duration timeout = options.timeout() == null ? ctx.stopTimeout : options.timeout();
-      ctx.runtime.kill(name, stopSignal(record.init()), false);
-      if (waitForExit(name, timeout)) {
+      boolean clean =
+          record.init() == InitKind.SYSTEMD ? haltSystemd(name, timeout) : terminateProcesses(name, timeout);
+      if (clean) {
         detail = "stopped by request";
       } else {
         killAndWait(name);
@@ -348,32 +349,79 @@ public final class ContainerManager {
 
   /** Waits for init to exit; true when it did within {@code timeout}. */
   private boolean waitForExit(String name, Duration timeout) {
-    Optional<RuntimeState> state = ctx.runtime.state(name);
-    if (state.isEmpty() || !state.get().alive()) {
-      return true;
-    }
-    OptionalInt pid = state.get().pid();
-    Optional<ProcessHandle> init = pid.isPresent() ? ProcessHandle.of(pid.getAsInt()) : Optional.empty();
+    Optional<ProcessHandle> init = initProcess(name);
+    return init.isEmpty() || exitedWithin(init.get(), timeout);
+  }
+
+  /** systemd halts on SIGRTMIN+3: it stops its services in order and exits. */
+  private boolean haltSystemd(String name, Duration timeout) {
+    ctx.runtime.kill(name, Signal.SYSTEMD_HALT, false);
+    return waitForExit(name, timeout);
+  }
+
+  /**
+   * Any other init: every process gets SIGTERM. Services exit; an init that shuts down by itself
+   * (tini, dumb-init) exits too. An init that runs its own slow halt sequence instead (busybox
+   * init sleeps seconds between its signals) is left alone with nothing to manage: once it has
+   * been the only process for {@link #ALONE_FOR}, the shutdown is complete and it is killed.
+   *
+   * @return true when the container stopped this way within {@code timeout}
+   */
+  private boolean terminateProcesses(String name, Duration timeout) {
+    ctx.runtime.kill(name, Signal.TERM, true);
+    Optional<ProcessHandle> init = initProcess(name);
     if (init.isEmpty()) {
       return true;
     }
-    CompletableFuture<ProcessHandle> exited = init.get().onExit();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long aloneSince = 0;
+    while (System.nanoTime() < deadline) {
+      if (exitedWithin(init.get(), POLL)) {
+        return true;
+      }
+      long pids;
+      try {
+        pids = ctx.runtime.usage(name).pids();
+      } catch (AgentException e) {
+        return !init.get().isAlive();
+      }
+      if (pids > 1) {
+        aloneSince = 0;
+      } else if (aloneSince == 0) {
+        aloneSince = System.nanoTime();
+      } else if (System.nanoTime() - aloneSince >= ALONE_FOR.toNanos()) {
+        killAndWait(name);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How long init must be the only process left before a GENERIC stop counts as complete. */
+  private static final Duration ALONE_FOR = Duration.ofMillis(150);
+
+  private static final Duration POLL = Duration.ofMillis(20);
+
+  private Optional<ProcessHandle> initProcess(String name) {
+    Optional<RuntimeState> state = ctx.runtime.state(name);
+    if (state.isEmpty() || !state.get().alive() || state.get().pid().isEmpty()) {
+      return Optional.empty();
+    }
+    return ProcessHandle.of(state.get().pid().getAsInt());
+  }
+
+  private static boolean exitedWithin(ProcessHandle process, Duration wait) {
     try {
-      exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      process.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
       return true;
     } catch (TimeoutException e) {
       return false;
     } catch (ExecutionException e) {
-      throw AgentException.internal("cannot wait for container " + name + ": " + e.getMessage(), e);
+      return !process.isAlive();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new AgentException(Kind.TIMEOUT, "interrupted while waiting for container " + name);
+      throw new AgentException(Kind.TIMEOUT, "interrupted while stopping container");
     }
-  }
-
-  /** systemd halts on SIGRTMIN+3; any other init gets SIGTERM. */
-  static Signal stopSignal(InitKind init) {
-    return init == InitKind.SYSTEMD ? Signal.SYSTEMD_HALT : Signal.TERM;
   }
 
   private Checkpointer checkpointer() {

@@ -111,6 +111,21 @@ class AgentServiceIT {
   }
 
   @Test
+  void aCleanStopOfBusyboxInitEndsOnceItsServicesAreGone() {
+    // busybox init's own halt sequence sleeps ~4.6 s; the agent ends the stop once every other
+    // process has exited on SIGTERM, well within this 3 s timeout.
+    agent.stub().createContainer(CreateContainerRequest.newBuilder()
+        .setSpec(ContainerSpec.newBuilder().setName("init-1").setImage("busybox").setInit(InitKind.INIT_KIND_GENERIC))
+        .setStart(true).build());
+    exec("init-1", sh("(trap 'exit 0' TERM; while true; do sleep 0.1; done) </dev/null >/dev/null 2>&1 &"));
+
+    Container stopped = agent.stub().stopContainer(StopContainerRequest.newBuilder().setName("init-1").setTimeoutSeconds(3).build());
+
+    assertThat(stopped.getState()).isEqualTo(ContainerState.CONTAINER_STATE_STOPPED);
+    assertThat(stopped.getDetail()).isEqualTo("stopped by request");
+  }
+
+  @Test
   void containersReachEachOtherAndTheHostReachesThem() throws Exception {
     Container server = create("net-srv", sh("while true; do echo pong | nc -l -p 8080; done"), true);
     create("net-cli", COUNTER, true);
