@@ -40,4 +40,17 @@ class AgentConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Host_1");
   }
+
+  @Test
+  void theShippedExampleIsValidAndSaysWhatItMeans(@TempDir Path dir) {
+    AgentConfig c =
+        AgentConfig.load(Path.of("../deploy/config/agent.properties.example"), dir.resolve("none.env"), Map.of());
+
+    assertThat(c.hostName()).isEqualTo("host-1");
+    assertThat(c.metricsPort()).isEqualTo(9701);
+    assertThat(c.stopTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.network().bridgeName()).isEqualTo("ferrybr0");
+    assertThat(c.network().subnet().toString()).isEqualTo("10.100.0.0/24");
+    assertThat(c.imageLimits().allowSetuid()).isTrue();
+  }
 }

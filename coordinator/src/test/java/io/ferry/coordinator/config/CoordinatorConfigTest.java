@@ -47,4 +47,12 @@ class CoordinatorConfigTest {
     assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("cluster.name", "../etc")))
         .hasMessageContaining("'../etc'");
   }
+
+  @Test
+  void theShippedExampleIsValid() {
+    CoordinatorConfig c = CoordinatorConfig.load(Path.of("../deploy/config/coordinator.properties.example"), Map.of());
+
+    assertThat(c.embedded()).isTrue();
+    assertThat(c.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+  }
 }
