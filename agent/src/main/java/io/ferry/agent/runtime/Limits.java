@@ -1,7 +1,6 @@
 package io.ferry.agent.runtime;
 
 import io.ferry.agent.AgentException;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -49,10 +48,6 @@ public record Limits(
         or(update.cpuPeriodMicros, cpuPeriodMicros),
         or(update.memoryBytes, memoryBytes),
         or(update.pidsMax, pidsMax));
-  }
-
-  public Optional<Long> memory() {
-    return memoryBytes.isPresent() ? Optional.of(memoryBytes.getAsLong()) : Optional.empty();
   }
 
   private static OptionalLong or(OptionalLong preferred, OptionalLong fallback) {
