@@ -31,9 +31,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -349,8 +346,8 @@ public final class ContainerManager {
 
   /** Waits for init to exit; true when it did within {@code timeout}. */
   private boolean waitForExit(String name, Duration timeout) {
-    Optional<ProcessHandle> init = initProcess(name);
-    return init.isEmpty() || exitedWithin(init.get(), timeout);
+    OptionalInt init = initPid(name);
+    return init.isEmpty() || ProcessExit.await(init.getAsInt(), timeout);
   }
 
   /** systemd halts on SIGRTMIN+3: it stops its services in order and exits. */
@@ -369,21 +366,21 @@ public final class ContainerManager {
    */
   private boolean terminateProcesses(String name, Duration timeout) {
     ctx.runtime.kill(name, Signal.TERM, true);
-    Optional<ProcessHandle> init = initProcess(name);
+    OptionalInt init = initPid(name);
     if (init.isEmpty()) {
       return true;
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     long aloneSince = 0;
     while (System.nanoTime() < deadline) {
-      if (exitedWithin(init.get(), POLL)) {
+      if (ProcessExit.await(init.getAsInt(), POLL)) {
         return true;
       }
       long pids;
       try {
         pids = ctx.runtime.usage(name).pids();
       } catch (AgentException e) {
-        return !init.get().isAlive();
+        return ProcessExit.exited(init.getAsInt());
       }
       if (pids > 1) {
         aloneSince = 0;
@@ -402,26 +399,13 @@ public final class ContainerManager {
 
   private static final Duration POLL = Duration.ofMillis(20);
 
-  private Optional<ProcessHandle> initProcess(String name) {
+  /** The pid of the container's init while it is alive, as runc reports it. */
+  private OptionalInt initPid(String name) {
     Optional<RuntimeState> state = ctx.runtime.state(name);
-    if (state.isEmpty() || !state.get().alive() || state.get().pid().isEmpty()) {
-      return Optional.empty();
+    if (state.isEmpty() || !state.get().alive()) {
+      return OptionalInt.empty();
     }
-    return ProcessHandle.of(state.get().pid().getAsInt());
-  }
-
-  private static boolean exitedWithin(ProcessHandle process, Duration wait) {
-    try {
-      process.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      return !process.isAlive();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.TIMEOUT, "interrupted while stopping container");
-    }
+    return state.get().pid();
   }
 
   private Checkpointer checkpointer() {
