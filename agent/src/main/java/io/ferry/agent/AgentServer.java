@@ -60,6 +60,7 @@ public final class AgentServer implements AutoCloseable {
   private ExecutorService rpcExecutor;
   private ExecutorService importWorkers;
   private ImageStore images;
+  private Containers containers;
 
   public AgentServer(AgentConfig config) {
     this.config = config;
@@ -76,12 +77,11 @@ public final class AgentServer implements AutoCloseable {
     NetworkManager network = NetworkManager.open(config.network(), config.stateDir(), clock);
     network.ensureBridge();
     RuncRuntime runtime = new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout());
-    Containers[] containers = new Containers[1];
-    AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers[0].manager().countsByStatus());
-    containers[0] =
+    AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers.manager().countsByStatus());
+    containers =
         new Containers(
             runtime, images, storage, network, config.stateDir().resolve("containers"), observer(metrics), clock, config.stopTimeout());
-    int recovered = containers[0].recover();
+    int recovered = containers.recover();
     ReconcileReport leaks = network.reconcile();
     log.info("agent {}: {} container(s) recovered; network cleanup: {}", config.hostName(), recovered, leaks);
 
@@ -92,7 +92,7 @@ public final class AgentServer implements AutoCloseable {
             .executor(rpcExecutor)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
             .addService(new AgentGrpcService(
-                    this::currentFacts, images, containers[0].manager(), containers[0].snapshots(), importWorkers))
+                    this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -152,6 +152,9 @@ public final class AgentServer implements AutoCloseable {
     if (rpcExecutor != null) {
       rpcExecutor.shutdownNow();
       importWorkers.shutdownNow();
+    }
+    if (containers != null) {
+      containers.close();
     }
     if (images != null) {
       images.close();

@@ -45,6 +45,8 @@ final class ContainerContext {
             return t;
           });
   private final Map<String, ContainerRecord> records = new ConcurrentHashMap<>();
+  /** Host pids of live containers' inits, for {@link ExitWatcher}; set on start and recovery. */
+  final Map<String, Integer> initPids = new ConcurrentHashMap<>();
 
   ContainerContext(
       ContainerRuntime runtime,
@@ -91,6 +93,7 @@ final class ContainerContext {
   void forget(String name) {
     repository.delete(name);
     records.remove(name);
+    initPids.remove(name);
   }
 
   /**

@@ -53,16 +53,22 @@ public final class ContainerManager {
   private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
 
   private final ContainerContext ctx;
+  private final ExitWatcher exits;
 
-  ContainerManager(ContainerContext ctx) {
+  ContainerManager(ContainerContext ctx, ExitWatcher exits) {
     this.ctx = ctx;
+    this.exits = exits;
   }
 
   // ---- queries ----
 
   /** One container with its live facts (pid, cgroup limits and usage, disk). */
   public ContainerView get(String name) {
-    return view(ctx.require(name), true);
+    ContainerRecord record = ctx.require(name);
+    if (exits.hasExited(record)) {
+      record = exits.settle(name);
+    }
+    return view(record, true);
   }
 
   /** Every container, sorted by name; from memory, without touching runc or the cgroups. */
@@ -270,6 +276,8 @@ public final class ContainerManager {
       } else {
         state = ctx.runtime.start(spec);
       }
+      String name = record.name();
+      state.pid().ifPresent(pid -> ctx.initPids.put(name, pid));
       record = ctx.move(record, ContainerStatus.RUNNING, "started, init pid " + state.pid().orElse(0));
       // runc just applied the record's limits and nothing ran yet: no cgroup reads needed.
       return new ContainerView(record, state.pid(), record.limits(), Optional.empty(), ctx.storage.diskUsage(record.name()));
@@ -309,6 +317,7 @@ public final class ContainerManager {
       }
     }
     ctx.runtime.delete(name, true);
+    ctx.initPids.remove(name);
     return ctx.move(record, ContainerStatus.STOPPED, detail);
   }
 
@@ -323,6 +332,7 @@ public final class ContainerManager {
       Files.createDirectories(images);
       var result = checkpointer.checkpoint(name, images, CheckpointOptions.STOP);
       ctx.deleteExitedLeftover(name);
+      ctx.initPids.remove(name);
       return ctx.move(
           record,
           ContainerStatus.CHECKPOINTED,

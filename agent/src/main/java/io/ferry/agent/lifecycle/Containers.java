@@ -18,6 +18,7 @@ public final class Containers {
   private final ContainerContext ctx;
   private final ContainerManager manager;
   private final SnapshotManager snapshots;
+  private final ExitWatcher exits;
 
   /**
    * @param containersRoot where the containers' records and layers live
@@ -36,13 +37,28 @@ public final class Containers {
     this.ctx =
         new ContainerContext(
             runtime, images, storage, network, new ContainerRepository(containersRoot), observer, clock, stopTimeout);
-    this.manager = new ContainerManager(ctx);
+    this.exits = new ExitWatcher(ctx);
+    this.manager = new ContainerManager(ctx, exits);
     this.snapshots = new SnapshotManager(ctx, manager);
   }
 
-  /** Finds the containers left by a previous agent process; returns how many. */
+  /**
+   * Finds the containers left by a previous agent process, then starts watching for inits that
+   * exit on their own; returns how many containers were found.
+   */
   public int recover() {
-    return new Recovery(ctx).run();
+    int found = new Recovery(ctx).run();
+    exits.start(EXIT_SWEEP);
+    return found;
+  }
+
+  /** How often live containers are checked for an init that exited on its own. */
+  private static final Duration EXIT_SWEEP = Duration.ofSeconds(1);
+
+  /** Stops watching; the containers keep running. */
+  public void close() {
+    exits.close();
+    ctx.setupPool.shutdownNow();
   }
 
   public ContainerManager manager() {

@@ -56,6 +56,9 @@ final class Recovery {
     Optional<RuntimeState> state = ctx.runtime.state(record.name());
     ContainerStatus truth;
     String detail;
+    if (state.isPresent() && state.get().alive() && state.get().status() != RuntimeStatus.CREATED) {
+      state.get().pid().ifPresent(pid -> ctx.initPids.put(record.name(), pid));
+    }
     if (state.isPresent() && state.get().status() == RuntimeStatus.RUNNING) {
       truth = ContainerStatus.RUNNING;
       detail = "running (found after an agent restart)";

@@ -126,6 +126,20 @@ class AgentServiceIT {
   }
 
   @Test
+  void aContainerWhoseInitExitsIsReportedStopped() {
+    create("short-1", sh("sleep 0.3"), true);
+
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      Container c = agent.stub().getContainer(ref("short-1"));
+      assertThat(c.getState()).isEqualTo(ContainerState.CONTAINER_STATE_STOPPED);
+      assertThat(c.getDetail()).contains("init exited on its own");
+    });
+    // The runc leftover is gone: it starts again like any stopped container.
+    assertThat(agent.stub().startContainer(StartContainerRequest.newBuilder().setName("short-1").build()).getState())
+        .isEqualTo(ContainerState.CONTAINER_STATE_RUNNING);
+  }
+
+  @Test
   void containersReachEachOtherAndTheHostReachesThem() throws Exception {
     Container server = create("net-srv", sh("while true; do echo pong | nc -l -p 8080; done"), true);
     create("net-cli", COUNTER, true);
