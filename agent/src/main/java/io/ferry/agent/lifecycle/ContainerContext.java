@@ -8,7 +8,7 @@ import io.ferry.agent.runtime.ContainerRuntime;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeStatus;
 import io.ferry.agent.storage.ContainerPaths;
-import io.ferry.agent.storage.RootfsStore;
+import io.ferry.agent.storage.VolumeStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -28,7 +28,7 @@ final class ContainerContext {
 
   final ContainerRuntime runtime;
   final ImageStore images;
-  final RootfsStore storage;
+  final VolumeStore storage;
   final NetworkManager network;
   final ContainerRepository repository;
   final ContainerLocks locks = new ContainerLocks();
@@ -51,7 +51,7 @@ final class ContainerContext {
   ContainerContext(
       ContainerRuntime runtime,
       ImageStore images,
-      RootfsStore storage,
+      VolumeStore storage,
       NetworkManager network,
       ContainerRepository repository,
       OperationObserver observer,

@@ -3,7 +3,7 @@ package io.ferry.agent.lifecycle;
 import io.ferry.agent.images.ImageStore;
 import io.ferry.agent.network.NetworkManager;
 import io.ferry.agent.runtime.ContainerRuntime;
-import io.ferry.agent.storage.RootfsStore;
+import io.ferry.agent.storage.VolumeStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,7 +28,7 @@ public final class Containers {
   public Containers(
       ContainerRuntime runtime,
       ImageStore images,
-      RootfsStore storage,
+      VolumeStore storage,
       NetworkManager network,
       Path containersRoot,
       OperationObserver observer,

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * caller to freeze it first so the copy is consistent. Every multi-step change writes into a
  * temporary sibling and renames it into place, so a failure leaves the previous state.
  */
-public final class RootfsStore {
+public final class RootfsStore implements VolumeStore {
 
   private static final Logger log = LoggerFactory.getLogger(RootfsStore.class);
 
@@ -56,6 +56,7 @@ public final class RootfsStore {
     this.clock = clock;
   }
 
+  @Override
   public ContainerPaths paths(String name) {
     return new ContainerPaths(containersRoot, name);
   }
@@ -66,6 +67,7 @@ public final class RootfsStore {
    *
    * @return the mounted rootfs directory
    */
+  @Override
   public Path mount(String name, Path imageRootfs) {
     ContainerPaths p = paths(name);
     try {
@@ -87,11 +89,13 @@ public final class RootfsStore {
     return p.rootfs();
   }
 
+  @Override
   public boolean isMounted(String name) {
     return Mounts.isMountPoint(paths(name).rootfs());
   }
 
   /** Unmounts the overlay; idempotent. The container must not be running. */
+  @Override
   public void unmount(String name) {
     Path rootfs = paths(name).rootfs();
     if (Mounts.isMountPoint(rootfs)) {
@@ -100,11 +104,13 @@ public final class RootfsStore {
   }
 
   /** Bytes the container's writable layer holds (apparent sizes; hard links counted once). */
+  @Override
   public long diskUsage(String name) {
     return treeSize(paths(name).upper());
   }
 
   /** Unmounts and deletes everything the container has on disk, snapshots included. */
+  @Override
   public void remove(String name) {
     unmount(name);
     deleteTree(paths(name).dir());
@@ -116,6 +122,7 @@ public final class RootfsStore {
    *
    * @throws AgentException ALREADY_EXISTS when the snapshot exists
    */
+  @Override
   public SnapshotInfo createSnapshot(String name, String snapshot) {
     ContainerPaths p = paths(name);
     Path target = p.snapshot(snapshot);
@@ -137,6 +144,7 @@ public final class RootfsStore {
     }
   }
 
+  @Override
   public List<SnapshotInfo> listSnapshots(String name) {
     Path dir = paths(name).snapshots();
     if (!Files.isDirectory(dir)) {
@@ -158,6 +166,7 @@ public final class RootfsStore {
    * Replaces the writable layer with the snapshot's copy. The container must be stopped and its
    * rootfs unmounted by the caller; the previous layer is discarded only once the copy succeeded.
    */
+  @Override
   public void restoreSnapshot(String name, String snapshot) {
     ContainerPaths p = paths(name);
     Path source = requireSnapshot(p, snapshot).resolve("upper");
@@ -167,6 +176,7 @@ public final class RootfsStore {
     replaceUpper(p, source);
   }
 
+  @Override
   public void deleteSnapshot(String name, String snapshot) {
     deleteTree(requireSnapshot(paths(name), snapshot));
   }
@@ -175,6 +185,7 @@ public final class RootfsStore {
    * Gives container {@code target} a copy of {@code source}'s writable layer (and nothing else:
    * no snapshots, no checkpoint). {@code source} must be stopped or frozen by the caller.
    */
+  @Override
   public void copyLayer(String source, String target) {
     ContainerPaths to = paths(target);
     if (Files.exists(to.upper())) {

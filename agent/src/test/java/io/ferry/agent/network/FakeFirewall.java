@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link Firewall} that remembers which bridges it let through. Not thread-safe. */
-final class FakeFirewall implements Firewall {
+public final class FakeFirewall implements Firewall {
 
   final List<String> forwarded = new ArrayList<>();
   boolean inputOpen = true;

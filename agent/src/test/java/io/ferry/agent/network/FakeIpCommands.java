@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * missing namespace or device, a gateway not on any up link's subnet). Counts mutating calls and
  * can fail the n-th one, to test rollback at every step. Not thread-safe.
  */
-final class FakeIpCommands implements IpCommands {
+public final class FakeIpCommands implements IpCommands {
 
   private static final String AGENT = "";
 
@@ -46,7 +46,7 @@ final class FakeIpCommands implements IpCommands {
   private int nextIndex = 2;
   private int failAt = -1;
 
-  FakeIpCommands() {
+  public FakeIpCommands() {
     links.put(AGENT, new LinkedHashMap<>());
     Link lo = new Link("lo", 1, "", new MacAddress(0), 65536);
     lo.up = true;
