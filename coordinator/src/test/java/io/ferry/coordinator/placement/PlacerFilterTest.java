@@ -7,6 +7,7 @@ import static io.ferry.coordinator.placement.Fixtures.request;
 import static io.ferry.coordinator.placement.Fixtures.res;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -189,7 +190,7 @@ class PlacerFilterTest {
 
   @Test
   void emptyClusterIsUnplaceable() {
-    PlacementDecision d = placer.place(new ClusterSnapshot(java.util.List.of()), request("web-1", res(1, 1, 1)));
+    PlacementDecision d = placer.place(new ClusterSnapshot(List.of()), request("web-1", res(1, 1, 1)));
     assertThat(d).isInstanceOf(PlacementDecision.Unplaceable.class);
     assertThat(d.verdicts()).isEmpty();
     assertThat(d.explain()).isEqualTo("no hosts to consider");
