@@ -13,6 +13,11 @@ import java.util.Map;
  * matter). Otherwise every failing filter contributes one reason, in this order: cpu, memory,
  * disk, required labels (by key), anti-affinity. The target-host filter is applied by {@link
  * Placer} before these, by considering only the target.
+ *
+ * <p>Resources fit when the request's need is at most the host's {@link HostState#free() free}
+ * amount (capacity minus allocations, floored at zero), per resource. So an overcommitted host
+ * takes nothing more of the overcommitted resource, yet a request needing none of it (say zero
+ * disk) is not refused for it.
  */
 final class Filters {
 

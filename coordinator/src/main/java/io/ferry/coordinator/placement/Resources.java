@@ -28,7 +28,7 @@ public record Resources(long cpuMillis, long memoryBytes, long diskBytes) {
     }
   }
 
-  /** Convenience for tests and callers holding sizes: {@code cpus} in millicores. */
+  /** From sizes as parsed from config or requests; cpu in millicores. */
   public static Resources of(long cpuMillis, ByteSize memory, ByteSize disk) {
     return new Resources(cpuMillis, memory.bytes(), disk.bytes());
   }

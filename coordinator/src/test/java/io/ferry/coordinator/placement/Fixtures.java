@@ -19,7 +19,7 @@ final class Fixtures {
     return HostState.empty(name, capacity);
   }
 
-  /** A host of 8 cpus, 16 GiB memory, 100 GiB disk with {@code used} allocated. */
+  /** An online host with {@code used} allocated out of {@code capacity}. */
   static HostState host(String name, Resources capacity, Resources used) {
     return HostState.empty(name, capacity).withAllocated(used);
   }

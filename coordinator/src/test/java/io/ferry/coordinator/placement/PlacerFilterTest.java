@@ -99,6 +99,13 @@ class PlacerFilterTest {
   }
 
   @Test
+  void aZeroNeedIsNotRefusedForAnOvercommittedResource() {
+    HostState h = host("host-2", res(8, 16, 10), res(0, 0, 12));
+    assertThat(only(h, request("web-1", res(1, 1, 0))).fits()).isTrue();
+    assertRefused(h, request("web-1", res(1, 1, 1)), "host-2: needs 1.0 GiB disk, 0 B free");
+  }
+
+  @Test
   void requiredLabelsMustMatchExactly() {
     HostState a = host("host-4", BIG).withLabels(Map.of("zone", "a"));
     PlacementRequest r = request("web-1", res(1, 1, 1)).withRequiredLabels(Map.of("zone", "b"));
