@@ -477,12 +477,21 @@ public final class ContainerManager {
     if (!live || !record.status().isLive()) {
       return new ContainerView(record, OptionalInt.empty(), record.limits(), Optional.empty(), live ? ctx.storage.diskUsage(record.name()) : -1);
     }
-    Optional<RuntimeState> state = ctx.runtime.state(record.name());
-    return new ContainerView(
-        record,
-        state.map(RuntimeState::pid).orElse(OptionalInt.empty()),
-        ctx.runtime.readLimits(record.name()),
-        Optional.of(ctx.runtime.usage(record.name())),
-        ctx.storage.diskUsage(record.name()));
+    try {
+      Optional<RuntimeState> state = ctx.runtime.state(record.name());
+      return new ContainerView(
+          record,
+          state.map(RuntimeState::pid).orElse(OptionalInt.empty()),
+          ctx.runtime.readLimits(record.name()),
+          Optional.of(ctx.runtime.usage(record.name())),
+          ctx.storage.diskUsage(record.name()));
+    } catch (AgentException e) {
+      // The init may exit between the status check and the cgroup reads: report it stopped.
+      ContainerRecord settled = exits.settle(record.name());
+      if (settled.status().isLive()) {
+        throw e;
+      }
+      return view(settled, live);
+    }
   }
 }

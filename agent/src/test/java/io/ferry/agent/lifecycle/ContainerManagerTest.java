@@ -179,6 +179,19 @@ class ContainerManagerTest {
   }
 
   @Test
+  void aContainerThatDiedIsReportedStoppedNotAnError() {
+    manager.create(spec("web"), true);
+    runtime.exit("web");
+
+    ContainerView web = manager.get("web");
+
+    assertThat(web.status()).isEqualTo(ContainerStatus.STOPPED);
+    assertThat(web.record().detail()).isEqualTo(ExitWatcher.EXITED);
+    assertThat(runtime.state("web")).as("runc's leftover removed").isEmpty();
+    assertThat(manager.start("web", false).status()).isEqualTo(ContainerStatus.RUNNING);
+  }
+
+  @Test
   void deleteRemovesEverythingOfTheContainer() {
     manager.create(spec("web"), true);
 

@@ -121,13 +121,13 @@ public final class FakeRuntime implements ContainerRuntime, Checkpointer {
 
   @Override
   public Limits readLimits(String id) {
-    require(id);
+    requireAlive(id);
     return limits.getOrDefault(id, Limits.NONE);
   }
 
   @Override
   public ResourceUsage usage(String id) {
-    RuntimeState s = require(id);
+    RuntimeState s = requireAlive(id);
     return new ResourceUsage(1 << 20, 1 << 20, s.alive() ? 2 : 0, 1000);
   }
 
@@ -167,6 +167,15 @@ public final class FakeRuntime implements ContainerRuntime, Checkpointer {
     RuntimeState s = containers.get(id);
     if (s == null) {
       throw AgentException.notFound("no container " + id);
+    }
+    return s;
+  }
+
+  /** As runc: cgroup reads need a live container. */
+  private RuntimeState requireAlive(String id) {
+    RuntimeState s = require(id);
+    if (!s.alive()) {
+      throw AgentException.precondition("cannot read the cgroup of container " + id + ": it is stopped");
     }
     return s;
   }

@@ -83,4 +83,28 @@ final class RuncFixtures {
     int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
   }
+
+  /**
+   * A base image unpacked once for a test class, with a runc runtime on its own state root;
+   * {@link #close()} force-deletes every container left and removes it all.
+   */
+  record Sandbox(Path dir, Path rootfs, Path stateRoot, RuncRuntime runtime) implements AutoCloseable {
+
+    static Sandbox unpack(String image) throws java.io.IOException {
+      Path dir = java.nio.file.Files.createTempDirectory("ferry-runc-it-" + image + "-");
+      Path rootfs = dir.resolve(image);
+      long started = System.nanoTime();
+      io.ferry.agent.runtime.ConformanceSupport.unpack(image(image), rootfs);
+      org.slf4j.LoggerFactory.getLogger(Sandbox.class)
+          .info("{} unpacked into {} in {} ms", image, rootfs, (System.nanoTime() - started) / 1_000_000);
+      Path stateRoot = dir.resolve("state");
+      return new Sandbox(dir, rootfs, stateRoot, RuncFixtures.runtime(stateRoot));
+    }
+
+    @Override
+    public void close() {
+      forceDeleteAll(stateRoot);
+      io.ferry.agent.runtime.ConformanceSupport.removeTree(dir);
+    }
+  }
 }

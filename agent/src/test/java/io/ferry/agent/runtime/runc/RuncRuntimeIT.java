@@ -29,30 +29,24 @@ class RuncRuntimeIT extends CheckpointerConformance {
 
   private static final Logger log = LoggerFactory.getLogger(RuncRuntimeIT.class);
 
-  private static Path classDir;
+  private static RuncFixtures.Sandbox sandbox;
   private static Path rootfs;
-  private static Path stateRoot;
   private static RuncRuntime runtime;
 
   @TempDir Path scratch;
 
   @BeforeAll
   static void unpackBusybox() throws Exception {
-    classDir = Files.createTempDirectory("ferry-runcruntime-it-");
-    rootfs = classDir.resolve("busybox");
-    long started = System.nanoTime();
-    ConformanceSupport.unpack(RuncFixtures.image("busybox"), rootfs);
-    log.info("busybox unpacked into {} in {} ms", rootfs, (System.nanoTime() - started) / 1_000_000);
-    stateRoot = classDir.resolve("state");
-    runtime = RuncFixtures.runtime(stateRoot);
+    sandbox = RuncFixtures.Sandbox.unpack("busybox");
+    rootfs = sandbox.rootfs();
+    runtime = sandbox.runtime();
   }
 
   @AfterAll
   static void removeLeftovers() {
-    if (stateRoot != null) {
-      RuncFixtures.forceDeleteAll(stateRoot);
+    if (sandbox != null) {
+      sandbox.close();
     }
-    ConformanceSupport.removeTree(classDir);
   }
 
   @Override
@@ -62,7 +56,7 @@ class RuncRuntimeIT extends CheckpointerConformance {
 
   @Override
   protected ContainerRuntime reopen() {
-    return RuncFixtures.runtime(stateRoot);
+    return RuncFixtures.runtime(sandbox.stateRoot());
   }
 
   @Override
@@ -79,7 +73,7 @@ class RuncRuntimeIT extends CheckpointerConformance {
   void keepsItsFilesUnderTheStateRootAndRemovesThemOnDelete() throws Exception {
     String id = ConformanceSupport.newId("rt");
     start(counterSpec(id, true).build());
-    StateLayout layout = new StateLayout(stateRoot);
+    StateLayout layout = new StateLayout(sandbox.stateRoot());
 
     assertThat(layout.bundle(id).resolve("config.json")).isRegularFile();
     assertThat(Files.readString(layout.criuConfig(id))).contains("enable-fs hugetlbfs");
@@ -98,7 +92,7 @@ class RuncRuntimeIT extends CheckpointerConformance {
     track(id);
     assertKind(io.ferry.agent.AgentException.Kind.INVALID_ARGUMENT,
         () -> runtime.start(counterSpec(id, true).args("/no/such/init").build()));
-    StateLayout layout = new StateLayout(stateRoot);
+    StateLayout layout = new StateLayout(sandbox.stateRoot());
     assertThat(layout.bundle(id)).doesNotExist();
     assertThat(layout.runcRoot().resolve(id)).doesNotExist();
   }
@@ -155,7 +149,7 @@ class RuncRuntimeIT extends CheckpointerConformance {
       assertThat(runtime.start(spec).status()).isEqualTo(RuntimeStatus.RUNNING);
       driver.add((System.nanoTime() - t0) / 1e6);
       Path bundle = scratch.resolve("bare-" + id);
-      Files.copy(new StateLayout(stateRoot).bundle(id).resolve("config.json"), Files.createDirectories(bundle).resolve("config.json"));
+      Files.copy(new StateLayout(sandbox.stateRoot()).bundle(id).resolve("config.json"), Files.createDirectories(bundle).resolve("config.json"));
       runtime.delete(id, true);
 
       List<String> argv = List.of(RuncFixtures.runc().toString(), "--root", bareRoot.toString(), "run", "-d", "--bundle",

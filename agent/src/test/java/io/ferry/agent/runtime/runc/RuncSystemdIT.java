@@ -42,9 +42,8 @@ class RuncSystemdIT {
   private static final Duration BOOT_DEADLINE = Duration.ofSeconds(20);
   private static final Set<String> UP = Set.of("running", "degraded");
 
-  private static Path classDir;
+  private static RuncFixtures.Sandbox sandbox;
   private static Path rootfs;
-  private static Path stateRoot;
   private static RuncRuntime runtime;
 
   @TempDir Path scratch;
@@ -53,21 +52,16 @@ class RuncSystemdIT {
 
   @BeforeAll
   static void unpackDebian() throws Exception {
-    classDir = Files.createTempDirectory("ferry-runcsystemd-it-");
-    rootfs = classDir.resolve("debian-12");
-    long started = System.nanoTime();
-    ConformanceSupport.unpack(RuncFixtures.image("debian-12"), rootfs);
-    log.info("debian-12 unpacked into {} in {} ms", rootfs, (System.nanoTime() - started) / 1_000_000);
-    stateRoot = classDir.resolve("state");
-    runtime = RuncFixtures.runtime(stateRoot);
+    sandbox = RuncFixtures.Sandbox.unpack("debian-12");
+    rootfs = sandbox.rootfs();
+    runtime = sandbox.runtime();
   }
 
   @AfterAll
   static void removeLeftovers() {
-    if (stateRoot != null) {
-      RuncFixtures.forceDeleteAll(stateRoot);
+    if (sandbox != null) {
+      sandbox.close();
     }
-    ConformanceSupport.removeTree(classDir);
   }
 
   @AfterEach
