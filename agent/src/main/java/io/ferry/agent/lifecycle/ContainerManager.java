@@ -316,7 +316,9 @@ public final class ContainerManager {
         detail = "killed after not stopping within " + timeout.toMillis() + " ms";
       }
     }
-    ctx.runtime.delete(name, true);
+    if (ctx.runtime.state(name).isPresent()) {
+      ctx.runtime.delete(name, true);
+    }
     ctx.initPids.remove(name);
     return ctx.move(record, ContainerStatus.STOPPED, detail);
   }
@@ -348,7 +350,7 @@ public final class ContainerManager {
   }
 
   private void killAndWait(String name) {
-    ctx.runtime.kill(name, Signal.KILL, true);
+    signal(name, Signal.KILL, true);
     if (!waitForExit(name, Duration.ofSeconds(10))) {
       throw new AgentException(Kind.TIMEOUT, "container " + name + " did not die within 10 s of SIGKILL");
     }
@@ -362,7 +364,7 @@ public final class ContainerManager {
 
   /** systemd halts on SIGRTMIN+3: it stops its services in order and exits. */
   private boolean haltSystemd(String name, Duration timeout) {
-    ctx.runtime.kill(name, Signal.SYSTEMD_HALT, false);
+    signal(name, Signal.SYSTEMD_HALT, false);
     return waitForExit(name, timeout);
   }
 
@@ -375,7 +377,7 @@ public final class ContainerManager {
    * @return true when the container stopped this way within {@code timeout}
    */
   private boolean terminateProcesses(String name, Duration timeout) {
-    ctx.runtime.kill(name, Signal.TERM, true);
+    signal(name, Signal.TERM, true);
     OptionalInt init = initPid(name);
     if (init.isEmpty()) {
       return true;
@@ -408,6 +410,20 @@ public final class ContainerManager {
   private static final Duration ALONE_FOR = Duration.ofMillis(150);
 
   private static final Duration POLL = Duration.ofMillis(20);
+
+  /**
+   * Sends a signal; a container whose init has already exited (it died on its own meanwhile) is
+   * not an error: there is nothing left to signal, and the caller's wait finds it gone.
+   */
+  private void signal(String name, Signal signal, boolean allProcesses) {
+    try {
+      ctx.runtime.kill(name, signal, allProcesses);
+    } catch (AgentException e) {
+      if (initPid(name).isPresent()) {
+        throw e;
+      }
+    }
+  }
 
   /** The pid of the container's init while it is alive, as runc reports it. */
   private OptionalInt initPid(String name) {

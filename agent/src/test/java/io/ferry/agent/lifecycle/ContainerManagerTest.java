@@ -192,6 +192,18 @@ class ContainerManagerTest {
   }
 
   @Test
+  void stoppingOrDeletingAContainerThatDiedMeanwhileSucceeds() {
+    manager.create(spec("a"), true);
+    manager.create(spec("b"), true);
+    runtime.exit("a");
+    runtime.exit("b");
+
+    assertThat(manager.stop("a", StopOptions.FORCE).status()).isEqualTo(ContainerStatus.STOPPED);
+    manager.delete("b", true);
+    assertThat(manager.list()).extracting(ContainerView::name).containsExactly("a");
+  }
+
+  @Test
   void deleteRemovesEverythingOfTheContainer() {
     manager.create(spec("web"), true);
 

@@ -84,7 +84,7 @@ public final class FakeRuntime implements ContainerRuntime, Checkpointer {
   @Override
   public void kill(String id, Signal signal, boolean allProcesses) {
     call("kill", id);
-    require(id);
+    requireAlive(id);
     put(id, RuntimeStatus.STOPPED);
   }
 
