@@ -15,6 +15,11 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class ContainerLocks {
 
+  /** Internal operations that hold a container only briefly; callers wait for them. */
+  static final java.util.Set<String> BRIEF = java.util.Set.of(ExitWatcher.CHECK);
+
+  private static final long BRIEF_WAIT_NANOS = 2_000_000_000L;
+
   private final ConcurrentMap<String, String> busy = new ConcurrentHashMap<>();
 
   /** A held lock; closing it releases the container. */
@@ -30,6 +35,13 @@ public final class ContainerLocks {
    */
   public Guard acquire(String name, String operation) {
     String running = busy.putIfAbsent(name, operation);
+    // The agent's own checks (the exit watcher) hold a lock for a moment: wait them out
+    // rather than refusing a caller for something it did not do.
+    long deadline = System.nanoTime() + BRIEF_WAIT_NANOS;
+    while (running != null && BRIEF.contains(running) && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      running = busy.putIfAbsent(name, operation);
+    }
     if (running != null) {
       throw new AgentException(
           Kind.CONFLICT, "container " + name + " is busy: " + running + " is in progress; retry when it ends");

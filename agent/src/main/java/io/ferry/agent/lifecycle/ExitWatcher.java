@@ -26,6 +26,9 @@ final class ExitWatcher implements AutoCloseable {
 
   static final String EXITED = "init exited on its own (its exit status is not visible to the agent)";
 
+  /** The operation name this watcher holds a container's lock under. */
+  static final String CHECK = "exit check";
+
   private final ContainerContext ctx;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
@@ -64,7 +67,7 @@ final class ExitWatcher implements AutoCloseable {
    * @return the container's record as it now is
    */
   ContainerRecord settle(String name) {
-    try (ContainerLocks.Guard guard = ctx.locks.acquire(name, "exit check")) {
+    try (ContainerLocks.Guard guard = ctx.locks.acquire(name, CHECK)) {
       ContainerRecord record = ctx.require(name);
       if (!record.status().isLive()) {
         return record;

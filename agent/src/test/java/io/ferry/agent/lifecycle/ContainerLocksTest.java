@@ -26,4 +26,26 @@ class ContainerLocksTest {
     }
     assertThat(locks.operationOn("web")).isNull();
   }
+
+  @Test
+  void aCallerWaitsOutTheAgentsOwnBriefCheckInsteadOfBeingRefused() throws Exception {
+    ContainerLocks.Guard check = locks.acquire("web", ExitWatcher.CHECK);
+    java.util.concurrent.CompletableFuture<String> stop = new java.util.concurrent.CompletableFuture<>();
+    Thread caller = new Thread(() -> {
+      try (ContainerLocks.Guard g = locks.acquire("web", "stop")) {
+        stop.complete(locks.operationOn("web"));
+      } catch (RuntimeException e) {
+        stop.completeExceptionally(e);
+      }
+    });
+    caller.start();
+    // The caller is parked waiting for the check, not refused.
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(1))
+        .until(() -> caller.getState() == Thread.State.TIMED_WAITING || stop.isDone());
+    assertThat(stop).isNotDone();
+
+    check.close();
+
+    assertThat(stop.get(2, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("stop");
+  }
 }
