@@ -26,4 +26,24 @@ public record ClusterPaths(String cluster) {
   public String coordinator(String coordinatorId) {
     return coordinators() + "/" + Names.require("coordinator", coordinatorId);
   }
+
+  /** Parent of the hosts' allocation nodes. */
+  public String hosts() {
+    return root() + "/hosts";
+  }
+
+  /** One host's allocation: capacity, what placed containers reserve, how many there are. */
+  public String host(String hostName) {
+    return hosts() + "/" + Names.require("host", hostName);
+  }
+
+  /** Parent of the placements, one node per container. */
+  public String placements() {
+    return root() + "/placements";
+  }
+
+  /** Where container {@code name} is placed and what it reserves there. */
+  public String placement(String containerName) {
+    return placements() + "/" + Names.require("container", containerName);
+  }
 }
