@@ -212,7 +212,12 @@ public final class Command {
     }
   }
 
-  private static void killTree(Process process) {
+  /**
+   * Kills {@code process} and all its descendants with SIGKILL and waits up to 5 s for it to go;
+   * for callers that manage a {@link Process} themselves (streaming output) and must clean up the
+   * same way a timed-out command is.
+   */
+  public static void killTree(Process process) {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {

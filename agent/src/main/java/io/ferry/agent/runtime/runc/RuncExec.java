@@ -4,6 +4,7 @@ import io.ferry.agent.AgentException;
 import io.ferry.agent.AgentException.Kind;
 import io.ferry.agent.runtime.ExecSink;
 import io.ferry.agent.runtime.ExecSpec;
+import io.ferry.common.process.Command;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,7 +59,7 @@ final class RuncExec {
       Thread out = reader(process.getInputStream(), ExecSink.Stream.STDOUT, sink, order, id, "ferry-exec-" + n + "-out");
       Thread err = reader(process.getErrorStream(), ExecSink.Stream.STDERR, sink, order, id, "ferry-exec-" + n + "-err");
       if (!process.waitFor(spec.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        killTree(process);
+        Command.killTree(process);
         drain(id, out, err);
         throw new AgentException(
             Kind.TIMEOUT, "command " + spec.args() + " in container " + id + " timed out after " + spec.timeout().toMillis()
@@ -77,7 +78,7 @@ final class RuncExec {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       if (process != null) {
-        killTree(process);
+        Command.killTree(process);
       }
       throw new AgentException(Kind.INTERNAL, "interrupted while running " + spec.args() + " in container " + id, e);
     } finally {
@@ -155,16 +156,6 @@ final class RuncExec {
         log.warn("container={} op=exec output still open after the command exited (a background process holds it); "
             + "not waiting for it", id);
       }
-    }
-  }
-
-  private static void killTree(Process process) {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-    try {
-      process.waitFor(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
