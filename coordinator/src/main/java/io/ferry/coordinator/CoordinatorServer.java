@@ -1,6 +1,17 @@
 package io.ferry.coordinator;
 
+import io.ferry.coordinator.api.ClusterApi;
+import io.ferry.coordinator.cluster.LeadershipListener;
+import io.ferry.coordinator.cluster.helix.HelixCluster;
 import io.ferry.coordinator.config.CoordinatorConfig;
+import io.ferry.coordinator.hosts.AgentClients;
+import io.ferry.coordinator.hosts.HostDirectory;
+import io.ferry.coordinator.hosts.HostImages;
+import io.ferry.coordinator.operations.ContainerOperations;
+import io.ferry.coordinator.operations.Launcher;
+import io.ferry.coordinator.operations.LeaderDuties;
+import io.ferry.coordinator.operations.OperationRunner;
+import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ClusterPaths;
 import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import io.ferry.coordinator.store.ZooKeeperSession;
@@ -11,26 +22,37 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running coordinator: the embedded ZooKeeper when configured, its ZooKeeper session, and the
- * gRPC server (standard health service and reflection). Health is SERVING only while the
- * ZooKeeper session is connected: a coordinator cut off from ZooKeeper must not be used.
+ * One running coordinator: the embedded ZooKeeper when configured, its ZooKeeper session, the
+ * cluster's state mirrored from ZooKeeper, Helix membership and leadership, the operations runner
+ * and upkeep, and the gRPC server with the public API (plus the standard health service and
+ * reflection). Health is SERVING only while the ZooKeeper session is connected: a coordinator cut
+ * off from ZooKeeper must not be used.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; not restartable.
  */
 public final class CoordinatorServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
+  /** Image chunks are 1 MiB; anything much larger than that is refused at the transport. */
+  private static final int MAX_MESSAGE_BYTES = 4 << 20;
 
   private final CoordinatorConfig config;
   private final HealthStatusManager health = new HealthStatusManager();
   private EmbeddedZooKeeper zookeeper;
   private ZooKeeperSession session;
+  private ClusterStore store;
+  private HelixCluster helix;
+  private AgentClients agents;
+  private OperationRunner runner;
+  private LeaderDuties duties;
+  private ClusterApi api;
   private Server server;
 
   public CoordinatorServer(CoordinatorConfig config) {
@@ -51,12 +73,51 @@ public final class CoordinatorServer implements AutoCloseable {
             new ClusterPaths(config.clusterName()),
             connected -> health.setStatus("", connected ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
     session.connect(Duration.ofSeconds(30));
-    server =
+    ClusterPaths paths = new ClusterPaths(config.clusterName());
+    store = new ClusterStore(session.client(), paths).start(30_000);
+    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout());
+    Clock clock = Clock.systemUTC();
+    CoordinatorConfig.WorkConfig work = config.work();
+    agents = new AgentClients(helix.membership(), work.agentCallTimeout());
+    HostImages images = new HostImages(agents);
+    HostDirectory hosts = new HostDirectory(helix.membership(), store, images);
+    runner = new OperationRunner(store, helix.leadership(), agents, clock, work.threads(), Duration.ofSeconds(1));
+    duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, clock, work.syncInterval(), work.keepEnded()).start();
+    helix.leadership().addListener(new LeadershipListener() {
+      @Override
+      public void leadershipGained() {
+        log.info("coordinator {} leads the cluster", config.coordinatorId());
+        duties.registerAll();
+        runner.leadershipGained();
+      }
+
+      @Override
+      public void leadershipLost() {
+        log.info("coordinator {} no longer leads", config.coordinatorId());
+        runner.leadershipLost();
+      }
+    });
+    api =
+        new ClusterApi(
+            config.coordinatorId(),
+            store,
+            helix.leadership(),
+            helix.membership(),
+            hosts,
+            images,
+            agents,
+            new Launcher(store, hosts, clock),
+            new ContainerOperations(store, runner, clock),
+            runner,
+            work,
+            clock);
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
+            .maxInboundMessageSize(MAX_MESSAGE_BYTES)
             .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .build()
-            .start();
+            .addService(ProtoReflectionServiceV1.newInstance());
+    api.register(builder);
+    server = builder.build().start();
     session.announceCoordinator(config.coordinatorId(), config.listenAddress() + ":" + port());
     log.info("coordinator {} serving on {}:{}", config.coordinatorId(), config.listenAddress(), port());
     return this;
@@ -92,11 +153,25 @@ public final class CoordinatorServer implements AutoCloseable {
         server.shutdownNow();
       }
     }
+    closeAll(api, duties, runner, agents, helix, store);
     if (session != null) {
       session.close();
     }
     if (zookeeper != null) {
       zookeeper.close();
+    }
+  }
+
+  private static void closeAll(AutoCloseable... parts) {
+    for (AutoCloseable part : parts) {
+      if (part == null) {
+        continue;
+      }
+      try {
+        part.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed: {}", part.getClass().getSimpleName(), e.toString());
+      }
     }
   }
 }

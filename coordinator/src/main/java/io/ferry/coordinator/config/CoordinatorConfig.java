@@ -1,5 +1,6 @@
 package io.ferry.coordinator.config;
 
+import io.ferry.common.ByteSize;
 import io.ferry.common.Names;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.Settings;
@@ -22,6 +23,7 @@ import java.util.Map;
  * @param embeddedZookeeper where and how to run the embedded server when used
  * @param sessionTimeout ZooKeeper session timeout: how long until a dead coordinator or agent is
  *     noticed. Seconds, not Helix's 30 s default.
+ * @param work how operations and upkeep run
  */
 public record CoordinatorConfig(
     String clusterName,
@@ -30,7 +32,8 @@ public record CoordinatorConfig(
     int listenPort,
     String zookeeperConnect,
     EmbeddedZooKeeperConfig embeddedZookeeper,
-    Duration sessionTimeout) {
+    Duration sessionTimeout,
+    WorkConfig work) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
@@ -41,6 +44,17 @@ public record CoordinatorConfig(
    * @param tickTime ZooKeeper's time unit; sessions may last 2 to 20 ticks
    */
   public record EmbeddedZooKeeperConfig(int port, Path dataDir, Duration tickTime) {}
+
+  /**
+   * @param agentCallTimeout deadline of ordinary calls to agents (create, start, stop add the
+   *     container's stop timeout)
+   * @param syncInterval how often hosts are asked for their images and containers' states
+   * @param keepEnded how long ended operations stay readable
+   * @param threads operations running at once on the leader
+   * @param spoolDir where image imports wait before going to the hosts
+   * @param maxImageArchive the largest image archive an import may send
+   */
+  public record WorkConfig(Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive) {}
 
   public CoordinatorConfig {
     Names.require("cluster", clusterName);
@@ -86,7 +100,14 @@ public record CoordinatorConfig(
                 s.port("zookeeper.embedded.port", 2181),
                 s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
                 s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),
-            s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)));
+            s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)),
+            new WorkConfig(
+                s.duration("agent.call-timeout", Duration.ofSeconds(60)),
+                s.duration("sync.interval", Duration.ofSeconds(5)),
+                s.duration("operations.keep-ended", Duration.ofHours(1)),
+                s.integer("operations.threads", 32, 1, 1024),
+                s.path("images.spool-dir", Path.of("/var/lib/ferry/coordinator/spool")),
+                s.size("images.max-archive", ByteSize.parse("16GiB"))));
     s.rejectUnknownKeys();
     return config;
   }

@@ -30,6 +30,9 @@ final class Filters {
       problems.add(host.status().word());
       return problems;
     }
+    if (request.imageRequired() && !host.holdsImage(request.image().orElseThrow())) {
+      problems.add("does not hold image " + request.image().get());
+    }
     Resources need = request.resources();
     Resources free = host.free();
     if (need.cpuMillis() > free.cpuMillis()) {

@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param targetHost when present ({@code --target HOST}) only that host is considered, and it must
  *     still pass every filter
  * @param strategy how fitting hosts are ranked
+ * @param imageRequired only hosts that already hold {@code image} fit (while agents cannot fetch
+ *     images from each other, a host without the image cannot create the container)
  */
 public record PlacementRequest(
     String containerName,
@@ -27,7 +29,8 @@ public record PlacementRequest(
     Optional<String> antiAffinityGroup,
     Optional<String> image,
     Optional<String> targetHost,
-    Strategy strategy) {
+    Strategy strategy,
+    boolean imageRequired) {
 
   public PlacementRequest {
     Names.require("container", containerName);
@@ -58,6 +61,9 @@ public record PlacementRequest(
     Objects.requireNonNull(targetHost, "targetHost");
     targetHost.ifPresent(h -> Names.require("target host", h));
     Objects.requireNonNull(strategy, "strategy");
+    if (imageRequired && image.isEmpty()) {
+      throw new IllegalArgumentException("container " + containerName + ": an image is required but none is named");
+    }
   }
 
   /** A request with no constraints, no image preference and the default strategy. */
@@ -69,17 +75,18 @@ public record PlacementRequest(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        Strategy.DEFAULT);
+        Strategy.DEFAULT,
+        false);
   }
 
   public PlacementRequest withRequiredLabels(Map<String, String> labels) {
     return new PlacementRequest(
-        containerName, resources, labels, antiAffinityGroup, image, targetHost, strategy);
+        containerName, resources, labels, antiAffinityGroup, image, targetHost, strategy, imageRequired);
   }
 
   public PlacementRequest withAntiAffinityGroup(String group) {
     return new PlacementRequest(
-        containerName, resources, requiredLabels, Optional.of(group), image, targetHost, strategy);
+        containerName, resources, requiredLabels, Optional.of(group), image, targetHost, strategy, imageRequired);
   }
 
   public PlacementRequest withImage(String imageRef) {
@@ -90,7 +97,8 @@ public record PlacementRequest(
         antiAffinityGroup,
         Optional.of(imageRef),
         targetHost,
-        strategy);
+        strategy,
+        imageRequired);
   }
 
   public PlacementRequest withTargetHost(String host) {
@@ -101,16 +109,23 @@ public record PlacementRequest(
         antiAffinityGroup,
         image,
         Optional.of(host),
-        strategy);
+        strategy,
+        imageRequired);
   }
 
   public PlacementRequest withStrategy(Strategy newStrategy) {
     return new PlacementRequest(
-        containerName, resources, requiredLabels, antiAffinityGroup, image, targetHost, newStrategy);
+        containerName, resources, requiredLabels, antiAffinityGroup, image, targetHost, newStrategy, imageRequired);
   }
 
   public PlacementRequest withContainerName(String name) {
     return new PlacementRequest(
-        name, resources, requiredLabels, antiAffinityGroup, image, targetHost, strategy);
+        name, resources, requiredLabels, antiAffinityGroup, image, targetHost, strategy, imageRequired);
+  }
+
+  /** This request, fitting only hosts that already hold {@code imageRef}. */
+  public PlacementRequest withImageRequired(String imageRef) {
+    return new PlacementRequest(
+        containerName, resources, requiredLabels, antiAffinityGroup, Optional.of(imageRef), targetHost, strategy, true);
   }
 }

@@ -46,4 +46,24 @@ public record ClusterPaths(String cluster) {
   public String placement(String containerName) {
     return placements() + "/" + Names.require("container", containerName);
   }
+
+  /** Parent of the containers' desired-state records. */
+  public String containers() {
+    return root() + "/containers";
+  }
+
+  /** Container {@code name}'s record: spec, host, desired and last observed state. */
+  public String container(String containerName) {
+    return containers() + "/" + Names.require("container", containerName);
+  }
+
+  /** Parent of the operations' records. */
+  public String operations() {
+    return root() + "/operations";
+  }
+
+  /** One operation's record. */
+  public String operation(String operationId) {
+    return operations() + "/" + Names.require("operation", operationId);
+  }
 }

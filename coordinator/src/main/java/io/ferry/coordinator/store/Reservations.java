@@ -3,8 +3,11 @@ package io.ferry.coordinator.store;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ferry.coordinator.placement.Resources;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.KeeperException;
@@ -30,11 +33,40 @@ public final class Reservations {
   private final ClusterPaths paths;
   private final ObjectMapper json = new ObjectMapper();
 
-  /** A host's allocation node. */
-  public record HostAllocation(Resources capacity, Resources allocated, int containers) {}
+  /**
+   * A host's allocation node.
+   *
+   * @param groups for each anti-affinity group with containers here, how many (at most one once
+   *     placement enforces it; counted so a release never goes wrong)
+   */
+  public record HostAllocation(Resources capacity, Resources allocated, int containers, Map<String, Integer> groups) {
+    public HostAllocation {
+      groups = groups == null ? Map.of() : Map.copyOf(groups);
+    }
 
-  /** A placement node. */
-  public record Placement(String container, String host, Resources reserved) {}
+    HostAllocation plus(Resources need, Optional<String> group) {
+      Map<String, Integer> g = new TreeMap<>(groups);
+      group.ifPresent(name -> g.merge(name, 1, Integer::sum));
+      return new HostAllocation(capacity, allocated.plus(need), containers + 1, g);
+    }
+
+    HostAllocation minus(Resources reserved, Optional<String> group) {
+      Map<String, Integer> g = new TreeMap<>(groups);
+      group.ifPresent(name -> g.computeIfPresent(name, (k, n) -> n <= 1 ? null : n - 1));
+      return new HostAllocation(capacity, allocated.minusSaturating(reserved), Math.max(0, containers - 1), g);
+    }
+  }
+
+  /** A placement node; {@code group} is the anti-affinity group, empty for none. */
+  public record Placement(String container, String host, Resources reserved, String group) {
+    public Placement {
+      group = group == null ? "" : group;
+    }
+
+    Optional<String> groupName() {
+      return group.isEmpty() ? Optional.empty() : Optional.of(group);
+    }
+  }
 
   /** What a reservation did. */
   public sealed interface Outcome {
@@ -50,12 +82,39 @@ public final class Reservations {
     this.paths = paths;
   }
 
-  /** Records a host with its capacity and nothing allocated; an existing host keeps its allocation. */
+  /**
+   * Records a host with its capacity and nothing allocated; a known host gets the new capacity and
+   * keeps its allocation.
+   */
   public void registerHost(String host, Resources capacity) {
     try {
-      zk.create().creatingParentsIfNeeded().forPath(paths.host(host), write(new HostAllocation(capacity, Resources.ZERO, 0)));
-    } catch (KeeperException.NodeExistsException e) {
-      // Known already: its allocation stands.
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        Stat stat = new Stat();
+        HostAllocation now;
+        try {
+          now = json.readValue(zk.getData().storingStatIn(stat).forPath(paths.host(host)), HostAllocation.class);
+        } catch (KeeperException.NoNodeException e) {
+          try {
+            zk.create().creatingParentsIfNeeded().forPath(paths.host(host), write(new HostAllocation(capacity, Resources.ZERO, 0, Map.of())));
+            return;
+          } catch (KeeperException.NodeExistsException raced) {
+            continue;
+          }
+        }
+        if (now.capacity().equals(capacity)) {
+          return;
+        }
+        try {
+          HostAllocation after = new HostAllocation(capacity, now.allocated(), now.containers(), now.groups());
+          zk.setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after));
+          return;
+        } catch (KeeperException.BadVersionException e) {
+          // Changed since we read: look again.
+        }
+      }
+      throw new StoreUnavailableException("host " + host + " is too contended to register");
+    } catch (StoreUnavailableException e) {
+      throw e;
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot register host " + host, e);
     }
@@ -73,6 +132,15 @@ public final class Reservations {
 
   /** Reserves {@code need} on {@code host} for {@code container}, atomically with its placement. */
   public Outcome reserve(String container, String host, Resources need) {
+    return reserve(container, host, need, Optional.empty(), List.of());
+  }
+
+  /**
+   * Reserves {@code need} on {@code host} for {@code container}, atomically with its placement and
+   * with {@code alongside} (e.g. the container's record and its launch operation): all of it is
+   * written, or none. With a {@code group}, the host must hold no container of that group yet.
+   */
+  public Outcome reserve(String container, String host, Resources need, Optional<String> group, List<CuratorOp> alongside) {
     try {
       ensureParent(paths.placements());
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -86,12 +154,15 @@ public final class Reservations {
         if (!need.fitsIn(free)) {
           return new Outcome.Insufficient(host + ": needs " + need + ", " + free + " free");
         }
-        HostAllocation after = new HostAllocation(now.capacity(), now.allocated().plus(need), now.containers() + 1);
-        Placement placement = new Placement(container, host, need);
-        List<CuratorOp> ops =
-            List.of(
-                zk.transactionOp().create().forPath(paths.placement(container), write(placement)),
-                zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after)));
+        if (group.isPresent() && now.groups().getOrDefault(group.get(), 0) > 0) {
+          return new Outcome.Insufficient(host + ": already runs a container of anti-affinity group " + group.get());
+        }
+        HostAllocation after = now.plus(need, group);
+        Placement placement = new Placement(container, host, need, group.orElse(""));
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(zk.transactionOp().create().forPath(paths.placement(container), write(placement)));
+        ops.add(zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after)));
+        ops.addAll(alongside);
         try {
           zk.transaction().forOperations(ops);
           return new Outcome.Reserved(placement, after);
@@ -109,6 +180,14 @@ public final class Reservations {
 
   /** Removes the container's placement and gives its reservation back to the host, atomically. */
   public boolean release(String container) {
+    return release(container, List.of());
+  }
+
+  /**
+   * Removes the container's placement and gives its reservation back to the host, atomically with
+   * {@code alongside}; false (and nothing written) when it has no placement.
+   */
+  public boolean release(String container, List<CuratorOp> alongside) {
     try {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Optional<Placement> placement = placement(container);
@@ -118,12 +197,13 @@ public final class Reservations {
         String host = placement.get().host();
         Stat stat = new Stat();
         HostAllocation now = json.readValue(zk.getData().storingStatIn(stat).forPath(paths.host(host)), HostAllocation.class);
-        HostAllocation after =
-            new HostAllocation(now.capacity(), now.allocated().minusSaturating(placement.get().reserved()), Math.max(0, now.containers() - 1));
+        HostAllocation after = now.minus(placement.get().reserved(), placement.get().groupName());
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(zk.transactionOp().delete().forPath(paths.placement(container)));
+        ops.add(zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after)));
+        ops.addAll(alongside);
         try {
-          zk.transaction().forOperations(List.of(
-              zk.transactionOp().delete().forPath(paths.placement(container)),
-              zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after))));
+          zk.transaction().forOperations(ops);
           return true;
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
           // Changed since we read: look again.

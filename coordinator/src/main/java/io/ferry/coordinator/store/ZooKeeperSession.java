@@ -76,6 +76,11 @@ public final class ZooKeeperSession implements AutoCloseable {
     }
   }
 
+  /** The Curator client, for the store built on this session. */
+  public CuratorFramework client() {
+    return client;
+  }
+
   /** Announces a coordinator as alive with its API address, for as long as this session lives. */
   public void announceCoordinator(String coordinatorId, String address) {
     try {

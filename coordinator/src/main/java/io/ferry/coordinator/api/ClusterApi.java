@@ -1,0 +1,84 @@
+package io.ferry.coordinator.api;
+
+import io.ferry.coordinator.cluster.Leadership;
+import io.ferry.coordinator.cluster.Membership;
+import io.ferry.coordinator.config.CoordinatorConfig;
+import io.ferry.coordinator.hosts.AgentClients;
+import io.ferry.coordinator.hosts.HostDirectory;
+import io.ferry.coordinator.hosts.HostImages;
+import io.ferry.coordinator.hosts.ImageDistribution;
+import io.ferry.coordinator.operations.ContainerOperations;
+import io.ferry.coordinator.operations.Launcher;
+import io.ferry.coordinator.operations.OperationRunner;
+import io.ferry.coordinator.store.ClusterStore;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The public {@code ferry.v1} API of one coordinator: its services, wired to the domain, behind
+ * the {@link LeaderGate} interceptor that forwards writes to the leader.
+ */
+public final class ClusterApi implements AutoCloseable {
+
+  private final LeaderGate gate;
+  private final ContainerApi containers;
+  private final ImageApi images;
+  private final HostApi hosts;
+  private final OperationApi operations;
+  private final EventApi events;
+  private final ExecutorService workers;
+
+  public ClusterApi(
+      String coordinatorId,
+      ClusterStore store,
+      Leadership leadership,
+      Membership membership,
+      HostDirectory hostDirectory,
+      HostImages hostImages,
+      AgentClients agents,
+      Launcher launcher,
+      ContainerOperations containerOperations,
+      OperationRunner runner,
+      CoordinatorConfig.WorkConfig work,
+      Clock clock) {
+    this.gate = new LeaderGate(leadership, store, coordinatorId);
+    this.workers = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "api-worker");
+      t.setDaemon(true);
+      return t;
+    });
+    this.containers = new ContainerApi(store, gate, launcher, containerOperations, runner, hostDirectory, hostImages, agents);
+    this.images =
+        new ImageApi(
+            hostDirectory,
+            hostImages,
+            agents,
+            new ImageDistribution(agents, Duration.ofMinutes(30)),
+            work.spoolDir(),
+            work.maxImageArchive().bytes(),
+            workers);
+    this.hosts = new HostApi(hostDirectory);
+    this.operations = new OperationApi(store, gate, containerOperations);
+    this.events = new EventApi(store, membership, clock);
+  }
+
+  /** Adds the services to a server being built. */
+  public void register(NettyServerBuilder server) {
+    server
+        .addService(ServerInterceptors.intercept(containers, gate))
+        .addService(ServerInterceptors.intercept(images, gate))
+        .addService(ServerInterceptors.intercept(hosts, gate))
+        .addService(ServerInterceptors.intercept(operations, gate))
+        .addService(ServerInterceptors.intercept(events, gate));
+  }
+
+  @Override
+  public void close() {
+    gate.close();
+    workers.shutdownNow();
+  }
+}

@@ -1,0 +1,121 @@
+package io.ferry.coordinator.hosts;
+
+import io.ferry.common.cluster.HostRegistration;
+import io.ferry.coordinator.cluster.HostMember;
+import io.ferry.coordinator.cluster.Membership;
+import io.ferry.coordinator.placement.ClusterSnapshot;
+import io.ferry.coordinator.placement.HostState;
+import io.ferry.coordinator.placement.HostStatus;
+import io.ferry.coordinator.placement.Resources;
+import io.ferry.coordinator.store.ClusterStore;
+import io.ferry.coordinator.store.Reservations.HostAllocation;
+import io.ferry.coordinator.store.StoreListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The hosts as placement and the API see them: membership (address, capacity, labels, liveness)
+ * joined with the allocation recorded in ZooKeeper and the images each holds.
+ *
+ * <p>Keeps one {@link HostState} per host, rebuilt only when that host changes, so taking a {@link
+ * ClusterSnapshot} of a thousand hosts costs a list copy rather than a thousand rebuilds.
+ * Thread-safe: listeners run on the store's and membership's threads, readers on any.
+ */
+public final class HostDirectory implements StoreListener {
+
+  /** One host with everything known about it. */
+  public record HostView(HostMember member, HostStatus status, HostAllocation allocation) {
+    public String name() {
+      return member.name();
+    }
+  }
+
+  private final Membership membership;
+  private final ClusterStore store;
+  private final HostImages images;
+  private final Map<String, HostState> states = new ConcurrentHashMap<>();
+
+  public HostDirectory(Membership membership, ClusterStore store, HostImages images) {
+    this.membership = membership;
+    this.store = store;
+    this.images = images;
+    store.addListener(this);
+    images.addListener(this::rebuild);
+    membership.addListener(members -> rebuildAll());
+    rebuildAll();
+  }
+
+  /** Every host of the cluster, with its state for placement. */
+  public ClusterSnapshot snapshot() {
+    return new ClusterSnapshot(new ArrayList<>(states.values()));
+  }
+
+  public List<HostView> hosts() {
+    List<HostView> all = new ArrayList<>();
+    for (HostMember member : membership.hosts()) {
+      all.add(view(member));
+    }
+    all.sort(java.util.Comparator.comparing(HostView::name));
+    return all;
+  }
+
+  public Optional<HostView> host(String name) {
+    return membership.host(name).map(this::view);
+  }
+
+  /** The capacity a host offers, from its registration. */
+  public static Resources capacity(HostRegistration registration) {
+    return new Resources(registration.cpuMillis(), registration.memoryBytes(), registration.diskBytes());
+  }
+
+  @Override
+  public void hostAllocationChanged(String host, HostAllocation before, HostAllocation after) {
+    rebuild(host);
+  }
+
+  private HostView view(HostMember member) {
+    HostAllocation allocation =
+        store.hostAllocation(member.name()).orElse(new HostAllocation(capacity(member.registration()), Resources.ZERO, 0, Map.of()));
+    return new HostView(member, status(member), allocation);
+  }
+
+  private static HostStatus status(HostMember member) {
+    return member.live() && member.enabled() ? HostStatus.ONLINE : HostStatus.OFFLINE;
+  }
+
+  private void rebuildAll() {
+    List<HostMember> members = membership.hosts();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (HostMember member : members) {
+      names.add(member.name());
+      states.put(member.name(), state(view(member)));
+    }
+    states.keySet().retainAll(names);
+  }
+
+  private void rebuild(String host) {
+    Optional<HostMember> member = membership.host(host);
+    if (member.isPresent()) {
+      states.put(host, state(view(member.get())));
+    } else {
+      states.remove(host);
+    }
+  }
+
+  private HostState state(HostView view) {
+    HostRegistration registration = view.member().registration();
+    HostAllocation allocation = view.allocation();
+    return new HostState(
+        view.name(),
+        view.status(),
+        capacity(registration),
+        allocation.allocated(),
+        registration.labels(),
+        images.refs(view.name()),
+        allocation.groups(),
+        allocation.containers());
+  }
+}

@@ -1,0 +1,109 @@
+package io.ferry.coordinator.operations;
+
+import io.ferry.common.Names;
+import io.ferry.coordinator.CoordinatorException;
+import io.ferry.coordinator.CoordinatorException.Kind;
+import io.ferry.coordinator.store.ClusterStore;
+import io.ferry.coordinator.store.ContainerRecord;
+import io.ferry.coordinator.store.OperationRecord;
+import io.ferry.coordinator.store.Reservations;
+import io.ferry.coordinator.store.Versioned;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * Starts the long operations on existing containers (start, stop, restart, delete, copy) and
+ * cancels them. Runs on the leader only: the API forwards to it. Each call records the operation
+ * and the container's new desired state in one conditional write, then hands the operation to the
+ * {@link OperationRunner}; a container has at most one operation at a time.
+ *
+ * <p>Failure modes: {@link CoordinatorException} NOT_FOUND (no such container or operation),
+ * CONFLICT (another operation holds the container), FAILED_PRECONDITION (e.g. cancelling an ended
+ * operation); StoreUnavailableException.
+ */
+public final class ContainerOperations {
+
+  private final ClusterStore store;
+  private final OperationRunner runner;
+  private final Clock clock;
+
+  public ContainerOperations(ClusterStore store, OperationRunner runner, Clock clock) {
+    this.store = store;
+    this.runner = runner;
+    this.clock = clock;
+  }
+
+  /** Records and starts {@code kind} on container {@code name}, driving it towards {@code desired}. */
+  public OperationRecord begin(OperationRecord.Kind kind, String name, ContainerRecord.Desired desired, Map<String, String> params) {
+    Versioned<ContainerRecord> current = existing(name);
+    requireIdle(current.value());
+    long now = clock.millis();
+    OperationRecord operation = OperationRecord.started(OperationIds.next(clock), kind, name, "queued", params, now);
+    try {
+      store.startOperation(operation, current.value().withDesired(desired, operation.id(), now), current.version());
+    } catch (ClusterStore.ConflictException e) {
+      throw new CoordinatorException(Kind.CONFLICT, "container " + name + " changed meanwhile; try again");
+    }
+    runner.submit(operation);
+    return operation;
+  }
+
+  /**
+   * Copies stopped container {@code source} to {@code target} on the same host: reserves the same
+   * resources there for the copy, records it, and runs the copy.
+   */
+  public OperationRecord copy(String source, String target) {
+    Names.require("target container", target);
+    ContainerRecord from = existing(source).value();
+    requireIdle(from);
+    if (store.container(target).isPresent()) {
+      throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + target + " already exists");
+    }
+    long now = clock.millis();
+    OperationRecord operation =
+        OperationRecord.started(OperationIds.next(clock), OperationRecord.Kind.COPY, target, "placed on " + from.host(), Map.of("source", source), now);
+    ContainerRecord copy =
+        new ContainerRecord(
+            target, from.host(), from.spec(), from.reserved(), from.requiredLabels(), "", ContainerRecord.Desired.STOPPED, new byte[0], operation.id(), now, now);
+    Reservations.Outcome outcome = store.launch(copy, operation);
+    if (outcome instanceof Reservations.Outcome.AlreadyPlaced) {
+      throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + target + " already exists");
+    }
+    if (outcome instanceof Reservations.Outcome.Insufficient insufficient) {
+      throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no room for the copy: " + insufficient.reason());
+    }
+    runner.submit(operation);
+    return operation;
+  }
+
+  /** Asks a running operation to stop at its next step. */
+  public OperationRecord cancel(String id) {
+    OperationRecord operation =
+        store.operation(id).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no operation " + id));
+    if (operation.state().isFinal()) {
+      throw new CoordinatorException(Kind.FAILED_PRECONDITION, "operation " + id + " already ended " + operation.state().name().toLowerCase());
+    }
+    OperationRecord requested = operation.withCancelRequested(clock.millis());
+    store.updateOperation(requested);
+    return requested;
+  }
+
+  private Versioned<ContainerRecord> existing(String name) {
+    Names.require("container", name);
+    return store.container(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
+  }
+
+  private void requireIdle(ContainerRecord container) {
+    if (container.operationId().isEmpty()) {
+      return;
+    }
+    store
+        .operation(container.operationId())
+        .filter(op -> !op.state().isFinal())
+        .ifPresent(
+            op -> {
+              throw new CoordinatorException(
+                  Kind.CONFLICT, "container " + container.name() + " is busy with operation " + op.id() + " (" + op.kind().label() + ", " + op.phase() + ")");
+            });
+  }
+}

@@ -1,0 +1,153 @@
+package io.ferry.coordinator.operations;
+
+import io.ferry.coordinator.CoordinatorException;
+import io.ferry.coordinator.CoordinatorException.Kind;
+import io.ferry.coordinator.hosts.HostDirectory;
+import io.ferry.coordinator.placement.ClusterSnapshot;
+import io.ferry.coordinator.placement.HostState;
+import io.ferry.coordinator.placement.HostVerdict;
+import io.ferry.coordinator.placement.PlacementDecision;
+import io.ferry.coordinator.placement.PlacementRequest;
+import io.ferry.coordinator.placement.Placer;
+import io.ferry.coordinator.placement.Resources;
+import io.ferry.coordinator.store.ClusterStore;
+import io.ferry.coordinator.store.ContainerRecord;
+import io.ferry.coordinator.store.OperationRecord;
+import io.ferry.coordinator.store.Reservations;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Places new containers: decides with {@link Placer} on the current {@link ClusterSnapshot}, then
+ * records the placement, the reservation, the container's record and its launch operation in one
+ * ZooKeeper write ({@link ClusterStore#launch}).
+ *
+ * <p>Concurrent launches see each other's decisions before they are written (an in-memory overlay
+ * of reservations in flight), so a burst spreads over hosts instead of racing for the best one.
+ * The ZooKeeper write stays the arbiter: if another writer took the room meanwhile, the launch
+ * decides again, at most {@link #MAX_DECISIONS} times.
+ *
+ * <p>Thread-safe. Failure modes: {@link CoordinatorException} ALREADY_EXISTS (name taken),
+ * RESOURCE_EXHAUSTED with a reason per host (nothing fits), StoreUnavailableException.
+ */
+public final class Launcher {
+
+  private static final Logger log = LoggerFactory.getLogger(Launcher.class);
+  private static final int MAX_DECISIONS = 8;
+
+  private final ClusterStore store;
+  private final HostDirectory hosts;
+  private final Placer placer = new Placer();
+  private final Clock clock;
+  private final Map<String, Resources> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, Integer> inFlightCount = new ConcurrentHashMap<>();
+
+  /** A launch that was placed and recorded. */
+  public record Launched(String host, PlacementDecision decision, OperationRecord operation) {}
+
+  public Launcher(ClusterStore store, HostDirectory hosts, Clock clock) {
+    this.store = store;
+    this.hosts = hosts;
+    this.clock = clock;
+  }
+
+  /** Explains where {@code request} would go, reserving nothing. */
+  public PlacementDecision dryRun(PlacementRequest request) {
+    return placer.place(hosts.snapshot(), request);
+  }
+
+  /**
+   * Places and records a launch.
+   *
+   * @param spec the serialized {@code ContainerSpec} the agent will receive
+   */
+  public Launched launch(PlacementRequest request, byte[] spec) {
+    String name = request.containerName();
+    if (store.container(name).isPresent()) {
+      throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + name + " already exists");
+    }
+    String lastReason = "";
+    for (int attempt = 0; attempt < MAX_DECISIONS; attempt++) {
+      PlacementDecision decision = placer.place(withInFlight(hosts.snapshot()), request);
+      if (!(decision instanceof PlacementDecision.Placed placed)) {
+        throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host can run " + name + ": " + reasons(decision.verdicts()));
+      }
+      String host = placed.host();
+      long now = clock.millis();
+      OperationRecord operation =
+          OperationRecord.started(OperationIds.next(clock), OperationRecord.Kind.LAUNCH, name, "placed on " + host, Map.of(), now);
+      ContainerRecord record =
+          new ContainerRecord(
+              name,
+              host,
+              spec,
+              request.resources(),
+              request.requiredLabels(),
+              request.antiAffinityGroup().orElse(""),
+              ContainerRecord.Desired.RUNNING,
+              new byte[0],
+              operation.id(),
+              now,
+              now);
+      hold(host, request.resources());
+      Reservations.Outcome outcome;
+      try {
+        outcome = store.launch(record, operation);
+      } finally {
+        release(host, request.resources());
+      }
+      if (outcome instanceof Reservations.Outcome.Reserved) {
+        log.info("placed container {} on host {} (operation {})", name, host, operation.id());
+        return new Launched(host, decision, operation);
+      }
+      if (outcome instanceof Reservations.Outcome.AlreadyPlaced) {
+        throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + name + " already exists");
+      }
+      lastReason = ((Reservations.Outcome.Insufficient) outcome).reason();
+      log.debug("launch of {} lost host {} to a concurrent launch: {}", name, host, lastReason);
+    }
+    throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host could take " + name + " after " + MAX_DECISIONS + " tries; last: " + lastReason);
+  }
+
+  private ClusterSnapshot withInFlight(ClusterSnapshot snapshot) {
+    if (inFlight.isEmpty()) {
+      return snapshot;
+    }
+    List<HostState> adjusted = new ArrayList<>(snapshot.hosts().size());
+    for (HostState h : snapshot.hosts()) {
+      Resources pending = inFlight.get(h.name());
+      adjusted.add(
+          pending == null
+              ? h
+              : new HostState(h.name(), h.status(), h.capacity(), h.allocated().plus(pending), h.labels(), h.images(), h.antiAffinityGroups(), h.containerCount() + inFlightCount.getOrDefault(h.name(), 0)));
+    }
+    return new ClusterSnapshot(adjusted);
+  }
+
+  private void hold(String host, Resources need) {
+    inFlight.merge(host, need, Resources::plus);
+    inFlightCount.merge(host, 1, Integer::sum);
+  }
+
+  private void release(String host, Resources need) {
+    inFlight.computeIfPresent(host, (h, r) -> {
+      Resources left = r.minusSaturating(need);
+      return left.equals(Resources.ZERO) ? null : left;
+    });
+    inFlightCount.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** "host-1: needs 2.0 cpus, 1.0 free; host-2: offline". */
+  static String reasons(List<HostVerdict> verdicts) {
+    if (verdicts.isEmpty()) {
+      return "the cluster has no hosts";
+    }
+    return verdicts.stream().map(HostVerdict::reason).collect(Collectors.joining("; "));
+  }
+}

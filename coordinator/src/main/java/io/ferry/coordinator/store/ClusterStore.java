@@ -1,0 +1,346 @@
+package io.ferry.coordinator.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ferry.coordinator.placement.Resources;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
+import org.apache.curator.framework.api.transaction.OperationType;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's desired state in ZooKeeper, mirrored in memory on every coordinator.
+ *
+ * <p>Reads ({@link #container}, {@link #containers}, {@link #operation}, ...) come from the mirror:
+ * they are cheap and may lag the ensemble by the time a watch takes to fire (milliseconds). Writes
+ * go to ZooKeeper, are conditional on the version the caller read where two writers could race,
+ * and are applied to the mirror as soon as ZooKeeper confirms them, so a coordinator reads its own
+ * writes. Every applied change is told to the {@link StoreListener}s once.
+ *
+ * <p>Failure modes: {@link StoreUnavailableException} when ZooKeeper fails; {@link
+ * ConflictException} when a conditional write lost against another writer (nothing written).
+ */
+public final class ClusterStore implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ClusterStore.class);
+
+  private final CuratorFramework zk;
+  private final ClusterPaths paths;
+  private final Reservations reservations;
+  private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private final Map<String, Versioned<ContainerRecord>> containers = new ConcurrentHashMap<>();
+  private final Map<String, Versioned<OperationRecord>> operations = new ConcurrentHashMap<>();
+  private final Map<String, Versioned<Reservations.HostAllocation>> hosts = new ConcurrentHashMap<>();
+  private final Map<String, String> coordinators = new ConcurrentHashMap<>();
+  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+  private CuratorCache cache;
+
+  /** Lost a conditional write: someone changed the node since it was read. Nothing was written. */
+  public static final class ConflictException extends RuntimeException {
+    public ConflictException(String message) {
+      super(message);
+    }
+  }
+
+  public ClusterStore(CuratorFramework zk, ClusterPaths paths) {
+    this.zk = zk;
+    this.paths = paths;
+    this.reservations = new Reservations(zk, paths);
+  }
+
+  /** Creates the tree and loads the mirror, waiting at most {@code timeoutMillis} for the load. */
+  public ClusterStore start(long timeoutMillis) throws InterruptedException {
+    for (String parent : List.of(paths.hosts(), paths.placements(), paths.containers(), paths.operations(), paths.coordinators())) {
+      try {
+        zk.create().creatingParentsIfNeeded().forPath(parent);
+      } catch (KeeperException.NodeExistsException e) {
+        // There already.
+      } catch (Exception e) {
+        throw new StoreUnavailableException("cannot create " + parent, e);
+      }
+    }
+    CountDownLatch loaded = new CountDownLatch(1);
+    cache = CuratorCache.build(zk, paths.root());
+    cache
+        .listenable()
+        .addListener(
+            CuratorCacheListener.builder()
+                .forCreatesAndChanges((before, after) -> applyEvent(after, false))
+                .forDeletes(data -> applyEvent(data, true))
+                .forInitialized(loaded::countDown)
+                .build());
+    cache.start();
+    if (!loaded.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
+      throw new StoreUnavailableException("the cluster state did not load within " + timeoutMillis + " ms");
+    }
+    log.info("cluster state loaded: {} containers, {} operations, {} hosts", containers.size(), operations.size(), hosts.size());
+    return this;
+  }
+
+  public void addListener(StoreListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(StoreListener listener) {
+    listeners.remove(listener);
+  }
+
+  public Reservations reservations() {
+    return reservations;
+  }
+
+  public ClusterPaths paths() {
+    return paths;
+  }
+
+  // ---- reads (from the mirror) ----
+
+  public Optional<Versioned<ContainerRecord>> container(String name) {
+    return Optional.ofNullable(containers.get(name));
+  }
+
+  public Collection<Versioned<ContainerRecord>> containers() {
+    return containers.values();
+  }
+
+  public Optional<OperationRecord> operation(String id) {
+    return Optional.ofNullable(operations.get(id)).map(Versioned::value);
+  }
+
+  public List<OperationRecord> operations() {
+    List<OperationRecord> all = new ArrayList<>();
+    operations.values().forEach(v -> all.add(v.value()));
+    return all;
+  }
+
+  public Optional<Reservations.HostAllocation> hostAllocation(String host) {
+    return Optional.ofNullable(hosts.get(host)).map(Versioned::value);
+  }
+
+  public Map<String, Reservations.HostAllocation> hostAllocations() {
+    Map<String, Reservations.HostAllocation> all = new java.util.TreeMap<>();
+    hosts.forEach((k, v) -> all.put(k, v.value()));
+    return all;
+  }
+
+  /** The API address a live coordinator announced, by its id. */
+  public Optional<String> coordinatorAddress(String coordinatorId) {
+    return Optional.ofNullable(coordinators.get(coordinatorId));
+  }
+
+  // ---- writes ----
+
+  /**
+   * Places a new container: its placement and reservation on {@code record.host()}, its record and
+   * its launch operation, in one transaction.
+   */
+  public Reservations.Outcome launch(ContainerRecord record, OperationRecord launch) {
+    try {
+      List<CuratorOp> alongside =
+          List.of(
+              zk.transactionOp().create().forPath(paths.container(record.name()), write(record)),
+              zk.transactionOp().create().forPath(paths.operation(launch.id()), write(launch)));
+      Optional<String> group = record.antiAffinityGroup().isEmpty() ? Optional.empty() : Optional.of(record.antiAffinityGroup());
+      return reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside);
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot launch " + record.name(), e);
+    }
+  }
+
+  /** Replaces a container's record if it is still at {@code expectedVersion}. */
+  public void updateContainer(ContainerRecord record, int expectedVersion) {
+    commit("update " + record.name(), List.of(setContainer(record, expectedVersion)));
+  }
+
+  /**
+   * Starts an operation on an existing container: the operation's record and the container's new
+   * record (naming the operation), if the container is still at {@code expectedVersion}.
+   */
+  public void startOperation(OperationRecord operation, ContainerRecord container, int expectedVersion) {
+    try {
+      commit(
+          operation.kind().label() + " " + container.name(),
+          List.of(zk.transactionOp().create().forPath(paths.operation(operation.id()), write(operation)), setContainer(container, expectedVersion)));
+    } catch (StoreUnavailableException | ConflictException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot record operation " + operation.id(), e);
+    }
+  }
+
+  /** Records an operation's progress or end (only the leader writes operations). */
+  public void updateOperation(OperationRecord operation) {
+    try {
+      commit("operation " + operation.id(), List.of(zk.transactionOp().setData().forPath(paths.operation(operation.id()), write(operation))));
+    } catch (StoreUnavailableException | ConflictException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot record operation " + operation.id(), e);
+    }
+  }
+
+  /** Ends an operation and updates its container in one write (container at {@code expectedVersion}). */
+  public void finish(OperationRecord operation, ContainerRecord container, int expectedVersion) {
+    try {
+      commit(
+          "finish " + operation.id(),
+          List.of(zk.transactionOp().setData().forPath(paths.operation(operation.id()), write(operation)), setContainer(container, expectedVersion)));
+    } catch (StoreUnavailableException | ConflictException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot record operation " + operation.id(), e);
+    }
+  }
+
+  /**
+   * Forgets a deleted container: its record goes, its placement and reservation are given back, and
+   * {@code operation} is recorded, in one write. False when it was already gone.
+   */
+  public boolean forget(String container, OperationRecord operation) {
+    try {
+      return reservations.release(
+          container,
+          List.of(
+              zk.transactionOp().delete().forPath(paths.container(container)),
+              zk.transactionOp().setData().forPath(paths.operation(operation.id()), write(operation))));
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot forget " + container, e);
+    }
+  }
+
+  /** Deletes a finished operation's record. */
+  public void deleteOperation(String id) {
+    try {
+      zk.delete().forPath(paths.operation(id));
+    } catch (KeeperException.NoNodeException e) {
+      // Gone already.
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot delete operation " + id, e);
+    }
+  }
+
+  private CuratorOp setContainer(ContainerRecord record, int expectedVersion) {
+    try {
+      return zk.transactionOp().setData().withVersion(expectedVersion).forPath(paths.container(record.name()), write(record));
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot encode " + record.name(), e);
+    }
+  }
+
+  /** Runs a transaction and applies what it wrote to the mirror. */
+  private void commit(String what, List<CuratorOp> ops) {
+    List<CuratorTransactionResult> results;
+    try {
+      results = zk.transaction().forOperations(ops);
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException | KeeperException.NodeExistsException e) {
+      throw new ConflictException(what + ": changed by someone else meanwhile (" + e.code() + ")");
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot " + what, e);
+    }
+    for (int i = 0; i < results.size(); i++) {
+      CuratorTransactionResult result = results.get(i);
+      Stat stat = result.getResultStat();
+      if (result.getType() == OperationType.SET_DATA && stat != null) {
+        if (ops.get(i).get().toRequestRecord() instanceof org.apache.zookeeper.proto.SetDataRequest set) {
+          apply(result.getForPath(), set.getData(), stat, false);
+        }
+      }
+    }
+  }
+
+  // ---- the mirror ----
+
+  private void applyEvent(ChildData data, boolean deleted) {
+    try {
+      apply(data.getPath(), data.getData(), data.getStat(), deleted);
+    } catch (RuntimeException e) {
+      log.warn("cannot apply the change of {}: {}", data.getPath(), e.toString());
+    }
+  }
+
+  private synchronized void apply(String path, byte[] data, Stat stat, boolean deleted) {
+    String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
+    String name = path.substring(path.lastIndexOf('/') + 1);
+    if (parent.equals(paths.containers())) {
+      applyTo(containers, name, data, stat, deleted, ContainerRecord.class, (b, a) -> listeners.forEach(l -> l.containerChanged(name, b, a)));
+    } else if (parent.equals(paths.operations())) {
+      applyTo(operations, name, data, stat, deleted, OperationRecord.class, (b, a) -> listeners.forEach(l -> l.operationChanged(name, b, a)));
+    } else if (parent.equals(paths.hosts())) {
+      applyTo(hosts, name, data, stat, deleted, Reservations.HostAllocation.class, (b, a) -> listeners.forEach(l -> l.hostAllocationChanged(name, b, a)));
+    } else if (parent.equals(paths.coordinators())) {
+      if (deleted) {
+        coordinators.remove(name);
+      } else if (data != null) {
+        coordinators.put(name, new String(data, StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  private <T> void applyTo(Map<String, Versioned<T>> map, String key, byte[] data, Stat stat, boolean deleted, Class<T> type, BiConsumer<T, T> changed) {
+    Versioned<T> current = map.get(key);
+    if (deleted) {
+      if (current != null && current.czxid() == stat.getCzxid()) {
+        map.remove(key);
+        changed.accept(current.value(), null);
+      }
+      return;
+    }
+    if (data == null || data.length == 0) {
+      return;
+    }
+    T value;
+    try {
+      value = json.readValue(data, type);
+    } catch (java.io.IOException e) {
+      log.warn("ignoring unreadable {} {}: {}", type.getSimpleName(), key, e.getMessage());
+      return;
+    }
+    Versioned<T> next = new Versioned<>(value, stat.getCzxid(), stat.getVersion());
+    if (current == null || next.newerThan(current)) {
+      map.put(key, next);
+      changed.accept(current == null ? null : current.value(), value);
+    }
+  }
+
+  private byte[] write(Object value) {
+    try {
+      return json.writeValueAsBytes(value);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot encode " + value.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** A host's capacity as placement sees it, for hosts registered through membership. */
+  public void registerHost(String host, Resources capacity) {
+    reservations.registerHost(host, capacity);
+  }
+
+  @Override
+  public void close() {
+    if (cache != null) {
+      cache.close();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.ferry.coordinator.store;
+
+import io.ferry.coordinator.placement.Resources;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A container as the cluster knows it, stored at {@code containers/NAME}: where it is placed, what
+ * it reserves there, what the cluster drives it towards and what was last seen on its host.
+ *
+ * <p>The spec and the observed container are kept as the serialized {@code ferry.v1} messages the
+ * agent speaks ({@code ContainerSpec} and {@code Container}): the coordinator forwards them to and
+ * from agents unchanged, and protobuf keeps them readable across versions. Only the {@code api}
+ * and {@code operations} packages parse them.
+ *
+ * @param name the container's name, unique in the cluster
+ * @param host the host it is placed on
+ * @param spec serialized {@code ferry.v1.ContainerSpec}
+ * @param reserved what placement reserved for it on {@code host}
+ * @param requiredLabels host labels it was placed with
+ * @param antiAffinityGroup its anti-affinity group, empty for none
+ * @param desired what the cluster drives it towards
+ * @param observed serialized {@code ferry.v1.Container} as last seen on the host; empty before the
+ *     host first reported it
+ * @param operationId the operation working on it now, empty when none
+ * @param createdAtMillis when it was launched
+ * @param updatedAtMillis when this record last changed
+ */
+public record ContainerRecord(
+    String name,
+    String host,
+    byte[] spec,
+    Resources reserved,
+    Map<String, String> requiredLabels,
+    String antiAffinityGroup,
+    Desired desired,
+    byte[] observed,
+    String operationId,
+    long createdAtMillis,
+    long updatedAtMillis) {
+
+  /** What the cluster drives a container towards. */
+  public enum Desired {
+    RUNNING,
+    STOPPED,
+    /** Being deleted: the record goes away once the host no longer has it. */
+    DELETED
+  }
+
+  public ContainerRecord {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(host, "host");
+    spec = spec == null ? new byte[0] : spec;
+    Objects.requireNonNull(reserved, "reserved");
+    requiredLabels = requiredLabels == null ? Map.of() : Map.copyOf(requiredLabels);
+    antiAffinityGroup = antiAffinityGroup == null ? "" : antiAffinityGroup;
+    Objects.requireNonNull(desired, "desired");
+    observed = observed == null ? new byte[0] : observed;
+    operationId = operationId == null ? "" : operationId;
+  }
+
+  public ContainerRecord withDesired(Desired newDesired, String newOperationId, long now) {
+    return new ContainerRecord(
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, newDesired, observed, newOperationId, createdAtMillis, now);
+  }
+
+  public ContainerRecord withObserved(byte[] newObserved, long now) {
+    return new ContainerRecord(
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, newObserved, operationId, createdAtMillis, now);
+  }
+
+  public ContainerRecord withOperation(String newOperationId, long now) {
+    return new ContainerRecord(
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now);
+  }
+
+  public ContainerRecord withSpec(byte[] newSpec, Resources newReserved, long now) {
+    return new ContainerRecord(
+        name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now);
+  }
+}

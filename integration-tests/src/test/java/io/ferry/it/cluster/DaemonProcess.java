@@ -1,0 +1,78 @@
+package io.ferry.it.cluster;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Ferry daemon (agent or coordinator) running from its packaged jar as a separate JVM, its
+ * output in a log file the harness dumps when a test fails.
+ */
+final class DaemonProcess implements AutoCloseable {
+
+  private final String name;
+  private final Path jar;
+  private final List<String> settings;
+  private final Path log;
+  private Process process;
+
+  DaemonProcess(String name, Path jar, List<String> settings, Path log) {
+    this.name = name;
+    this.jar = jar;
+    this.settings = List.copyOf(settings);
+    this.log = log;
+  }
+
+  DaemonProcess start() throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify builds them)");
+    }
+    List<String> command = new ArrayList<>(List.of("java", "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "--config", "/nonexistent/ferry.properties"));
+    command.addAll(settings);
+    process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    return this;
+  }
+
+  String name() {
+    return name;
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  /** SIGKILL, as a crash: no shutdown hook runs. */
+  void kill() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** SIGTERM: the daemon shuts down cleanly. */
+  void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+
+  String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}
