@@ -39,11 +39,18 @@ public record CoordinatorConfig(
   public static final int DEFAULT_PORT = 7700;
 
   /**
-   * @param port client port on loopback
+   * @param address the address the client port binds: loopback by default; the quickstart binds
+   *     its bridge's address so agents in their network namespaces can reach it
+   * @param port client port
    * @param dataDir snapshots and transaction log
    * @param tickTime ZooKeeper's time unit; sessions may last 2 to 20 ticks
    */
-  public record EmbeddedZooKeeperConfig(int port, Path dataDir, Duration tickTime) {}
+  public record EmbeddedZooKeeperConfig(String address, int port, Path dataDir, Duration tickTime) {
+    /** Loopback only. */
+    public EmbeddedZooKeeperConfig(int port, Path dataDir, Duration tickTime) {
+      this("127.0.0.1", port, dataDir, tickTime);
+    }
+  }
 
   /**
    * @param agentCallTimeout deadline of ordinary calls to agents (create, start, stop add the
@@ -79,7 +86,7 @@ public record CoordinatorConfig(
 
   /** The connection string clients use: the external ensemble or the embedded server. */
   public String connectString() {
-    return embedded() ? "127.0.0.1:" + embeddedZookeeper.port() : zookeeperConnect;
+    return embedded() ? embeddedZookeeper.address() + ":" + embeddedZookeeper.port() : zookeeperConnect;
   }
 
   /**
@@ -97,6 +104,7 @@ public record CoordinatorConfig(
             s.port("listen.port", DEFAULT_PORT),
             s.string("zookeeper.connect", ""),
             new EmbeddedZooKeeperConfig(
+                s.string("zookeeper.embedded.address", "127.0.0.1"),
                 s.port("zookeeper.embedded.port", 2181),
                 s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
                 s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A single-node ZooKeeper server inside the coordinator's JVM, for a cluster on one machine
  * (the quickstart, tests). Data is kept in the configured directory, so a restarted coordinator
- * finds its cluster again. Listens on loopback only.
+ * finds its cluster again. Listens on the configured address, loopback by default.
  *
  * <p>A production cluster uses an external ensemble instead: one embedded node has no redundancy.
  * Lifecycle: {@link #start()} once, {@link #close()} once.
@@ -40,14 +40,16 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     server.setMinSessionTimeout(2 * tickMillis);
     server.setMaxSessionTimeout(20 * tickMillis);
     connections = new NIOServerCnxnFactory();
-    connections.configure(new InetSocketAddress("127.0.0.1", config.port()), 1000);
+    // Every agent holds one session (Helix participant); a thousand simulated hosts on one machine
+    // all come from one address, so the per-address limit is off.
+    connections.configure(new InetSocketAddress(config.address(), config.port()), 0);
     try {
       connections.startup(server);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while starting embedded ZooKeeper", e);
     }
-    log.info("embedded ZooKeeper serving on 127.0.0.1:{} (data in {})", port(), dir);
+    log.info("embedded ZooKeeper serving on {}:{} (data in {})", config.address(), port(), dir);
     return this;
   }
 
@@ -57,7 +59,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   }
 
   public String connectString() {
-    return "127.0.0.1:" + port();
+    return config.address() + ":" + port();
   }
 
   @Override

@@ -1,0 +1,144 @@
+package io.ferry.coordinator.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.ferry.common.ByteSize;
+import io.ferry.coordinator.config.CoordinatorConfig.EmbeddedZooKeeperConfig;
+import io.ferry.coordinator.placement.Resources;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store on a real ZooKeeper, seen by two coordinators' mirrors. */
+class ClusterStoreIT {
+
+  private static final Resources SMALL = Resources.of(500, ByteSize.ofMiB(256), ByteSize.ofGiB(1));
+
+  @TempDir Path dir;
+  private EmbeddedZooKeeper zookeeper;
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private final ClusterPaths paths = new ClusterPaths("store");
+
+  @BeforeEach
+  void startZooKeeper() {
+    zookeeper = new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(500))).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+    zookeeper.close();
+  }
+
+  private ClusterStore store() throws Exception {
+    CuratorFramework client = CuratorFrameworkFactory.newClient(zookeeper.connectString(), 6000, 5000, new RetryOneTime(100));
+    client.start();
+    assertThat(client.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+    open.add(client);
+    ClusterStore store = new ClusterStore(client, paths).start(10_000);
+    open.add(store);
+    return store;
+  }
+
+  private static ContainerRecord record(String name, String host, String operationId) {
+    return new ContainerRecord(name, host, new byte[] {1, 2}, SMALL, Map.of("zone", "a"), "", ContainerRecord.Desired.RUNNING, new byte[0], operationId, 1, 1);
+  }
+
+  @Test
+  void aLaunchWritesPlacementReservationRecordAndOperationTogetherAndEveryMirrorSeesIt() throws Exception {
+    ClusterStore leader = store();
+    ClusterStore follower = store();
+    leader.registerHost("host-1", Resources.of(2000, ByteSize.ofGiB(1), ByteSize.ofGiB(10)));
+    OperationRecord op = OperationRecord.started("op-1", OperationRecord.Kind.LAUNCH, "web-1", "placed", Map.of(), 1);
+
+    assertThat(leader.launch(record("web-1", "host-1", "op-1"), op)).isInstanceOf(Reservations.Outcome.Reserved.class);
+
+    for (ClusterStore mirror : List.of(leader, follower)) {
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        assertThat(mirror.container("web-1")).hasValueSatisfying(v -> assertThat(v.value().host()).isEqualTo("host-1"));
+        assertThat(mirror.operation("op-1")).hasValueSatisfying(o -> assertThat(o.state()).isEqualTo(OperationRecord.State.RUNNING));
+        assertThat(mirror.hostAllocation("host-1")).hasValueSatisfying(a -> {
+          assertThat(a.allocated()).isEqualTo(SMALL);
+          assertThat(a.containers()).isEqualTo(1);
+        });
+      });
+    }
+    assertThat(leader.launch(record("web-1", "host-1", "op-2"), OperationRecord.started("op-2", OperationRecord.Kind.LAUNCH, "web-1", "", Map.of(), 2)))
+        .isInstanceOf(Reservations.Outcome.AlreadyPlaced.class);
+    assertThat(follower.operation("op-2")).isEmpty();
+  }
+
+  @Test
+  void aConditionalUpdateLosesAgainstANewerVersionAndWritesNothing() throws Exception {
+    ClusterStore a = store();
+    ClusterStore b = store();
+    a.registerHost("host-1", Resources.of(2000, ByteSize.ofGiB(1), ByteSize.ofGiB(10)));
+    a.launch(record("db-1", "host-1", "op-1"), OperationRecord.started("op-1", OperationRecord.Kind.LAUNCH, "db-1", "", Map.of(), 1));
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.container("db-1").isPresent());
+    Versioned<ContainerRecord> seen = b.container("db-1").orElseThrow();
+
+    a.updateContainer(seen.value().withOperation("", 5), seen.version());
+    assertThatThrownBy(() -> b.updateContainer(seen.value().withOperation("op-9", 6), seen.version())).isInstanceOf(ClusterStore.ConflictException.class);
+
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(b.container("db-1").orElseThrow().value().operationId()).isEmpty());
+    assertThat(a.container("db-1").orElseThrow().version()).as("the writer reads its own write at once").isEqualTo(seen.version() + 1);
+  }
+
+  @Test
+  void forgettingAContainerGivesItsReservationBackAndEndsTheOperationInOneWrite() throws Exception {
+    ClusterStore store = store();
+    List<String> events = new CopyOnWriteArrayList<>();
+    store.addListener(new StoreListener() {
+      @Override
+      public void containerChanged(String name, ContainerRecord before, ContainerRecord after) {
+        events.add(name + (after == null ? " gone" : before == null ? " new" : " changed"));
+      }
+    });
+    store.registerHost("host-1", Resources.of(2000, ByteSize.ofGiB(1), ByteSize.ofGiB(10)));
+    store.launch(record("tmp-1", "host-1", "op-1"), OperationRecord.started("op-1", OperationRecord.Kind.LAUNCH, "tmp-1", "", Map.of(), 1));
+    OperationRecord delete = OperationRecord.started("op-2", OperationRecord.Kind.DELETE, "tmp-1", "", Map.of(), 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> store.container("tmp-1").isPresent());
+    Versioned<ContainerRecord> current = store.container("tmp-1").orElseThrow();
+    store.startOperation(delete, current.value().withDesired(ContainerRecord.Desired.DELETED, "op-2", 3), current.version());
+
+    assertThat(store.forget("tmp-1", delete.succeeded(4))).isTrue();
+    assertThat(store.forget("tmp-1", delete.succeeded(4))).as("already gone").isFalse();
+
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(store.container("tmp-1")).isEmpty();
+      assertThat(store.operation("op-2")).hasValueSatisfying(o -> assertThat(o.state()).isEqualTo(OperationRecord.State.SUCCEEDED));
+      assertThat(store.hostAllocation("host-1")).hasValueSatisfying(a -> {
+        assertThat(a.allocated()).isEqualTo(Resources.ZERO);
+        assertThat(a.containers()).isZero();
+      });
+      assertThat(events).containsExactly("tmp-1 new", "tmp-1 changed", "tmp-1 gone");
+    });
+  }
+
+  @Test
+  void antiAffinityIsCheckedInTheReservingWrite() throws Exception {
+    ClusterStore store = store();
+    store.registerHost("host-1", Resources.of(4000, ByteSize.ofGiB(4), ByteSize.ofGiB(10)));
+    ContainerRecord first = new ContainerRecord("ha-1", "host-1", new byte[0], SMALL, Map.of(), "db", ContainerRecord.Desired.RUNNING, new byte[0], "op-1", 1, 1);
+    ContainerRecord second = new ContainerRecord("ha-2", "host-1", new byte[0], SMALL, Map.of(), "db", ContainerRecord.Desired.RUNNING, new byte[0], "op-2", 1, 1);
+
+    assertThat(store.launch(first, OperationRecord.started("op-1", OperationRecord.Kind.LAUNCH, "ha-1", "", Map.of(), 1))).isInstanceOf(Reservations.Outcome.Reserved.class);
+    assertThat(store.launch(second, OperationRecord.started("op-2", OperationRecord.Kind.LAUNCH, "ha-2", "", Map.of(), 1)))
+        .isInstanceOfSatisfying(Reservations.Outcome.Insufficient.class, i -> assertThat(i.reason()).contains("anti-affinity group db"));
+  }
+}
