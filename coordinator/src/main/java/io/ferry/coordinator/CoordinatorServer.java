@@ -127,6 +127,11 @@ public final class CoordinatorServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** True while this coordinator leads the cluster. */
+  public boolean isLeader() {
+    return helix != null && helix.leadership().isLeader();
+  }
+
   public ZooKeeperSession session() {
     return session;
   }
