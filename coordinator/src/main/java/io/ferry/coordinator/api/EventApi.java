@@ -68,6 +68,9 @@ final class EventApi extends EventServiceGrpc.EventServiceImplBase implements St
       }
     });
     subscribers.add(subscriber);
+    synchronized (subscriber) {
+      call.onNext(Event.newBuilder().setKind(EventKind.EVENT_KIND_UNSPECIFIED).setAt(ApiMapper.timestamp(clock.millis())).setAction("watching").build());
+    }
   }
 
   @Override

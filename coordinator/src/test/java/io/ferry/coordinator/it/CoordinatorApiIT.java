@@ -286,7 +286,7 @@ class CoordinatorApiIT {
     });
     reader.setDaemon(true);
     reader.start();
-    await().atMost(Duration.ofSeconds(2)).pollDelay(Duration.ofMillis(200)).until(() -> true);
+    assertThat(events.poll(10, TimeUnit.SECONDS)).as("the subscription marker").extracting(Event::getAction).isEqualTo("watching");
 
     follow(0, containers(0).launch(launch("ev-1", 64)).getOperation());
     follow(0, containers(0).delete(DeleteContainerRequest.newBuilder().setName("ev-1").setForce(true).build()));
