@@ -82,8 +82,8 @@ public final class CoordinatorServer implements AutoCloseable {
     HostImages images = new HostImages(agents);
     HostDirectory hosts = new HostDirectory(helix.membership(), store, images);
     runner = new OperationRunner(store, helix.leadership(), agents, clock, work.threads(), Duration.ofSeconds(1));
-    duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, clock, work.syncInterval(), work.keepEnded()).start();
-    helix.leadership().addListener(new LeadershipListener() {
+    duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
+    LeadershipListener onLeadership = new LeadershipListener() {
       @Override
       public void leadershipGained() {
         log.info("coordinator {} leads the cluster", config.coordinatorId());
@@ -96,7 +96,11 @@ public final class CoordinatorServer implements AutoCloseable {
         log.info("coordinator {} no longer leads", config.coordinatorId());
         runner.leadershipLost();
       }
-    });
+    };
+    helix.leadership().addListener(onLeadership);
+    if (helix.leadership().isLeader()) {
+      onLeadership.leadershipGained(); // Won before the listener was there; repeating is harmless.
+    }
     api =
         new ClusterApi(
             config.coordinatorId(),

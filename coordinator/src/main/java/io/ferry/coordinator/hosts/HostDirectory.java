@@ -77,13 +77,14 @@ public final class HostDirectory implements StoreListener {
   }
 
   private HostView view(HostMember member) {
-    HostAllocation allocation =
-        store.hostAllocation(member.name()).orElse(new HostAllocation(capacity(member.registration()), Resources.ZERO, 0, Map.of()));
-    return new HostView(member, status(member), allocation);
+    Optional<HostAllocation> recorded = store.hostAllocation(member.name());
+    HostAllocation allocation = recorded.orElse(new HostAllocation(capacity(member.registration()), Resources.ZERO, 0, Map.of()));
+    return new HostView(member, status(member, recorded.isPresent()), allocation);
   }
 
-  private static HostStatus status(HostMember member) {
-    return member.live() && member.enabled() ? HostStatus.ONLINE : HostStatus.OFFLINE;
+  /** Online when live, enabled, and known to reservations (the leader records a joining host at once). */
+  private static HostStatus status(HostMember member, boolean registered) {
+    return member.live() && member.enabled() && registered ? HostStatus.ONLINE : HostStatus.OFFLINE;
   }
 
   private void rebuildAll() {

@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>the leader records what each host reports of its containers (state, pid, address) on
  *       containers no operation is working on, so {@code list} shows e.g. a container whose init
  *       exited by itself;
+ *   <li>the leader resumes any RUNNING operation nobody runs (see {@link
+ *       OperationRunner#resumeRunning()});
  *   <li>the leader deletes ended operations older than {@code keepEnded}.
  * </ul>
  *
@@ -53,6 +55,7 @@ public final class LeaderDuties implements AutoCloseable {
   private final Leadership leadership;
   private final HostImages images;
   private final AgentClients agents;
+  private final OperationRunner runner;
   private final Clock clock;
   private final Duration interval;
   private final Duration keepEnded;
@@ -66,6 +69,7 @@ public final class LeaderDuties implements AutoCloseable {
       Leadership leadership,
       HostImages images,
       AgentClients agents,
+      OperationRunner runner,
       Clock clock,
       Duration interval,
       Duration keepEnded) {
@@ -74,6 +78,7 @@ public final class LeaderDuties implements AutoCloseable {
     this.leadership = leadership;
     this.images = images;
     this.agents = agents;
+    this.runner = runner;
     this.clock = clock;
     this.interval = interval;
     this.keepEnded = keepEnded;
@@ -130,6 +135,7 @@ public final class LeaderDuties implements AutoCloseable {
         });
       }
       if (leadership.isLeader()) {
+        runner.resumeRunning();
         collectEndedOperations();
       }
     } catch (RuntimeException e) {

@@ -105,13 +105,27 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
 
   @Override
   public void leadershipGained() {
+    resumeRunning();
+  }
+
+  /**
+   * Submits every operation the store shows RUNNING that this coordinator is not running. Called
+   * on gaining leadership and then on every upkeep round, so an operation recorded by a previous
+   * leader just before it died is picked up even if it reached this coordinator's mirror late.
+   */
+  public void resumeRunning() {
+    if (!leadership.isLeader()) {
+      return;
+    }
     store.operations().stream()
         .filter(op -> !op.state().isFinal())
         .sorted(Comparator.comparing(OperationRecord::id))
         .forEach(
             op -> {
-              log.info("resuming operation {} ({} {})", op.id(), op.kind().label(), op.target());
-              submit(op);
+              if (!running.contains(op.id())) {
+                log.info("resuming operation {} ({} {})", op.id(), op.kind().label(), op.target());
+                submit(op);
+              }
             });
   }
 
