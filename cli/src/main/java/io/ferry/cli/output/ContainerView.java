@@ -66,7 +66,7 @@ public final class ContainerView {
         .add("mac", c.getNetwork().getMac())
         .add("pid", c.getInitPid() == 0 ? "" : c.getInitPid())
         .add("cpu reserved", cc.getCpuMillis() == 0 ? "" : Cells.cores(cc.getCpuMillis()) + " cores")
-        .add("cpu limit", cpuLimit(limits))
+        .add("cpu limit", cpuLimit(limits).isEmpty() ? "" : cpuLimit(limits) + " cores")
         .add("cpu shares", limits.hasCpuShares() ? limits.getCpuShares() : "")
         .add("memory limit", limits.hasMemoryBytes() ? Cells.bytes(limits.getMemoryBytes(), false) : "")
         .add("memory used", Cells.bytes(c.getUsage().getMemoryBytes(), true))

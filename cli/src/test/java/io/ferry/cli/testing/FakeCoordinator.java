@@ -72,6 +72,8 @@ public final class FakeCoordinator implements AutoCloseable {
   public volatile LaunchResponse launchResponse;
   public volatile Operation operation = operation("op-1", OperationState.OPERATION_STATE_RUNNING, "", 0);
   public volatile List<Operation> updates = List.of(operation("op-1", OperationState.OPERATION_STATE_SUCCEEDED, "done", 100));
+  /** What GetOperation answers; null: the last of {@link #updates}. */
+  public volatile Operation current;
   public volatile ClusterContainer container = container("web-1", ContainerState.CONTAINER_STATE_RUNNING, "host-1");
   public volatile List<ClusterContainer> containers = List.of();
   public volatile List<ExecOutput> execOutput = List.of();
@@ -362,7 +364,7 @@ public final class FakeCoordinator implements AutoCloseable {
     @Override
     public void getOperation(GetOperationRequest request, StreamObserver<Operation> response) {
       if (accept("getOperation", request, response)) {
-        reply(response, updates.isEmpty() ? operation : updates.get(updates.size() - 1));
+        reply(response, current != null ? current : updates.isEmpty() ? operation : updates.get(updates.size() - 1));
       }
     }
 
