@@ -59,7 +59,7 @@ import picocli.CommandLine.Mixin;
       AgentCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class FerryCli implements Runnable {
+public final class FerryCli {
 
   /** Exit code when the server answered with an error status or an operation failed. */
   public static final int EXIT_SERVER_ERROR = 1;
@@ -69,8 +69,6 @@ public final class FerryCli implements Runnable {
 
   /** Cluster options given before the verb: {@code ferry --coordinator A,B list}. */
   @Mixin ClusterOptions global;
-
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final Channels channels;
   private final Environment environment;
@@ -105,12 +103,6 @@ public final class FerryCli implements Runnable {
   /** Standard error as bytes. */
   public OutputStream rawErr() {
     return rawErr;
-  }
-
-  /** {@code ferry} alone: the usage, as a usage error. */
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
   }
 
   public static void main(String[] args) {

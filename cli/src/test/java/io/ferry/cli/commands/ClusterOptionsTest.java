@@ -92,7 +92,8 @@ class ClusterOptionsTest {
     assertUsage(cli.run("list", "-o", "yaml"), "--output must be table or json, not 'yaml'");
     assertUsage(cli.run("list", "--coordinator", "a:1,,b:1"), "--coordinator: an empty address in 'a:1,,b:1'");
     assertUsage(cli.run("list", "--call-timeout", "0"), "--call-timeout must be at least 1 seconds, not 0");
-    assertUsage(cli.run(), "a command is required");
+    assertUsage(cli.run(), "Missing required subcommand");
+    assertUsage(cli.run("image"), "Missing required subcommand");
     assertUsage(cli.run("list", "extra"), "Unmatched argument at index 1: 'extra'");
     assertThat(cli.dialled).isEmpty();
   }
