@@ -13,18 +13,17 @@ public final class HostView {
 
   private HostView() {}
 
-  /** Allocated (reserved by placement) over capacity for cpu, memory and disk. */
+  /** Allocated (reserved by placement) over what the host offers, for cpu, memory and disk. */
   public static String table(List<Host> hosts) {
     Table table = new Table("name", "state", "address", "cpu", "memory", "disk", "containers");
     for (Host h : hosts) {
-      HostCapacity capacity = h.getInfo().getCapacity();
       table.row(
           h.getName(),
           Cells.name(h.getState(), STATE),
           h.getAddress(),
-          Cells.usedOfTotal(Cells.cores(h.getAllocatedCpuMillis()), String.valueOf(capacity.getCpuCores())),
-          Cells.usedOfTotal(Cells.bytes(h.getAllocatedMemoryBytes(), false), Cells.bytes(capacity.getMemoryBytes(), false)),
-          Cells.usedOfTotal(Cells.bytes(h.getAllocatedDiskBytes(), false), Cells.bytes(capacity.getDiskBytes(), false)),
+          Cells.usedOfTotal(Cells.cores(h.getAllocatedCpuMillis()), Cells.cores(cpuMillis(h))),
+          Cells.usedOfTotal(Cells.bytes(h.getAllocatedMemoryBytes(), false), Cells.bytes(memoryBytes(h), false)),
+          Cells.usedOfTotal(Cells.bytes(h.getAllocatedDiskBytes(), false), Cells.bytes(diskBytes(h), false)),
           h.getContainers());
     }
     return table.render();
@@ -32,19 +31,34 @@ public final class HostView {
 
   /** One host: its place in the cluster, then the agent's facts. */
   public static String details(Host h) {
-    HostCapacity capacity = h.getInfo().getCapacity();
     String place = new KeyValues()
         .add("name", h.getName())
         .add("state", Cells.name(h.getState(), STATE))
         .add("address", h.getAddress())
         .add("labels", Cells.labels(h.getLabelsMap()))
-        .add("cpu allocated", Cells.cores(h.getAllocatedCpuMillis()) + " of " + capacity.getCpuCores() + " cores")
-        .add("memory allocated", Cells.bytes(h.getAllocatedMemoryBytes(), false) + " of " + Cells.bytes(capacity.getMemoryBytes(), false))
-        .add("disk allocated", Cells.bytes(h.getAllocatedDiskBytes(), false) + " of " + Cells.bytes(capacity.getDiskBytes(), false))
+        .add("cpu allocated", Cells.cores(h.getAllocatedCpuMillis()) + " of " + Cells.cores(cpuMillis(h)) + " cores")
+        .add("memory allocated", Cells.bytes(h.getAllocatedMemoryBytes(), false) + " of " + Cells.bytes(memoryBytes(h), false))
+        .add("disk allocated", Cells.bytes(h.getAllocatedDiskBytes(), false) + " of " + Cells.bytes(diskBytes(h), false))
         .add("containers", h.getContainers())
-        .add("agent version", h.getInfo().getAgentVersion())
+        .add("agent version", h.getAgentVersion().isEmpty() ? h.getInfo().getAgentVersion() : h.getAgentVersion())
         .render();
     return h.hasInfo() ? place + "\n" + facts(h.getInfo()) : place;
+  }
+
+  // What the host offers to containers; the agent's raw capacity when the coordinator left it unset.
+
+  private static long cpuMillis(Host h) {
+    return h.getCapacityCpuMillis() != 0 ? h.getCapacityCpuMillis() : h.getInfo().getCapacity().getCpuCores() * 1000L;
+  }
+
+  private static long memoryBytes(Host h) {
+    HostCapacity raw = h.getInfo().getCapacity();
+    return h.getCapacityMemoryBytes() != 0 ? h.getCapacityMemoryBytes() : raw.getMemoryBytes();
+  }
+
+  private static long diskBytes(Host h) {
+    HostCapacity raw = h.getInfo().getCapacity();
+    return h.getCapacityDiskBytes() != 0 ? h.getCapacityDiskBytes() : raw.getDiskBytes();
   }
 
   /** Capacity, runtime and CRIU features, as the agent probed them. */

@@ -27,8 +27,11 @@ class HostCommandsTest {
   @BeforeEach
   void setUp() throws Exception {
     coordinator = cli.start(CliHarness.ADDRESS);
+    // host-1 as the coordinator reports it (what it offers to containers); host-2 without those
+    // fields, so the agent's raw capacity shows.
     coordinator.hosts = List.of(
-        host("host-1", HostState.HOST_STATE_ONLINE, 1500, 2L << 30, 10L << 30, 3),
+        host("host-1", HostState.HOST_STATE_ONLINE, 1500, 2L << 30, 10L << 30, 3).toBuilder()
+            .setCapacityCpuMillis(3500).setCapacityMemoryBytes(14L << 30).setCapacityDiskBytes(80L << 30).setAgentVersion("0.2.0").build(),
         host("host-2", HostState.HOST_STATE_OFFLINE, 0, 0, 0, 0));
   }
 
@@ -64,9 +67,19 @@ class HostCommandsTest {
     assertThat(r.exit()).isZero();
     assertThat(coordinator.last(ListHostsRequest.class).getLabelsMap()).isEqualTo(Map.of("zone", "a"));
     assertThat(r.out()).isEqualTo(
-        "NAME    STATE    ADDRESS          CPU    MEMORY            DISK              CONTAINERS\n"
-            + "host-1  ONLINE   10.77.0.11:7701  1.5/4  2.0 GiB/16.0 GiB  10.0 GiB/100 GiB  3\n"
-            + "host-2  OFFLINE  10.77.0.12:7701  0/4    0 B/16.0 GiB      0 B/100 GiB       0\n");
+        "NAME    STATE    ADDRESS          CPU      MEMORY            DISK               CONTAINERS\n"
+            + "host-1  ONLINE   10.77.0.11:7701  1.5/3.5  2.0 GiB/14.0 GiB  10.0 GiB/80.0 GiB  3\n"
+            + "host-2  OFFLINE  10.77.0.12:7701  0/4      0 B/16.0 GiB      0 B/100 GiB        0\n");
+  }
+
+  @Test
+  void infoFallsBackToTheAgentsCapacityAndVersion() {
+    Result r = cli.run("host", "info", "host-2");
+
+    assertThat(r.out())
+        .contains("cpu allocated:     0 of 4 cores\n")
+        .contains("memory allocated:  0 B of 16.0 GiB\n")
+        .contains("agent version:     0.1.0\n");
   }
 
   @Test
@@ -84,10 +97,11 @@ class HostCommandsTest {
     assertThat(coordinator.last(GetHostRequest.class).getName()).isEqualTo("host-1");
     assertThat(r.out())
         .contains("labels:            zone=a\n")
-        .contains("cpu allocated:     1.5 of 4 cores\n")
-        .contains("memory allocated:  2.0 GiB of 16.0 GiB\n")
+        .contains("cpu allocated:     1.5 of 3.5 cores\n")
+        .contains("memory allocated:  2.0 GiB of 14.0 GiB\n")
+        .contains("disk allocated:    10.0 GiB of 80.0 GiB\n")
         .contains("containers:        3\n")
-        .contains("agent version:     0.1.0\n")
+        .contains("agent version:     0.2.0\n")
         .contains("runc 1.1.5")
         .contains("4.2.1 (check passed)");
   }
