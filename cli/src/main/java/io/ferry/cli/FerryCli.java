@@ -1,50 +1,133 @@
 package io.ferry.cli;
 
 import io.ferry.cli.commands.AgentCommand;
+import io.ferry.cli.commands.ClusterOptions;
+import io.ferry.cli.commands.ConfigCommands;
+import io.ferry.cli.commands.ContainerCommands;
+import io.ferry.cli.commands.EventsCommand;
+import io.ferry.cli.commands.ExecCommand;
+import io.ferry.cli.commands.HostCommands;
+import io.ferry.cli.commands.ImageCommands;
+import io.ferry.cli.commands.LaunchCommand;
+import io.ferry.cli.commands.OperationCommands;
+import io.ferry.cli.commands.SnapshotCommands;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /**
- * {@code ferry}: the command-line client. Exit codes: 0 success, 1 the server refused or failed
- * (the gRPC status and message on stderr), 2 bad usage.
+ * {@code ferry}: the command-line client. The top-level verbs ({@code launch}, {@code list},
+ * {@code image ...}, ...) talk to the cluster's coordinators; {@code ferry agent ...} talks to one
+ * agent directly. Exit codes: 0 success, 1 the server refused or failed (the gRPC status and
+ * message on stderr) or a followed operation failed, 2 bad usage; {@code exec} exits with the
+ * command's own code.
  */
 @Command(
     name = "ferry",
+    scope = CommandLine.ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = FerryCli.Version.class,
     description = "Manage a Ferry cluster of system containers.",
-    subcommands = {AgentCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LaunchCommand.class,
+      ContainerCommands.ListContainers.class,
+      ContainerCommands.Info.class,
+      ContainerCommands.Start.class,
+      ContainerCommands.Stop.class,
+      ContainerCommands.Restart.class,
+      ContainerCommands.Freeze.class,
+      ContainerCommands.Unfreeze.class,
+      ContainerCommands.Delete.class,
+      ContainerCommands.Copy.class,
+      ExecCommand.class,
+      ConfigCommands.class,
+      SnapshotCommands.class,
+      ImageCommands.class,
+      HostCommands.class,
+      OperationCommands.class,
+      EventsCommand.class,
+      AgentCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class FerryCli {
 
-  /** Exit code when the server answered with an error status. */
+  /** Exit code when the server answered with an error status or an operation failed. */
   public static final int EXIT_SERVER_ERROR = 1;
 
-  private final Channels channels;
+  /** Exit code of bad usage (picocli's own for parse errors). */
+  public static final int EXIT_USAGE = 2;
 
-  public FerryCli(Channels channels) {
+  /** Cluster options given before the verb: {@code ferry --coordinator A,B list}. */
+  @Mixin ClusterOptions global;
+
+  private final Channels channels;
+  private final Environment environment;
+  private final OutputStream rawOut;
+  private final OutputStream rawErr;
+
+  private FerryCli(Channels channels, Environment environment, OutputStream rawOut, OutputStream rawErr) {
     this.channels = channels;
+    this.environment = environment;
+    this.rawOut = rawOut;
+    this.rawErr = rawErr;
   }
 
   public Channels channels() {
     return channels;
   }
 
-  public static void main(String[] args) {
-    System.exit(run(defaultChannels(), new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  public Environment environment() {
+    return environment;
   }
 
-  /** Runs one command line; output goes to {@code out}, errors to {@code err}. */
-  public static int run(Channels channels, PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new FerryCli(channels));
-    cli.setOut(out);
-    cli.setErr(err);
+  /** The cluster options given before the verb (each field null when not given). */
+  public ClusterOptions globalOptions() {
+    return global;
+  }
+
+  /** Standard output as bytes, for output that is not text (exec); flush the writer first. */
+  public OutputStream rawOut() {
+    return rawOut;
+  }
+
+  /** Standard error as bytes. */
+  public OutputStream rawErr() {
+    return rawErr;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(defaultChannels(), Environment.system(), System.out, System.err, args));
+  }
+
+  /**
+   * Runs one command line. Text goes through UTF-8 writers over {@code out} and {@code err},
+   * flushed before this returns; exec output goes to them as raw bytes.
+   */
+  public static int run(Channels channels, Environment environment, OutputStream out, OutputStream err, String... args) {
+    PrintWriter outWriter = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), false);
+    PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), false);
+    CommandLine cli = new CommandLine(new FerryCli(channels, environment, out, err));
+    cli.setOut(outWriter);
+    cli.setErr(errWriter);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof StatusRuntimeException status) {
-            err.println("Error: " + status.getStatus().getCode() + ": " + status.getStatus().getDescription());
+            String description = status.getStatus().getDescription();
+            errWriter.println("Error: " + status.getStatus().getCode() + (description == null ? "" : ": " + description));
+            return EXIT_SERVER_ERROR;
+          }
+          if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof TimeoutException) {
+            errWriter.println("Error: " + e.getMessage());
             return EXIT_SERVER_ERROR;
           }
           throw e;
@@ -52,13 +135,20 @@ public final class FerryCli {
     try {
       return cli.execute(args);
     } finally {
-      out.flush();
-      err.flush();
+      outWriter.flush();
+      errWriter.flush();
     }
   }
 
+  /**
+   * Plaintext Netty channels. A connect timeout shorter than any call deadline makes a dead
+   * coordinator's machine fail fast with UNAVAILABLE, so the client moves to the next address.
+   */
   static Channels defaultChannels() {
-    return address -> NettyChannelBuilder.forTarget(address).usePlaintext().build();
+    return address -> NettyChannelBuilder.forTarget(address)
+        .usePlaintext()
+        .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+        .build();
   }
 
   /** The version from the jar's manifest. */

@@ -1,9 +1,8 @@
 package io.ferry.cli.commands;
 
-import io.ferry.cli.output.JsonOutput;
+import io.ferry.cli.client.ExecStreams;
+import io.ferry.cli.output.ContainerView;
 import io.ferry.cli.output.OutputFormat;
-import io.ferry.cli.output.Table;
-import io.ferry.common.ByteSize;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ContainerSpec;
@@ -18,13 +17,12 @@ import io.ferry.proto.v1.ListContainersResponse;
 import io.ferry.proto.v1.StartContainerRequest;
 import io.ferry.proto.v1.StopContainerRequest;
 import io.grpc.ManagedChannel;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** {@code ferry agent launch|list|exec|stop|start|delete}: one agent's containers. */
@@ -38,8 +36,7 @@ final class AgentContainerCommands {
     String name;
 
     int printed(Container c, OutputFormat format) {
-      out().print(format == OutputFormat.JSON ? JsonOutput.of(c) : render(List.of(c)));
-      return 0;
+      return print(format, c, () -> ContainerView.agentTable(List.of(c)));
     }
   }
 
@@ -67,27 +64,17 @@ final class AgentContainerCommands {
     int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
       Limits.Builder limits = Limits.newBuilder();
       if (memory != null) {
-        try {
-          limits.setMemoryBytes(ByteSize.parse(memory).bytes());
-        } catch (IllegalArgumentException e) {
-          throw new ParameterException(spec.commandLine(), "--memory: " + e.getMessage());
-        }
+        limits.setMemoryBytes(Arguments.size(spec, "--memory", memory));
       }
       if (cpuShares != null) {
         limits.setCpuShares(cpuShares);
       }
-      InitKind kind;
-      switch (init.toLowerCase(Locale.ROOT)) {
-        case "systemd" -> kind = InitKind.INIT_KIND_SYSTEMD;
-        case "generic" -> kind = InitKind.INIT_KIND_GENERIC;
-        default -> throw new ParameterException(spec.commandLine(), "--init must be systemd or generic, not '" + init + "'");
-      }
+      InitKind kind = Arguments.choice(spec, "--init", init, InitKind.class, "INIT_KIND_");
       Container c = agent.createContainer(CreateContainerRequest.newBuilder()
           .setSpec(ContainerSpec.newBuilder().setName(name).setImage(image).setInit(kind).addAllCommand(command).setLimits(limits))
           .setStart(true)
           .build());
-      out().print(format == OutputFormat.JSON ? JsonOutput.of(c) : render(List.of(c)));
-      return 0;
+      return print(format, c, () -> ContainerView.agentTable(List.of(c)));
     }
   }
 
@@ -96,8 +83,7 @@ final class AgentContainerCommands {
     @Override
     int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
       ListContainersResponse list = agent.listContainers(ListContainersRequest.getDefaultInstance());
-      out().print(format == OutputFormat.JSON ? JsonOutput.of(list) : render(list.getContainersList()));
-      return 0;
+      return print(format, list, () -> ContainerView.agentTable(list.getContainersList()));
     }
   }
 
@@ -108,24 +94,10 @@ final class AgentContainerCommands {
     List<String> command;
 
     @Override
-    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
+    int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) throws IOException {
       Iterator<ExecOutput> output = agent.exec(ExecRequest.newBuilder().setName(name).addAllCommand(command).build());
-      int exit = 1;
-      while (output.hasNext()) {
-        ExecOutput o = output.next();
-        switch (o.getPartCase()) {
-          case STDOUT -> write(out(), o.getStdout().toByteArray());
-          case STDERR -> write(err(), o.getStderr().toByteArray());
-          case EXIT_CODE -> exit = o.getExitCode();
-          default -> { }
-        }
-      }
-      return exit;
-    }
-
-    private static void write(java.io.PrintWriter to, byte[] bytes) {
-      to.print(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
-      to.flush();
+      out().flush();
+      return ExecStreams.copy(output, cli().rawOut(), cli().rawErr());
     }
   }
 
@@ -168,20 +140,5 @@ final class AgentContainerCommands {
       agent.deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(force).build());
       return 0;
     }
-  }
-
-  static String render(List<Container> containers) {
-    Table table = new Table("name", "state", "image", "address", "pid", "memory", "detail");
-    for (Container c : containers) {
-      table.row(
-          c.getSpec().getName(),
-          c.getState().name().substring("CONTAINER_STATE_".length()),
-          c.getSpec().getImage(),
-          c.getNetwork().getAddress(),
-          c.getInitPid() == 0 ? "" : c.getInitPid(),
-          c.getUsage().getMemoryBytes() == 0 ? "" : ByteSize.ofBytes(c.getUsage().getMemoryBytes()).humanReadable(),
-          c.getDetail());
-    }
-    return table.render();
   }
 }

@@ -3,6 +3,7 @@ package io.ferry.cli.commands;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.ferry.cli.Environment;
 import io.ferry.cli.FerryCli;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.Container;
@@ -17,7 +18,6 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -50,8 +50,7 @@ class AgentContainerCommandsTest {
         response.onCompleted();
       }
     }).build().start();
-    return FerryCli.run(a -> InProcessChannelBuilder.forName(name).directExecutor().build(),
-        new PrintWriter(out, false, StandardCharsets.UTF_8), new PrintWriter(err, false, StandardCharsets.UTF_8), args);
+    return FerryCli.run(a -> InProcessChannelBuilder.forName(name).directExecutor().build(), Environment.plain(), out, err, args);
   }
 
   @AfterEach

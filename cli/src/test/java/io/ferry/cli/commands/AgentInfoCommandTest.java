@@ -2,6 +2,7 @@ package io.ferry.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ferry.cli.Environment;
 import io.ferry.cli.FerryCli;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.CriuFeature;
@@ -17,8 +18,6 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,8 +55,9 @@ class AgentInfoCommandTest {
           dialled.set(address);
           return InProcessChannelBuilder.forName(name).directExecutor().build();
         },
-        new PrintWriter(out, false, StandardCharsets.UTF_8),
-        new PrintWriter(err, false, StandardCharsets.UTF_8),
+        Environment.plain(),
+        out,
+        err,
         args);
   }
 
