@@ -45,6 +45,9 @@ public final class EventsCommand extends ClusterCommand {
               Event e = events.next();
               receivedHere = true;
               received[0] = true;
+              if (e.getKind() == EventKind.EVENT_KIND_UNSPECIFIED) {
+                continue; // The marker that the subscription is in place: nothing happened.
+              }
               out().print(json() ? JsonOutput.line(e) : EventView.line(e));
               out().flush();
             }
