@@ -7,10 +7,9 @@ import org.apache.helix.InstanceType;
 import org.apache.helix.SystemPropertyKeys;
 import org.apache.helix.manager.zk.HelixManagerStateListener;
 import org.apache.helix.manager.zk.ZKHelixManager;
-import org.apache.helix.manager.zk.ZNRecordSerializer;
-import org.apache.helix.zookeeper.api.client.HelixZkClient;
 import org.apache.helix.zookeeper.api.client.RealmAwareZkClient;
-import org.apache.helix.zookeeper.impl.factory.DedicatedZkClientFactory;
+import org.apache.helix.zookeeper.datamodel.serializer.ZNRecordSerializer;
+import org.apache.helix.zookeeper.impl.client.ZkClient;
 
 /**
  * Builds Helix clients with Ferry's ZooKeeper session timeout instead of Helix's 30 s default.
@@ -49,13 +48,12 @@ final class HelixParticipants {
    *     not answer in time
    */
   static RealmAwareZkClient adminClient(String connectString, Duration sessionTimeout, Duration connectTimeout) {
-    HelixZkClient.ZkClientConfig config = new HelixZkClient.ZkClientConfig();
-    config.setZkSerializer(new ZNRecordSerializer()).setConnectInitTimeout(connectTimeout.toMillis());
-    config.setOperationRetryTimeout(connectTimeout.toMillis());
-    return DedicatedZkClientFactory.getInstance()
-        .buildZkClient(
-            new HelixZkClient.ZkConnectionConfig(connectString)
-                .setSessionTimeout(Math.toIntExact(sessionTimeout.toMillis())),
-            config);
+    return new ZkClient.Builder()
+        .setZkServer(connectString)
+        .setSessionTimeout(Math.toIntExact(sessionTimeout.toMillis()))
+        .setConnectionTimeout(Math.toIntExact(connectTimeout.toMillis()))
+        .setOperationRetryTimeout(connectTimeout.toMillis())
+        .setZkSerializer(new ZNRecordSerializer())
+        .build();
   }
 }

@@ -16,13 +16,12 @@ import org.apache.helix.ConfigAccessor;
 import org.apache.helix.PropertyPathBuilder;
 import org.apache.helix.constants.InstanceConstants.InstanceOperation;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
-import org.apache.helix.manager.zk.ZNRecordSerializer;
 import org.apache.helix.model.ClusterConfig;
 import org.apache.helix.model.InstanceConfig;
 import org.apache.helix.tools.ClusterSetup;
-import org.apache.helix.zookeeper.api.client.HelixZkClient;
 import org.apache.helix.zookeeper.datamodel.ZNRecord;
-import org.apache.helix.zookeeper.impl.factory.DedicatedZkClientFactory;
+import org.apache.helix.zookeeper.datamodel.serializer.ZNRecordSerializer;
+import org.apache.helix.zookeeper.impl.client.ZkClient;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,16 +37,14 @@ class HelixClusterMemberIT {
 
   @TempDir Path dir;
   private TestingServer zookeeper;
-  private HelixZkClient zk;
+  private ZkClient zk;
   private final List<HelixClusterMember> members = new ArrayList<>();
 
   @BeforeEach
   void startZooKeeper() throws Exception {
     // tickTime 500 ms: the server accepts sessions from 1 s to 10 s.
     zookeeper = new TestingServer(new InstanceSpec(dir.resolve("zk").toFile(), -1, -1, -1, true, -1, 500, -1), true);
-    HelixZkClient.ZkClientConfig config = new HelixZkClient.ZkClientConfig();
-    config.setZkSerializer(new ZNRecordSerializer());
-    zk = DedicatedZkClientFactory.getInstance().buildZkClient(new HelixZkClient.ZkConnectionConfig(connect()), config);
+    zk = new ZkClient.Builder().setZkServer(connect()).setZkSerializer(new ZNRecordSerializer()).build();
   }
 
   @AfterEach
