@@ -22,6 +22,8 @@ import java.util.Map;
  * @param embeddedZookeeper where and how to run the embedded server when used
  * @param sessionTimeout ZooKeeper session timeout: how long until a dead coordinator or agent is
  *     noticed. Seconds, not Helix's 30 s default.
+ * @param rebalanceDelay Helix's delayed-rebalance window ({@code cluster.rebalance.delay}): how
+ *     long a host may be gone before Helix moves what it held, so a restarting agent moves nothing
  */
 public record CoordinatorConfig(
     String clusterName,
@@ -30,10 +32,12 @@ public record CoordinatorConfig(
     int listenPort,
     String zookeeperConnect,
     EmbeddedZooKeeperConfig embeddedZookeeper,
-    Duration sessionTimeout) {
+    Duration sessionTimeout,
+    Duration rebalanceDelay) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
+  public static final Duration DEFAULT_REBALANCE_DELAY = Duration.ofSeconds(30);
 
   /**
    * @param port client port on loopback
@@ -55,6 +59,9 @@ public record CoordinatorConfig(
           "zookeeper.session-timeout "
               + sessionTimeout.toMillis()
               + "ms exceeds 20 x zookeeper.embedded.tick-time: the server would shorten it");
+    }
+    if (rebalanceDelay.isNegative()) {
+      throw new ConfigException("cluster.rebalance.delay", "cluster.rebalance.delay cannot be negative");
     }
   }
 
@@ -86,7 +93,8 @@ public record CoordinatorConfig(
                 s.port("zookeeper.embedded.port", 2181),
                 s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
                 s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),
-            s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)));
+            s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)),
+            s.duration("cluster.rebalance.delay", DEFAULT_REBALANCE_DELAY));
     s.rejectUnknownKeys();
     return config;
   }

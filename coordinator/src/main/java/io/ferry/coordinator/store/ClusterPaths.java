@@ -46,4 +46,13 @@ public record ClusterPaths(String cluster) {
   public String placement(String containerName) {
     return placements() + "/" + Names.require("container", containerName);
   }
+
+  /**
+   * Ephemeral lock node held by the coordinator that creates or completes the cluster's Helix
+   * structure, so that coordinators starting together do not interleave Helix's non-atomic
+   * cluster creation.
+   */
+  public String helixSetupLock() {
+    return root() + "/locks/helix-setup";
+  }
 }
