@@ -6,6 +6,7 @@ import io.ferry.coordinator.store.ClusterPaths;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.apache.helix.ConfigAccessor;
 import org.apache.helix.PropertyPathBuilder;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
@@ -82,7 +83,7 @@ public final class HelixClusterSetup {
       while (true) {
         try {
           if (zk == null) {
-            zk = HelixClients.adminClient(connectString, sessionTimeout, connectTimeout());
+            zk = HelixClients.adminClient(connectString, sessionTimeout, connectTimeout(deadline));
           }
           if (lockAndSetUp(zk)) {
             return;
@@ -170,8 +171,10 @@ public final class HelixClusterSetup {
     }
   }
 
-  private Duration connectTimeout() {
-    Duration twice = sessionTimeout.multipliedBy(2);
-    return twice.compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : twice;
+  /** Twice the session timeout, at least 5 s, but not past the deadline (and at least 1 s). */
+  private Duration connectTimeout(long deadline) {
+    long twice = Math.max(5_000, sessionTimeout.toMillis() * 2);
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    return Duration.ofMillis(Math.max(1_000, Math.min(twice, left)));
   }
 }

@@ -227,4 +227,9 @@ public final class HelixMembership implements Membership {
         throw new IllegalArgumentException("unknown host operation " + operation);
     }
   }
+
+  /** The Helix manager, for fault injection in tests. */
+  HelixManager manager() {
+    return manager;
+  }
 }
