@@ -3,11 +3,7 @@ package io.ferry.agent.cluster;
 import io.ferry.common.cluster.HelixNames;
 import io.ferry.common.cluster.HostRegistration;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.EnumSet;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -27,13 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>Takes plain inputs, not the agent's configuration, so that a benchmark can run many of them
  * in one JVM.
  *
- * <pre>
- *   NEW --join()--> WAITING_FOR_CLUSTER --cluster exists--> CONNECTING --live--> JOINED
- *                         ^                                     |                  |
- *                         +------ failure, retried with backoff-+                  |
- *                         +------ Helix gave up on its session (re-joined) --------+
- *   any state --close()--> CLOSED
- * </pre>
+ * <p>States and transitions: {@link MemberState}.
  *
  * <p>Threading: joining runs on one thread of its own ({@code cluster-member-HOST}); every method
  * may be called from any thread. Once JOINED, Helix keeps the session: after a ZooKeeper session
@@ -45,25 +35,6 @@ import org.slf4j.LoggerFactory;
 public final class HelixClusterMember implements ClusterMember {
 
   private static final Logger log = LoggerFactory.getLogger(HelixClusterMember.class);
-
-  /** Where a member is in joining; see the class diagram. */
-  public enum State {
-    NEW,
-    WAITING_FOR_CLUSTER,
-    CONNECTING,
-    JOINED,
-    CLOSED
-  }
-
-  private static final Map<State, Set<State>> TRANSITIONS = new EnumMap<>(State.class);
-
-  static {
-    TRANSITIONS.put(State.NEW, EnumSet.of(State.WAITING_FOR_CLUSTER, State.CLOSED));
-    TRANSITIONS.put(State.WAITING_FOR_CLUSTER, EnumSet.of(State.CONNECTING, State.CLOSED));
-    TRANSITIONS.put(State.CONNECTING, EnumSet.of(State.JOINED, State.WAITING_FOR_CLUSTER, State.CLOSED));
-    TRANSITIONS.put(State.JOINED, EnumSet.of(State.WAITING_FOR_CLUSTER, State.CLOSED));
-    TRANSITIONS.put(State.CLOSED, EnumSet.noneOf(State.class));
-  }
 
   static final long FIRST_RETRY_MS = 250;
   static final long MAX_RETRY_MS = 5_000;
@@ -77,7 +48,7 @@ public final class HelixClusterMember implements ClusterMember {
   private final Duration sessionTimeout;
   private final ScheduledExecutorService worker;
 
-  private State state = State.NEW; // guarded by this
+  private MemberState state = MemberState.NEW; // guarded by this
   private HelixManager manager; // guarded by this
 
   // The join thread's own.
@@ -115,7 +86,7 @@ public final class HelixClusterMember implements ClusterMember {
 
   @Override
   public void join() {
-    if (!transition(State.NEW, State.WAITING_FOR_CLUSTER)) {
+    if (!transition(MemberState.NEW, MemberState.WAITING_FOR_CLUSTER)) {
       throw new IllegalStateException("host " + host() + ": join() in state " + state());
     }
     worker.execute(this::attempt);
@@ -125,7 +96,7 @@ public final class HelixClusterMember implements ClusterMember {
   public boolean isConnected() {
     HelixManager current;
     synchronized (this) {
-      if (state != State.JOINED) {
+      if (state != MemberState.JOINED) {
         return false;
       }
       current = manager;
@@ -134,7 +105,7 @@ public final class HelixClusterMember implements ClusterMember {
   }
 
   /** Where joining is; for diagnostics and tests. */
-  public synchronized State state() {
+  public synchronized MemberState state() {
     return state;
   }
 
@@ -152,10 +123,10 @@ public final class HelixClusterMember implements ClusterMember {
   public void close() {
     HelixManager current;
     synchronized (this) {
-      if (state == State.CLOSED) {
+      if (state == MemberState.CLOSED) {
         return;
       }
-      moveTo(State.CLOSED);
+      moveTo(MemberState.CLOSED);
       current = manager;
       manager = null;
     }
@@ -200,20 +171,20 @@ public final class HelixClusterMember implements ClusterMember {
         retryLater();
         return;
       }
-      if (!transition(State.WAITING_FOR_CLUSTER, State.CONNECTING)) {
+      if (!transition(MemberState.WAITING_FOR_CLUSTER, MemberState.CONNECTING)) {
         return;
       }
       registrar.register(helixCluster, registration);
       created = HelixParticipants.participant(connectString, helixCluster, host(), sessionTimeout, new GiveUpListener());
       synchronized (this) {
-        if (state == State.CLOSED) {
+        if (state == MemberState.CLOSED) {
           disconnectQuietly(created);
           return;
         }
         manager = created;
       }
       created.connect();
-      if (transition(State.CONNECTING, State.JOINED)) {
+      if (transition(MemberState.CONNECTING, MemberState.JOINED)) {
         log.info("host {}: joined cluster {} as {} (session timeout {} ms)",
             host(), helixCluster, registration.address(), sessionTimeout.toMillis());
         retryMs = FIRST_RETRY_MS;
@@ -221,13 +192,13 @@ public final class HelixClusterMember implements ClusterMember {
         closeRegistrar();
       }
     } catch (Exception e) {
-      if (state() == State.CLOSED) {
+      if (state() == MemberState.CLOSED) {
         return;
       }
       log.warn("host {}: joining cluster {} failed, retrying in {} ms: {}", host(), helixCluster, retryMs, e.toString());
       abandon(created);
       closeRegistrar();
-      transition(State.CONNECTING, State.WAITING_FOR_CLUSTER);
+      transition(MemberState.CONNECTING, MemberState.WAITING_FOR_CLUSTER);
       retryLater();
     }
   }
@@ -235,11 +206,11 @@ public final class HelixClusterMember implements ClusterMember {
   /** Helix disconnected a joined manager for good: start over with a new one. */
   private void rejoin(HelixManager gaveUp) {
     synchronized (this) {
-      if (manager != gaveUp || state != State.JOINED) {
+      if (manager != gaveUp || state != MemberState.JOINED) {
         return;
       }
       manager = null;
-      moveTo(State.WAITING_FOR_CLUSTER);
+      moveTo(MemberState.WAITING_FOR_CLUSTER);
     }
     disconnectQuietly(gaveUp);
     attempt();
@@ -275,7 +246,7 @@ public final class HelixClusterMember implements ClusterMember {
     }
   }
 
-  private synchronized boolean transition(State from, State to) {
+  private synchronized boolean transition(MemberState from, MemberState to) {
     if (state != from) {
       return false;
     }
@@ -283,8 +254,8 @@ public final class HelixClusterMember implements ClusterMember {
     return true;
   }
 
-  private void moveTo(State to) {
-    if (!TRANSITIONS.get(state).contains(to)) {
+  private void moveTo(MemberState to) {
+    if (!state.canMoveTo(to)) {
       throw new IllegalStateException("host " + host() + ": illegal membership transition " + state + " -> " + to);
     }
     log.debug("host {}: cluster membership {} -> {}", host(), state, to);

@@ -62,7 +62,7 @@ class HelixClusterMemberIT {
     member.join();
 
     await().atMost(Duration.ofSeconds(15)).until(member::isConnected);
-    assertThat(member.state()).isEqualTo(HelixClusterMember.State.JOINED);
+    assertThat(member.state()).isEqualTo(MemberState.JOINED);
     assertThat(zk.exists(liveInstance("host-1"))).isTrue();
     InstanceConfig config = instanceConfig("host-1");
     assertThat(config.getRecord().getSimpleFields())
@@ -90,7 +90,7 @@ class HelixClusterMemberIT {
     member.join();
 
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
-        .until(() -> member.state() == HelixClusterMember.State.WAITING_FOR_CLUSTER && !member.isConnected());
+        .until(() -> member.state() == MemberState.WAITING_FOR_CLUSTER && !member.isConnected());
     createCluster();
     await().atMost(Duration.ofSeconds(15)).until(member::isConnected);
     assertThat(zk.exists(liveInstance("host-1"))).isTrue();
@@ -136,7 +136,7 @@ class HelixClusterMemberIT {
     await().atMost(SESSION.multipliedBy(2).plusSeconds(10))
         .until(() -> zk.exists(liveInstance("host-1")) && !before.equals(liveSession("host-1")));
     await().atMost(Duration.ofSeconds(5)).until(member::isConnected);
-    assertThat(member.state()).isEqualTo(HelixClusterMember.State.JOINED);
+    assertThat(member.state()).isEqualTo(MemberState.JOINED);
   }
 
   private HelixClusterMember member(HostRegistration registration) {
