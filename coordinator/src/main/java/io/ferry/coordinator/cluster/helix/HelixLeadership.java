@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -33,10 +34,15 @@ import org.slf4j.LoggerFactory;
  * <p>How leadership is decided here: this coordinator leads while its manager is connected and
  * the leader node names it and is owned by its current ZooKeeper session. That is re-checked on
  * the leadership thread ({@code leadership-ID}) on every change of the controller nodes and every
- * {@value #POLL_MS} ms. A check that cannot finish within {@link #readTimeout} (connection lost
- * mid-read) counts as "not leader", so a leader cut off from ZooKeeper reports not-leader within
- * about a poll interval, long before the session expires and another coordinator can be elected.
- * After a session expiry Helix re-joins the election with a new session by itself.
+ * {@value #POLL_MS} ms. A check that cannot finish within a third of the session timeout (at
+ * most 1 s: the connection was lost mid-read) counts as "not leader". So a leader cut off from
+ * ZooKeeper reports not-leader within about a poll interval (plus that read time), long before
+ * its session expires and another coordinator can be elected. After a session expiry Helix
+ * re-joins the election with a new session by itself.
+ *
+ * <p>Known limit: between a client-side session expiry and Helix's handling of the new session
+ * (milliseconds), the old session id is compared; with a real expiry the server has already
+ * deleted the old leader node by then, so this cannot make two leaders.
  */
 public final class HelixLeadership implements Leadership {
 
@@ -231,7 +237,7 @@ public final class HelixLeadership implements Leadership {
     }
   }
 
-  static java.util.concurrent.ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
