@@ -55,7 +55,7 @@ class HelixClusterMemberIT {
   }
 
   @Test
-  void registersTheHostGoesLiveAndLeavesAtOnceOnClose() {
+  void registersTheHostGoesLiveAndLeavesAtOnceOnClose() throws Exception {
     createCluster();
     HelixClusterMember member = member(host1("10.0.0.11:7701", Map.of("zone", "a", "ssd", "true")));
 
@@ -64,6 +64,7 @@ class HelixClusterMemberIT {
     await().atMost(Duration.ofSeconds(15)).until(member::isConnected);
     assertThat(member.state()).isEqualTo(MemberState.JOINED);
     assertThat(zk.exists(liveInstance("host-1"))).isTrue();
+    assertThat(HelixSessions.negotiatedSessionTimeoutMs(member.manager())).as("not Helix's 30 s").isEqualTo(3000);
     InstanceConfig config = instanceConfig("host-1");
     assertThat(config.getRecord().getSimpleFields())
         .containsEntry("ferry.address", "10.0.0.11:7701")

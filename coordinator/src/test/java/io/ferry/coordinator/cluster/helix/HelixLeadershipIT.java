@@ -63,6 +63,7 @@ class HelixLeadershipIT {
     sampleBoth(a, b);
 
     await().atMost(Duration.ofSeconds(15)).until(() -> a.isLeader() ^ b.isLeader());
+    assertThat(HelixSessions.negotiatedSessionTimeoutMs(a.manager())).as("not Helix's 30 s").isEqualTo(6000);
     HelixLeadership leader = a.isLeader() ? a : b;
     HelixLeadership follower = leader == a ? b : a;
     RecordingListener onLeader = leader == a ? onA : onB;

@@ -66,6 +66,7 @@ class HelixMembershipIT {
   @Test
   void seesARegisteredHostGoLiveAndGoAway() throws Exception {
     assertThat(membership.hosts()).isEmpty();
+    assertThat(HelixSessions.negotiatedSessionTimeoutMs(membership.manager())).as("not Helix's 30 s").isEqualTo(3000);
     HostRegistration host1 = registration("host-1", Map.of("zone", "a"));
 
     register(host1);

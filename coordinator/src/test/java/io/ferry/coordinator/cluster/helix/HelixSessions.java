@@ -8,6 +8,7 @@ import org.apache.helix.HelixManager;
 import org.apache.helix.manager.zk.ZKHelixManager;
 import org.apache.helix.zookeeper.zkclient.ZkClient;
 import org.apache.helix.zookeeper.zkclient.ZkConnection;
+import org.apache.zookeeper.ZooKeeper;
 
 /** Test fixtures: a real ZooKeeper server, and session expiry injected into a Helix manager. */
 final class HelixSessions {
@@ -28,9 +29,18 @@ final class HelixSessions {
    * a crashed process.
    */
   static void expire(HelixManager manager) throws ReflectiveOperationException {
+    zooKeeperOf(manager).getTestable().injectSessionExpiration();
+  }
+
+  /** The session timeout the server granted the manager's current session. */
+  static int negotiatedSessionTimeoutMs(HelixManager manager) throws ReflectiveOperationException {
+    return zooKeeperOf(manager).getSessionTimeout();
+  }
+
+  private static ZooKeeper zooKeeperOf(HelixManager manager) throws ReflectiveOperationException {
     Field field = ZKHelixManager.class.getDeclaredField("_zkclient");
     field.setAccessible(true);
     ZkClient client = (ZkClient) field.get(manager);
-    ((ZkConnection) client.getConnection()).getZookeeper().getTestable().injectSessionExpiration();
+    return ((ZkConnection) client.getConnection()).getZookeeper();
   }
 }
