@@ -15,7 +15,11 @@ cd "$top"
 
 state=$FERRY_QS_STATE
 logs=$state/logs
-coordinator_address=$FERRY_QS_GATEWAY:$FERRY_QS_COORDINATOR_PORT
+# The coordinator serves its API on loopback (bin/ferry's default address); the agents in their
+# namespaces reach only the embedded ZooKeeper, on the bridge's address.
+coordinator_address=127.0.0.1:$FERRY_QS_COORDINATOR_PORT
+zookeeper_address=$FERRY_QS_GATEWAY:$FERRY_QS_ZOOKEEPER_PORT
+export FERRY_COORDINATOR=$coordinator_address
 
 say() { printf 'quickstart: %s\n' "$*"; }
 die() { printf 'quickstart: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -98,9 +102,13 @@ stop_daemons() {
 }
 
 # delete_containers: containers outlive their agents by design, so remove them through the
-# agents before stopping those.
+# coordinator (which gives their reservations back), then whatever an agent still holds, before
+# stopping the daemons.
 delete_containers() {
     local i addr name
+    for name in $(bin/ferry list --output json 2>/dev/null | grep -o '"name": "[^"]*"' | cut -d'"' -f4 | sort -u || true); do
+        bin/ferry delete "$name" --force >/dev/null 2>&1 && say "deleted $name"
+    done
     for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
         addr="$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
         for name in $(bin/ferry agent list "$addr" --output json 2>/dev/null | grep -o '"name": "[^"]*"' | cut -d'"' -f4 || true); do
@@ -151,59 +159,58 @@ up() {
     mkdir -p "$logs"
     network_up
     start_daemon coordinator "" java "${java_opts[@]}" -Xmx256m -jar coordinator/target/ferry-coordinator.jar \
-        "listen.address=$FERRY_QS_GATEWAY" "listen.port=$FERRY_QS_COORDINATOR_PORT" \
-        "zookeeper.embedded.port=$FERRY_QS_ZOOKEEPER_PORT" "zookeeper.embedded.data-dir=$state/zookeeper"
+        "listen.address=127.0.0.1" "listen.port=$FERRY_QS_COORDINATOR_PORT" \
+        "zookeeper.embedded.address=$FERRY_QS_GATEWAY" "zookeeper.embedded.port=$FERRY_QS_ZOOKEEPER_PORT" \
+        "zookeeper.embedded.data-dir=$state/zookeeper" "images.spool-dir=$state/spool"
+    wait_for coordinator 60 bin/ferry host list
     local i
     for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
         start_daemon "$(host_name "$i")" "$(host_netns "$i")" java "${java_opts[@]}" -Xmx128m \
             -jar agent/target/ferry-agent.jar "host.name=$(host_name "$i")" \
             "listen.address=$(host_ip "$i")" "listen.port=$FERRY_QS_AGENT_PORT" \
-            "state.dir=$state/$(host_name "$i")"
+            "state.dir=$state/$(host_name "$i")" "cluster.zookeeper=$zookeeper_address" \
+            "host.labels=zone=$(( (i + 1) / 2 ))"
     done
-    for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
-        wait_for "$(host_name "$i")" 60 bin/ferry agent info "$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
-    done
+    wait_for "$FERRY_QS_HOSTS hosts online" 90 hosts_online
     import_images_and_launch
     status
-    local a1
-    a1="$(host_ip 1):$FERRY_QS_AGENT_PORT"
     cat <<MSG
 
-Next commands to try:
-  bin/ferry agent list $a1                           # host-1's containers
-  bin/ferry agent exec $a1 web-1 -- systemctl is-system-running
-  bin/ferry agent launch $a1 busybox box-1 -- /bin/sh -c 'while true; do sleep 1; done'
-  bin/ferry agent stop $a1 web-1 --stateful          # CRIU checkpoint; then: start --stateful
-  bin/ferry agent info $a1                           # capacity, runc and CRIU features
+Next commands to try (bin/ferry talks to the coordinator at $coordinator_address):
+  bin/ferry list                                     # the cluster's containers
+  bin/ferry host list                                # hosts, their state and usage
+  bin/ferry exec web-1 -- systemctl is-system-running
+  bin/ferry launch busybox box-1 --memory 64MiB -- /bin/sh -c 'while true; do sleep 1; done'
+  bin/ferry launch busybox box-2 --label zone=2 --dry-run   # why this host
+  bin/ferry stop web-1 --stateful                    # CRIU checkpoint; then: start --stateful
+  bin/ferry events                                   # lifecycle events as they happen
   deploy/quickstart.sh status
   deploy/quickstart.sh down                          # stop everything and clean up
-
-Not yet here: the cluster-wide verbs (ferry launch/list/move through the coordinator, with
-placement) come with the coordinator issue; until then each agent is driven directly.
 MSG
 }
 
-# Imports the base images (busybox everywhere, debian/12 on host-1) and launches web-1 on host-1.
+# hosts_online: every simulated host has joined and is online in the coordinator's view.
+hosts_online() {
+    [[ $(bin/ferry host list --output json | grep -c '"state": "HOST_STATE_ONLINE"') -eq $FERRY_QS_HOSTS ]]
+}
+
+# Imports the base images through the coordinator (busybox on every host, debian/12 on host-1)
+# and launches web-1, which placement puts on host-1, the only host holding its image.
 import_images_and_launch() {
-    local i addr
-    for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
-        addr="$(host_ip "$i"):$FERRY_QS_AGENT_PORT"
-        bin/ferry agent images "$addr" | grep -q busybox ||
-            bin/ferry agent image-import "$addr" /var/cache/ferry/images/busybox.tar.zst --alias busybox >/dev/null
-    done
-    addr="$(host_ip 1):$FERRY_QS_AGENT_PORT"
-    bin/ferry agent images "$addr" | grep -q debian/12 ||
-        bin/ferry agent image-import "$addr" /var/cache/ferry/images/debian-12.tar.zst --alias debian/12 >/dev/null
+    bin/ferry image list | grep -q busybox ||
+        bin/ferry image import /var/cache/ferry/images/busybox.tar.zst --alias busybox >/dev/null
+    bin/ferry image list | grep -q debian/12 ||
+        bin/ferry image import /var/cache/ferry/images/debian-12.tar.zst --alias debian/12 --host host-1 >/dev/null
     say "images imported: busybox on every host, debian/12 on host-1"
-    if ! bin/ferry agent list "$addr" | grep -q '^web-1 '; then
-        bin/ferry agent launch "$addr" debian/12 web-1 --init systemd --memory 512MiB >/dev/null
+    if ! bin/ferry list | grep -q '^web-1 '; then
+        bin/ferry launch debian/12 web-1 --init systemd --memory 512MiB --cpu 1 >/dev/null
     fi
-    wait_for "web-1 (systemd)" 60 sh -c "bin/ferry agent exec $addr web-1 -- systemctl is-system-running | grep -Eq 'running|degraded'"
-    say "launched web-1 (Debian 12, systemd) on host-1"
+    wait_for "web-1 (systemd)" 60 sh -c "bin/ferry exec web-1 -- systemctl is-system-running | grep -Eq 'running|degraded'"
+    say "launched web-1 (Debian 12, systemd) on $(bin/ferry info web-1 --output json | grep -o '"host": "[^"]*"' | cut -d'"' -f4)"
 }
 
 status() {
-    say "coordinator: $coordinator_address (embedded ZooKeeper on 127.0.0.1:$FERRY_QS_ZOOKEEPER_PORT)"
+    say "coordinator: $coordinator_address (embedded ZooKeeper on $zookeeper_address)"
     local i
     for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
         local addr
@@ -215,7 +222,9 @@ status() {
         fi
     done
     echo
-    bin/ferry agent list "$(host_ip 1):$FERRY_QS_AGENT_PORT" || true
+    bin/ferry host list || true
+    echo
+    bin/ferry list || true
 }
 
 down() {

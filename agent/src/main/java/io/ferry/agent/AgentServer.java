@@ -1,7 +1,10 @@
 package io.ferry.agent;
 
 import io.ferry.agent.api.AgentGrpcService;
+import io.ferry.agent.cluster.ClusterMember;
+import io.ferry.agent.cluster.HelixClusterMember;
 import io.ferry.agent.config.AgentConfig;
+import io.ferry.agent.config.ClusterSettings;
 import io.ferry.agent.host.HostFacts;
 import io.ferry.agent.host.HostProbe;
 import io.ferry.agent.images.ImageStore;
@@ -13,6 +16,7 @@ import io.ferry.agent.network.NetworkManager;
 import io.ferry.agent.network.ReconcileReport;
 import io.ferry.agent.runtime.runc.RuncRuntime;
 import io.ferry.agent.storage.RootfsStore;
+import io.ferry.common.cluster.HostRegistration;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -38,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * One running agent: probes the host, opens its image store, rootfs store, network and runtime,
  * finds the containers a previous agent process left (they keep running while no agent runs),
  * then serves {@code AgentService}, the standard health service and reflection over gRPC, and
- * Prometheus metrics over HTTP.
+ * Prometheus metrics over HTTP. When configured with a cluster ({@code cluster.zookeeper}), it then
+ * joins it in the background ({@link HelixClusterMember}) and leaves it first thing on close;
+ * otherwise it stays standalone.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; not restartable. Closing the agent
  * never stops containers.
@@ -61,6 +67,7 @@ public final class AgentServer implements AutoCloseable {
   private ExecutorService importWorkers;
   private ImageStore images;
   private Containers containers;
+  private ClusterMember member;
 
   public AgentServer(AgentConfig config) {
     this.config = config;
@@ -103,7 +110,33 @@ public final class AgentServer implements AutoCloseable {
     log.info(
         "agent {} serving on {}:{} (metrics on port {})",
         config.hostName(), config.listenAddress(), port(), metricsServer.port());
+    if (config.cluster().clustered()) {
+      joinCluster(config.cluster());
+    }
     return this;
+  }
+
+  /** Starts joining; the API is already up, so coordinators can dial the host once they see it. */
+  private void joinCluster(ClusterSettings cluster) {
+    HostRegistration registration =
+        cluster.registration(
+            config.hostName(),
+            config.listenAddress(),
+            port(),
+            facts.capacity().cpuCores(),
+            facts.capacity().memoryBytes(),
+            currentFacts().capacity().diskFreeBytes(),
+            facts.agentVersion());
+    member = new HelixClusterMember(cluster.zookeeper(), cluster.clusterName(), registration, cluster.sessionTimeout());
+    member.join();
+    log.info(
+        "agent {}: joining cluster {} through {} as {}",
+        config.hostName(), cluster.clusterName(), cluster.zookeeper(), registration.address());
+  }
+
+  /** True while this agent is a live member of its cluster; false when standalone. */
+  public boolean clusterConnected() {
+    return member != null && member.isConnected();
   }
 
   /** The bound gRPC port (useful when the configured port was 0). */
@@ -139,6 +172,9 @@ public final class AgentServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    if (member != null) {
+      member.close();
+    }
     health.enterTerminalState();
     if (server != null) {
       server.shutdown();

@@ -32,6 +32,8 @@ import java.util.Map;
  * @param metricsPort HTTP port of {@code /metrics} (Prometheus); 0 picks a free one
  * @param network the host's container bridge and address range ({@code network.*} keys)
  * @param imageLimits what an imported image may cost ({@code images.*} keys)
+ * @param cluster whether and how the agent joins a cluster ({@code cluster.*}, {@code host.*},
+ *     {@code capacity.*} keys); standalone by default
  */
 public record AgentConfig(
     String hostName,
@@ -44,7 +46,8 @@ public record AgentConfig(
     Duration stopTimeout,
     int metricsPort,
     NetworkConfig network,
-    ImageLimits imageLimits) {
+    ImageLimits imageLimits,
+    ClusterSettings cluster) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/agent.properties");
   public static final Path HOST_ENV_FILE = Path.of("/etc/ferry/host.env");
@@ -71,10 +74,11 @@ public record AgentConfig(
     Settings s = Settings.load(configFile).with(overrides);
     String hostName = s.string("host.name", defaultHostName());
     Names.require("host", hostName);
+    String listenAddress = s.string("listen.address", "127.0.0.1");
     AgentConfig config =
         new AgentConfig(
             hostName,
-            s.string("listen.address", "127.0.0.1"),
+            listenAddress,
             s.port("listen.port", DEFAULT_PORT),
             s.path("state.dir", Path.of("/var/lib/ferry/agent")),
             s.path("runtime.runc", Path.of(facts.getOrDefault("FERRY_RUNC", "/usr/sbin/runc"))),
@@ -88,7 +92,8 @@ public record AgentConfig(
                 s.size("images.max-unpacked-size", ImageLimits.DEFAULTS.maxUnpacked()),
                 s.integer("images.max-entries", (int) ImageLimits.DEFAULTS.maxEntries(), 1, Integer.MAX_VALUE),
                 s.flag("images.allow-setuid", ImageLimits.DEFAULTS.allowSetuid()),
-                s.duration("images.tar-timeout", ImageLimits.DEFAULTS.tarTimeout())));
+                s.duration("images.tar-timeout", ImageLimits.DEFAULTS.tarTimeout())),
+            ClusterSettings.load(s, listenAddress));
     s.rejectUnknownKeys();
     return config;
   }

@@ -3,6 +3,7 @@ package io.ferry.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ferry.common.cluster.HostRegistration;
 import io.ferry.common.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,5 +53,84 @@ class AgentConfigTest {
     assertThat(c.network().bridgeName()).isEqualTo("ferrybr0");
     assertThat(c.network().subnet().toString()).isEqualTo("10.100.0.0/24");
     assertThat(c.imageLimits().allowSetuid()).isTrue();
+    assertThat(c.cluster().clustered()).isFalse();
+    assertThat(c.cluster().clusterName()).isEqualTo("default");
+    assertThat(c.cluster().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+  }
+
+  @Test
+  void standaloneUnlessAZooKeeperIsConfigured(@TempDir Path dir) {
+    Path none = dir.resolve("absent");
+
+    AgentConfig c = AgentConfig.load(none, none, Map.of("listen.address", "0.0.0.0"));
+
+    assertThat(c.cluster()).isEqualTo(ClusterSettings.standalone());
+    assertThat(c.cluster().clustered()).isFalse();
+  }
+
+  @Test
+  void clusterKeysAndWhatTheHostRegistersWithThem(@TempDir Path dir) {
+    Path none = dir.resolve("absent");
+    AgentConfig c =
+        AgentConfig.load(none, none, Map.of(
+            "host.name", "host-3",
+            "cluster.zookeeper", "zk1:2181,zk2:2181",
+            "cluster.name", "prod",
+            "cluster.session.timeout", "3s",
+            "host.labels", "zone=a, ssd=true",
+            "capacity.cpu.millis", "6000",
+            "capacity.memory", "16GiB"));
+
+    ClusterSettings cluster = c.cluster();
+    assertThat(cluster.clustered()).isTrue();
+    assertThat(cluster.zookeeper()).isEqualTo("zk1:2181,zk2:2181");
+    assertThat(cluster.clusterName()).isEqualTo("prod");
+    assertThat(cluster.sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(cluster.labels()).containsExactly(Map.entry("ssd", "true"), Map.entry("zone", "a"));
+
+    HostRegistration r = cluster.registration("host-3", "127.0.0.1", 40123, 8, 32L << 30, 200L << 30, "0.1.0");
+    assertThat(r.address()).as("listen.address and the bound port").isEqualTo("127.0.0.1:40123");
+    assertThat(r.cpuMillis()).as("configured").isEqualTo(6000);
+    assertThat(r.memoryBytes()).as("configured").isEqualTo(16L << 30);
+    assertThat(r.diskBytes()).as("probed free disk").isEqualTo(200L << 30);
+    assertThat(r.labels()).containsEntry("zone", "a");
+    assertThat(ClusterSettings.standalone().registration("h", "::1", 7701, 2, 1, 0, "dev").address())
+        .isEqualTo("[::1]:7701");
+    assertThat(ClusterSettings.standalone().registration("h", "10.0.0.1", 7701, 2, 1, 0, "dev").cpuMillis())
+        .as("probed cores x 1000").isEqualTo(2000);
+  }
+
+  @Test
+  void aClusteredAgentOnAWildcardAddressMustSayWhereToDialIt(@TempDir Path dir) {
+    Path none = dir.resolve("absent");
+    Map<String, String> wildcard = Map.of("cluster.zookeeper", "zk:2181", "listen.address", "0.0.0.0");
+
+    assertThatThrownBy(() -> AgentConfig.load(none, none, wildcard))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("host.address"))
+        .hasMessageContaining("0.0.0.0");
+
+    Map<String, String> withAddress = new java.util.HashMap<>(wildcard);
+    withAddress.put("host.address", "10.0.0.11:7701");
+    assertThat(AgentConfig.load(none, none, withAddress).cluster().hostAddress()).contains("10.0.0.11:7701");
+  }
+
+  @Test
+  void refusesBadClusterValuesNamingTheKey(@TempDir Path dir) {
+    Path none = dir.resolve("absent");
+    assertKeyRefused(none, "host.labels", "zone=a,Zone=b");
+    assertKeyRefused(none, "host.labels", "zone");
+    assertKeyRefused(none, "host.address", "10.0.0.11");
+    assertKeyRefused(none, "cluster.session.timeout", "500ms");
+    assertKeyRefused(none, "cluster.name", "Prod_1");
+    assertKeyRefused(none, "capacity.cpu.millis", "0");
+    assertKeyRefused(none, "capacity.memory", "lots");
+    assertKeyRefused(none, "capacity.memory", "0");
+    assertKeyRefused(none, "cluster.zookeper", "zk:2181");
+  }
+
+  private static void assertKeyRefused(Path none, String key, String value) {
+    assertThatThrownBy(() -> AgentConfig.load(none, none, Map.of(key, value, "cluster.zookeeper", "zk:2181")))
+        .as(key + "=" + value)
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key));
   }
 }

@@ -23,6 +23,8 @@ import java.util.Map;
  * @param embeddedZookeeper where and how to run the embedded server when used
  * @param sessionTimeout ZooKeeper session timeout: how long until a dead coordinator or agent is
  *     noticed. Seconds, not Helix's 30 s default.
+ * @param rebalanceDelay Helix's delayed-rebalance window ({@code cluster.rebalance.delay}): how
+ *     long a host may be gone before Helix moves what it held, so a restarting agent moves nothing
  * @param work how operations and upkeep run
  */
 public record CoordinatorConfig(
@@ -33,10 +35,12 @@ public record CoordinatorConfig(
     String zookeeperConnect,
     EmbeddedZooKeeperConfig embeddedZookeeper,
     Duration sessionTimeout,
+    Duration rebalanceDelay,
     WorkConfig work) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
+  public static final Duration DEFAULT_REBALANCE_DELAY = Duration.ofSeconds(30);
 
   /**
    * @param address the address the client port binds: loopback by default; the quickstart binds
@@ -77,6 +81,9 @@ public record CoordinatorConfig(
               + sessionTimeout.toMillis()
               + "ms exceeds 20 x zookeeper.embedded.tick-time: the server would shorten it");
     }
+    if (rebalanceDelay.isNegative()) {
+      throw new ConfigException("cluster.rebalance.delay", "cluster.rebalance.delay cannot be negative");
+    }
   }
 
   /** True when this coordinator runs its own single-node ZooKeeper. */
@@ -109,6 +116,7 @@ public record CoordinatorConfig(
                 s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
                 s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),
             s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)),
+            s.duration("cluster.rebalance.delay", DEFAULT_REBALANCE_DELAY),
             new WorkConfig(
                 s.duration("agent.call-timeout", Duration.ofSeconds(60)),
                 s.duration("sync.interval", Duration.ofSeconds(5)),

@@ -66,4 +66,13 @@ public record ClusterPaths(String cluster) {
   public String operation(String operationId) {
     return operations() + "/" + Names.require("operation", operationId);
   }
+
+  /**
+   * Ephemeral lock node held by the coordinator that creates or completes the cluster's Helix
+   * structure, so that coordinators starting together do not interleave Helix's non-atomic
+   * cluster creation.
+   */
+  public String helixSetupLock() {
+    return root() + "/locks/helix-setup";
+  }
 }

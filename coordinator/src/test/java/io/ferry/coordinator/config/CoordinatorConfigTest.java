@@ -21,6 +21,16 @@ class CoordinatorConfigTest {
     assertThat(c.connectString()).isEqualTo("127.0.0.1:2181");
     assertThat(c.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
     assertThat(c.listenAddress()).isEqualTo("127.0.0.1");
+    assertThat(c.rebalanceDelay()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void theRebalanceDelayIsADuration() {
+    assertThat(CoordinatorConfig.load(NONE, Map.of("cluster.rebalance.delay", "2m")).rebalanceDelay())
+        .isEqualTo(Duration.ofMinutes(2));
+    assertThat(CoordinatorConfig.load(NONE, Map.of("cluster.rebalance.delay", "0s")).rebalanceDelay()).isZero();
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("cluster.rebalance.delay", "soon")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("cluster.rebalance.delay"));
   }
 
   @Test
@@ -54,5 +64,6 @@ class CoordinatorConfigTest {
 
     assertThat(c.embedded()).isTrue();
     assertThat(c.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(c.rebalanceDelay()).isEqualTo(Duration.ofSeconds(30));
   }
 }
