@@ -75,7 +75,7 @@ public final class CoordinatorServer implements AutoCloseable {
     session.connect(Duration.ofSeconds(30));
     ClusterPaths paths = new ClusterPaths(config.clusterName());
     store = new ClusterStore(session.client(), paths).start(30_000);
-    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout());
+    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     Clock clock = Clock.systemUTC();
     CoordinatorConfig.WorkConfig work = config.work();
     agents = new AgentClients(helix.membership(), work.agentCallTimeout());
@@ -97,10 +97,7 @@ public final class CoordinatorServer implements AutoCloseable {
         runner.leadershipLost();
       }
     };
-    helix.leadership().addListener(onLeadership);
-    if (helix.leadership().isLeader()) {
-      onLeadership.leadershipGained(); // Won before the listener was there; repeating is harmless.
-    }
+    helix.leadership().addListener(onLeadership); // Told at once if this coordinator already leads.
     api =
         new ClusterApi(
             config.coordinatorId(),

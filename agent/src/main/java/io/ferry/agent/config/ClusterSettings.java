@@ -48,7 +48,7 @@ public record ClusterSettings(
   public static final String KEY_MEMORY = "capacity.memory";
   public static final String KEY_DISK = "capacity.disk";
 
-  public static final String DEFAULT_CLUSTER = "default";
+  public static final String DEFAULT_CLUSTER = "ferry";
   public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
 
   private static final Set<String> WILDCARDS = Set.of("0.0.0.0", "::", "[::]");

@@ -54,7 +54,7 @@ class AgentConfigTest {
     assertThat(c.network().subnet().toString()).isEqualTo("10.100.0.0/24");
     assertThat(c.imageLimits().allowSetuid()).isTrue();
     assertThat(c.cluster().clustered()).isFalse();
-    assertThat(c.cluster().clusterName()).isEqualTo("default");
+    assertThat(c.cluster().clusterName()).isEqualTo("ferry");
     assertThat(c.cluster().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
   }
 

@@ -33,7 +33,7 @@ class ClusterStoreIT {
   private final ClusterPaths paths = new ClusterPaths("store");
 
   @BeforeEach
-  void startZooKeeper() {
+  void startZooKeeper() throws Exception {
     zookeeper = new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(500))).start();
   }
 

@@ -52,7 +52,7 @@ final class ClusterClient {
   }
 
   /** Follows an operation to its end with WatchOperation and returns its last state. */
-  Operation await(Operation operation) {
+  Operation follow(Operation operation) {
     Iterator<Operation> updates = operations().watchOperation(GetOperationRequest.newBuilder().setId(operation.getId()).build());
     Operation last = operation;
     while (updates.hasNext()) {

@@ -74,7 +74,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
       String name = "grpc-" + via;
       LaunchResponse launched = client.containers().launch(ClusterClient.busybox(name, 64, 100));
       assertThat(launched.getChosenHost()).isIn(cluster.hosts());
-      Operation done = client.await(launched.getOperation());
+      Operation done = client.follow(launched.getOperation());
       assertThat(done.getState()).as(done.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
 
       ClusterContainer got = client.containers().get(GetContainerRequest.newBuilder().setName(name).build());
@@ -90,13 +90,13 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
                 .satisfies(c -> assertThat(c.getContainer().getState()).isEqualTo(ContainerState.CONTAINER_STATE_RUNNING)));
       }
 
-      Operation stopped = client.await(client.containers().stop(StopContainerRequest.newBuilder().setName(name).setForce(true).build()));
+      Operation stopped = client.follow(client.containers().stop(StopContainerRequest.newBuilder().setName(name).setForce(true).build()));
       assertThat(stopped.getState()).as(stopped.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
       assertThat(client.containers().get(GetContainerRequest.newBuilder().setName(name).build()).getContainer().getState())
           .isEqualTo(ContainerState.CONTAINER_STATE_STOPPED);
       assertThat(runningOn(name)).isEmpty();
 
-      Operation deleted = client.await(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).build()));
+      Operation deleted = client.follow(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).build()));
       assertThat(deleted.getState()).as(deleted.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
       assertThatThrownBy(() -> client.containers().get(GetContainerRequest.newBuilder().setName(name).build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
@@ -109,7 +109,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
     ClusterClient client = new ClusterClient(cluster.coordinatorChannel("c2"));
     String before = allocations();
     LaunchResponse first = client.containers().launch(ClusterClient.busybox("dup-1", 64, 100));
-    assertThat(client.await(first.getOperation()).getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
+    assertThat(client.follow(first.getOperation()).getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     String withOne = allocations();
 
     assertThat(code(() -> client.containers().launch(ClusterClient.busybox("dup-1", 64, 100)))).isEqualTo(Status.Code.ALREADY_EXISTS);
@@ -128,7 +128,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
     assertThat(tooBig.getStatus().getDescription()).contains("host-1: needs", "host-2: needs", "host-3: needs");
     assertThat(allocations()).isEqualTo(withOne);
 
-    assertThat(client.await(client.containers().delete(DeleteContainerRequest.newBuilder().setName("dup-1").setForce(true).build())).getState())
+    assertThat(client.follow(client.containers().delete(DeleteContainerRequest.newBuilder().setName("dup-1").setForce(true).build())).getState())
         .isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(allocations()).isEqualTo(before));
   }

@@ -95,7 +95,7 @@ class ConcurrentLaunchIT implements DumpOnFailure.HasCluster {
 
     ClusterClient client = new ClusterClient(cluster.coordinatorChannel("c1"));
     for (Operation op : placed.values()) {
-      Operation ended = client.await(op);
+      Operation ended = client.follow(op);
       assertThat(ended.getState()).as(ended.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     }
     List<Host> hosts = HostServiceGrpc.newBlockingStub(cluster.coordinatorChannel("c2")).listHosts(ListHostsRequest.getDefaultInstance()).getHostsList();
@@ -106,7 +106,7 @@ class ConcurrentLaunchIT implements DumpOnFailure.HasCluster {
     assertThat(runningPerHost).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("host-1", 4L, "host-2", 3L, "host-3", 3L)));
 
     for (String name : placed.keySet()) {
-      Operation deleted = client.await(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build()));
+      Operation deleted = client.follow(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build()));
       assertThat(deleted.getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     }
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
