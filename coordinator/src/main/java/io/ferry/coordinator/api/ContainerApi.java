@@ -276,6 +276,6 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
 
   private Versioned<ContainerRecord> existing(String name) {
     io.ferry.common.Names.require("container", name);
-    return store.container(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
+    return store.containerNow(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
   }
 }

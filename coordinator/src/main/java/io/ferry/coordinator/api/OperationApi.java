@@ -111,6 +111,7 @@ final class OperationApi extends OperationServiceGrpc.OperationServiceImplBase {
   }
 
   private OperationRecord existing(String id) {
-    return store.operation(id).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no operation " + id));
+    io.ferry.common.Names.require("operation id", id);
+    return store.operationNow(id).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no operation " + id));
   }
 }

@@ -79,7 +79,7 @@ public final class ContainerOperations {
   /** Asks a running operation to stop at its next step. */
   public OperationRecord cancel(String id) {
     OperationRecord operation =
-        store.operation(id).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no operation " + id));
+        store.operationNow(id).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no operation " + id));
     if (operation.state().isFinal()) {
       throw new CoordinatorException(Kind.FAILED_PRECONDITION, "operation " + id + " already ended " + operation.state().name().toLowerCase());
     }
@@ -90,7 +90,7 @@ public final class ContainerOperations {
 
   private Versioned<ContainerRecord> existing(String name) {
     Names.require("container", name);
-    return store.container(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
+    return store.containerNow(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
   }
 
   private void requireIdle(ContainerRecord container) {

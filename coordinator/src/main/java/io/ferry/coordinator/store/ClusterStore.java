@@ -125,6 +125,48 @@ public final class ClusterStore implements AutoCloseable {
     return Optional.ofNullable(operations.get(id)).map(Versioned::value);
   }
 
+  /**
+   * The operation, from the mirror or, when the mirror has not seen it yet (it was just created,
+   * perhaps by another coordinator), from ZooKeeper itself after a sync.
+   */
+  public Optional<OperationRecord> operationNow(String id) {
+    Optional<OperationRecord> mirrored = operation(id);
+    if (mirrored.isPresent()) {
+      return mirrored;
+    }
+    readNow(paths.operation(id));
+    return operation(id);
+  }
+
+  /** Like {@link #operationNow}, for a container's record. */
+  public Optional<Versioned<ContainerRecord>> containerNow(String name) {
+    Optional<Versioned<ContainerRecord>> mirrored = container(name);
+    if (mirrored.isPresent()) {
+      return mirrored;
+    }
+    readNow(paths.container(name));
+    return container(name);
+  }
+
+  /** Brings one node into the mirror straight from ZooKeeper (after a sync), if it exists. */
+  private void readNow(String path) {
+    try {
+      java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
+      zk.sync().inBackground((client, event) -> synced.complete(null)).forPath(path);
+      synced.get(10, TimeUnit.SECONDS);
+      Stat stat = new Stat();
+      byte[] data = zk.getData().storingStatIn(stat).forPath(path);
+      apply(path, data, stat, false);
+    } catch (KeeperException.NoNodeException e) {
+      // Not there: the caller reports it missing.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted reading " + path, e);
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot read " + path, e);
+    }
+  }
+
   public List<OperationRecord> operations() {
     List<OperationRecord> all = new ArrayList<>();
     operations.values().forEach(v -> all.add(v.value()));

@@ -210,7 +210,7 @@ class CoordinatorApiIT {
   void refusalsCarryTheirCodeAndAReasonPerHost() {
     StatusRuntimeException full = catchStatus(() -> containers(0).launch(launch("huge", 4096)));
     assertThat(full.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-    assertThat(full.getStatus().getDescription()).contains("host-1: needs 4.0 GiB memory, 1.0 GiB free", "host-3: needs 4.0 GiB memory, 512.0 MiB free");
+    assertThat(full.getStatus().getDescription()).contains("host-1: needs 4.0 GiB memory, 1.0 GiB free", "host-3: needs 4.0 GiB memory, 512 MiB free");
 
     assertThat(follow(0, containers(0).launch(launch("one", 64)).getOperation()).getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     assertThat(catchStatus(() -> containers(1).launch(launch("one", 64))).getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
