@@ -105,6 +105,31 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
   }
 
   @Test
+  void launchListExecStopDeleteThroughTheCli() {
+    Cli cli = new Cli(cluster.coordinatorAddresses());
+
+    assertThat(cli.run("launch", "busybox", "cli-1", "--memory", "64MiB", "--cpu", "0.1", "--", "/bin/sh", "-c", "while true; do sleep 1; done"))
+        .as(cli.err()).isZero();
+    assertThat(cli.run("list")).isZero();
+    assertThat(cli.out()).containsPattern("(?m)^cli-1\\s+running\\s+host-\\d");
+    assertThat(cli.run("info", "cli-1", "--output", "json")).isZero();
+    assertThat(cli.out()).contains("\"host\": \"host-", "CONTAINER_STATE_RUNNING");
+    assertThat(cli.run("exec", "cli-1", "--", "echo", "hello from cli-1")).isZero();
+    assertThat(cli.out()).isEqualTo("hello from cli-1\n");
+    assertThat(cli.run("launch", "busybox", "cli-1", "--memory", "64MiB")).isEqualTo(1);
+    assertThat(cli.err()).contains("ALREADY_EXISTS");
+
+    assertThat(cli.run("stop", "cli-1", "--force")).as(cli.err()).isZero();
+    assertThat(cli.run("list")).isZero();
+    assertThat(cli.out()).containsPattern("(?m)^cli-1\\s+stopped");
+    assertThat(cli.run("delete", "cli-1")).as(cli.err()).isZero();
+    assertThat(cli.run("list", "--output", "json")).isZero();
+    assertThat(cli.out()).doesNotContain("cli-1");
+    assertThat(cli.run("info", "cli-1")).isEqualTo(1);
+    assertThat(cli.err()).contains("NOT_FOUND");
+  }
+
+  @Test
   void badInputIsRefusedWithItsCodeAndReservesNothing() {
     ClusterClient client = new ClusterClient(cluster.coordinatorChannel("c2"));
     String before = allocations();
@@ -146,6 +171,36 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
         .filter(e -> e.getValue().stream().anyMatch(c -> c.getSpec().getName().equals(name) && c.getState() == ContainerState.CONTAINER_STATE_RUNNING))
         .map(Map.Entry::getKey)
         .toList();
+  }
+
+  /** The ferry CLI run in this JVM against the cluster's coordinators. */
+  static final class Cli {
+    private final String coordinators;
+    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    private final java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+
+    Cli(String coordinators) {
+      this.coordinators = coordinators;
+    }
+
+    int run(String... args) {
+      out.reset();
+      err.reset();
+      return io.ferry.cli.FerryCli.run(
+          address -> io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address).usePlaintext().build(),
+          new io.ferry.cli.Environment(Map.of("FERRY_COORDINATOR", coordinators), false),
+          out,
+          err,
+          args);
+    }
+
+    String out() {
+      return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
   }
 
   static Status.Code code(Runnable call) {

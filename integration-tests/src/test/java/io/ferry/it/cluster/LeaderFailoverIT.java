@@ -73,6 +73,8 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
     String survivor = cluster.coordinatorIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
 
     Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    AtomicInteger acknowledgedAfterKill = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
     AtomicInteger refusedForGood = new AtomicInteger();
     CountDownLatch someAcknowledged = new CountDownLatch(6);
     ExecutorService clients = Executors.newFixedThreadPool(4);
@@ -87,6 +89,9 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
           try {
             LaunchResponse response = new ClusterClient(cluster.coordinatorChannel(via)).containers().launch(ClusterClient.busybox(name, 32, 50));
             acknowledged.put(name, response.getOperation().getId());
+            if (killed.get()) {
+              acknowledgedAfterKill.incrementAndGet();
+            }
             someAcknowledged.countDown();
             return;
           } catch (StatusRuntimeException e) {
@@ -105,6 +110,7 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
     assertThat(someAcknowledged.await(60, TimeUnit.SECONDS)).isTrue();
     long killedAt = System.nanoTime();
     cluster.coordinator(leader).kill();
+    killed.set(true);
     await().atMost(Duration.ofSeconds(20)).until(() -> cluster.leaderId().filter(survivor::equals).isPresent());
     double failoverSeconds = (System.nanoTime() - killedAt) / 1e9;
     System.out.printf("leader %s killed; %s leads after %.2f s%n", leader, survivor, failoverSeconds);
@@ -113,6 +119,8 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
     }
     clients.shutdown();
     assertThat(refusedForGood).hasValue(0);
+    assertThat(acknowledgedAfterKill.get()).as("the burst went on through the failover").isPositive();
+    System.out.printf("%d launches acknowledged, %d of them after the kill%n", acknowledged.size(), acknowledgedAfterKill.get());
     assertThat(acknowledged).isNotEmpty();
 
     ClusterClient client = new ClusterClient(cluster.coordinatorChannel(survivor));
