@@ -55,7 +55,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
     for (int i = 1; i <= 3; i++) {
       cluster.startAgent("host-" + i, 10 + i, Map.of());
     }
-    cluster.awaitReady(Duration.ofSeconds(90));
+    cluster.awaitReady(Duration.ofSeconds(180));
     cluster.importBusybox();
     new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
   }

@@ -60,7 +60,7 @@ class ConcurrentLaunchIT implements DumpOnFailure.HasCluster {
     for (int i = 0; i < 3; i++) {
       cluster.startAgent("host-" + (i + 1), 30 + i, Map.of("capacity.memory", (places[i] * 64) + "MiB"));
     }
-    cluster.awaitReady(Duration.ofSeconds(90));
+    cluster.awaitReady(Duration.ofSeconds(180));
     cluster.importBusybox();
     new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
 

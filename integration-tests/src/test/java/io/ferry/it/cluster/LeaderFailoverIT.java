@@ -64,7 +64,7 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
     for (int i = 1; i <= 3; i++) {
       cluster.startAgent("host-" + i, 20 + i, Map.of());
     }
-    cluster.awaitReady(Duration.ofSeconds(90));
+    cluster.awaitReady(Duration.ofSeconds(180));
     cluster.importBusybox();
     new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
     new ClusterClient(cluster.coordinatorChannel("c2")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));

@@ -110,6 +110,14 @@ final class LocalCluster implements AutoCloseable {
 
   /** Waits until every agent is online in the cluster's view and holds {@code images}. */
   void awaitReady(Duration deadline) {
+    try {
+      awaitReadyOrThrow(deadline);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("the cluster did not come up within " + deadline + ": " + e.getMessage() + "\n" + dump(), e);
+    }
+  }
+
+  private void awaitReadyOrThrow(Duration deadline) {
     await().atMost(deadline).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
       for (DaemonProcess p : coordinators.values()) {
         if (!p.isAlive()) {
