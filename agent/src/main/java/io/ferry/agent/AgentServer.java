@@ -11,11 +11,11 @@ import io.ferry.agent.images.ImageStore;
 import io.ferry.agent.lifecycle.Containers;
 import io.ferry.agent.lifecycle.OperationObserver;
 import io.ferry.agent.metrics.AgentMetrics;
-import io.ferry.agent.metrics.MetricsHttpServer;
 import io.ferry.agent.network.NetworkManager;
 import io.ferry.agent.network.ReconcileReport;
 import io.ferry.agent.runtime.runc.RuncRuntime;
 import io.ferry.agent.storage.RootfsStore;
+import io.ferry.common.metrics.MetricsHttpServer;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
@@ -104,7 +104,7 @@ public final class AgentServer implements AutoCloseable {
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
-    metricsServer = new MetricsHttpServer(config.listenAddress(), config.metricsPort(), metrics).start();
+    metricsServer = new MetricsHttpServer(config.listenAddress(), config.metricsPort(), metrics::scrape).start();
     health.setStatus(AgentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
     log.info(

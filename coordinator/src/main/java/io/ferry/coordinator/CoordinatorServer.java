@@ -1,5 +1,6 @@
 package io.ferry.coordinator;
 
+import io.ferry.common.metrics.MetricsHttpServer;
 import io.ferry.coordinator.api.ClusterApi;
 import io.ferry.coordinator.cluster.LeadershipListener;
 import io.ferry.coordinator.cluster.helix.HelixCluster;
@@ -7,6 +8,8 @@ import io.ferry.coordinator.config.CoordinatorConfig;
 import io.ferry.coordinator.hosts.AgentClients;
 import io.ferry.coordinator.hosts.HostDirectory;
 import io.ferry.coordinator.hosts.HostImages;
+import io.ferry.coordinator.metrics.CoordinatorMetrics;
+import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.LeaderDuties;
@@ -53,6 +56,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private OperationRunner runner;
   private LeaderDuties duties;
   private ClusterApi api;
+  private MetricsHttpServer metricsServer;
   private Server server;
 
   public CoordinatorServer(CoordinatorConfig config) {
@@ -83,9 +87,11 @@ public final class CoordinatorServer implements AutoCloseable {
     HostDirectory hosts = new HostDirectory(helix.membership(), store, images);
     runner = new OperationRunner(store, helix.leadership(), agents, clock, work.threads(), Duration.ofSeconds(1));
     duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
+    CoordinatorMetrics metrics = new CoordinatorMetrics(config.coordinatorId());
     LeadershipListener onLeadership = new LeadershipListener() {
       @Override
       public void leadershipGained() {
+        metrics.leadershipChanged();
         log.info("coordinator {} leads the cluster", config.coordinatorId());
         duties.registerAll();
         runner.leadershipGained();
@@ -94,6 +100,7 @@ public final class CoordinatorServer implements AutoCloseable {
       @Override
       public void leadershipLost() {
         log.info("coordinator {} no longer leads", config.coordinatorId());
+        metrics.leadershipChanged();
         runner.leadershipLost();
       }
     };
@@ -107,7 +114,7 @@ public final class CoordinatorServer implements AutoCloseable {
             hosts,
             images,
             agents,
-            new Launcher(store, hosts, clock),
+            new Launcher(store, hosts, clock, metrics),
             new ContainerOperations(store, runner, clock),
             runner,
             work,
@@ -117,8 +124,15 @@ public final class CoordinatorServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance());
-    api.register(builder);
+    api.register(builder, metrics.apiInterceptor());
     server = builder.build().start();
+    metrics.gauges(
+        helix.leadership()::isLeader,
+        () -> hosts.hosts().stream().filter(h -> h.status() == HostStatus.ONLINE).count(),
+        () -> hosts.hosts().stream().filter(h -> h.status() != HostStatus.ONLINE).count(),
+        () -> (long) store.containers().size(),
+        () -> store.operations().stream().filter(op -> !op.state().isFinal()).count());
+    metricsServer = new MetricsHttpServer(config.listenAddress(), config.metricsPort(), metrics::scrape).start();
     session.announceCoordinator(config.coordinatorId(), config.listenAddress() + ":" + port());
     log.info("coordinator {} serving on {}:{}", config.coordinatorId(), config.listenAddress(), port());
     return this;
@@ -126,6 +140,11 @@ public final class CoordinatorServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The port {@code GET /metrics} is served on. */
+  public int metricsPort() {
+    return metricsServer.port();
   }
 
   /** True while this coordinator leads the cluster. */
@@ -159,7 +178,7 @@ public final class CoordinatorServer implements AutoCloseable {
         server.shutdownNow();
       }
     }
-    closeAll(api, duties, runner, agents, helix, store);
+    closeAll(metricsServer, api, duties, runner, agents, helix, store);
     if (session != null) {
       session.close();
     }

@@ -27,6 +27,7 @@ class CoordinatorServerIT {
             dir.resolve("absent"),
             Map.of(
                 "listen.port", "0",
+                "metrics.port", "0",
                 "zookeeper.embedded.port", String.valueOf(zkPort),
                 "zookeeper.embedded.data-dir", dir.resolve("zk").toString(),
                 "coordinator.id", "coordinator-7"));
@@ -39,6 +40,20 @@ class CoordinatorServerIT {
             .atMost(Duration.ofSeconds(10))
             .until(() -> health.check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING);
         assertThat(server.session().liveCoordinators()).containsExactly("coordinator-7");
+
+        // Alone, it leads; its metrics say so and time the API calls it served.
+        await().atMost(Duration.ofSeconds(30)).until(server::isLeader);
+        io.ferry.proto.v1.HostServiceGrpc.newBlockingStub(channel).listHosts(io.ferry.proto.v1.ListHostsRequest.getDefaultInstance());
+        java.net.http.HttpResponse<String> scrape =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(scrape.statusCode()).isEqualTo(200);
+        assertThat(scrape.body())
+            .contains("ferry_coordinator_leader{coordinator=\"coordinator-7\"} 1.0")
+            .contains("ferry_cluster_hosts{coordinator=\"coordinator-7\",state=\"online\"} 0.0")
+            .containsPattern("ferry_coordinator_api_seconds_count\\{code=\"OK\",coordinator=\"coordinator-7\",method=\"ferry.v1.HostService/ListHosts\"\\} 1");
       } finally {
         channel.shutdownNow();
       }

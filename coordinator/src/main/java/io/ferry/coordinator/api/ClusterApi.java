@@ -66,14 +66,11 @@ public final class ClusterApi implements AutoCloseable {
     this.events = new EventApi(store, membership, clock);
   }
 
-  /** Adds the services to a server being built. */
-  public void register(NettyServerBuilder server) {
-    server
-        .addService(ServerInterceptors.intercept(containers, gate))
-        .addService(ServerInterceptors.intercept(images, gate))
-        .addService(ServerInterceptors.intercept(hosts, gate))
-        .addService(ServerInterceptors.intercept(operations, gate))
-        .addService(ServerInterceptors.intercept(events, gate));
+  /** Adds the services to a server being built, each behind {@code outer} and the leader gate. */
+  public void register(NettyServerBuilder server, io.grpc.ServerInterceptor outer) {
+    for (io.grpc.BindableService service : java.util.List.<io.grpc.BindableService>of(containers, images, hosts, operations, events)) {
+      server.addService(ServerInterceptors.intercept(service, gate, outer));
+    }
   }
 
   @Override

@@ -26,6 +26,7 @@ import java.util.Map;
  * @param rebalanceDelay Helix's delayed-rebalance window ({@code cluster.rebalance.delay}): how
  *     long a host may be gone before Helix moves what it held, so a restarting agent moves nothing
  * @param work how operations and upkeep run
+ * @param metricsPort where {@code GET /metrics} is served (Prometheus), on the listen address
  */
 public record CoordinatorConfig(
     String clusterName,
@@ -36,7 +37,8 @@ public record CoordinatorConfig(
     EmbeddedZooKeeperConfig embeddedZookeeper,
     Duration sessionTimeout,
     Duration rebalanceDelay,
-    WorkConfig work) {
+    WorkConfig work,
+    int metricsPort) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
@@ -123,7 +125,8 @@ public record CoordinatorConfig(
                 s.duration("operations.keep-ended", Duration.ofHours(1)),
                 s.integer("operations.threads", 32, 1, 1024),
                 s.path("images.spool-dir", Path.of("/var/lib/ferry/coordinator/spool")),
-                s.size("images.max-archive", ByteSize.parse("16GiB"))));
+                s.size("images.max-archive", ByteSize.parse("16GiB"))),
+            s.port("metrics.port", 9700));
     s.rejectUnknownKeys();
     return config;
   }

@@ -3,6 +3,7 @@ package io.ferry.coordinator.operations;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.HostDirectory;
+import io.ferry.coordinator.metrics.CoordinatorMetrics;
 import io.ferry.coordinator.placement.ClusterSnapshot;
 import io.ferry.coordinator.placement.HostState;
 import io.ferry.coordinator.placement.HostVerdict;
@@ -45,16 +46,18 @@ public final class Launcher {
   private final HostDirectory hosts;
   private final Placer placer = new Placer();
   private final Clock clock;
+  private final CoordinatorMetrics metrics;
   private final Map<String, Resources> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Integer> inFlightCount = new ConcurrentHashMap<>();
 
   /** A launch that was placed and recorded. */
   public record Launched(String host, PlacementDecision decision, OperationRecord operation) {}
 
-  public Launcher(ClusterStore store, HostDirectory hosts, Clock clock) {
+  public Launcher(ClusterStore store, HostDirectory hosts, Clock clock, CoordinatorMetrics metrics) {
     this.store = store;
     this.hosts = hosts;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   /** Explains where {@code request} would go, reserving nothing. */
@@ -76,6 +79,7 @@ public final class Launcher {
     for (int attempt = 0; attempt < MAX_DECISIONS; attempt++) {
       PlacementDecision decision = placer.place(withInFlight(hosts.snapshot()), request);
       if (!(decision instanceof PlacementDecision.Placed placed)) {
+        metrics.placement(CoordinatorMetrics.Placement.REFUSED);
         throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host can run " + name + ": " + reasons(decision.verdicts()));
       }
       String host = placed.host();
@@ -104,12 +108,14 @@ public final class Launcher {
       }
       if (outcome instanceof Reservations.Outcome.Reserved) {
         log.info("placed container {} on host {} (operation {})", name, host, operation.id());
+        metrics.placement(CoordinatorMetrics.Placement.PLACED);
         return new Launched(host, decision, operation);
       }
       if (outcome instanceof Reservations.Outcome.AlreadyPlaced) {
         throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + name + " already exists");
       }
       lastReason = ((Reservations.Outcome.Insufficient) outcome).reason();
+      metrics.placement(CoordinatorMetrics.Placement.RETRIED);
       log.debug("launch of {} lost host {} to a concurrent launch: {}", name, host, lastReason);
     }
     throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host could take " + name + " after " + MAX_DECISIONS + " tries; last: " + lastReason);

@@ -91,6 +91,7 @@ class CoordinatorApiIT {
             "cluster.name", "api",
             "coordinator.id", id,
             "listen.port", "0",
+            "metrics.port", "0",
             "zookeeper.connect", zookeeper.connectString(),
             "zookeeper.session-timeout", "3s",
             "sync.interval", "500ms",

@@ -73,6 +73,7 @@ final class LocalCluster implements AutoCloseable {
                     "cluster.name=" + cluster,
                     "coordinator.id=" + id,
                     "listen.port=" + port,
+                    "metrics.port=0",
                     "zookeeper.connect=" + zookeeper.getConnectString(),
                     "zookeeper.session-timeout=4s",
                     "sync.interval=2s",

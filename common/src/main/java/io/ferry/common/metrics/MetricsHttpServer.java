@@ -1,4 +1,4 @@
-package io.ferry.agent.metrics;
+package io.ferry.common.metrics;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -6,16 +6,19 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
- * Serves {@code GET /metrics} (Prometheus text format) on its own port, with one named thread.
- * Lifecycle: {@link #start()} once, {@link #close()} once.
+ * Serves {@code GET /metrics} (Prometheus text format) on its own port, with one named thread,
+ * for the agent and the coordinator alike. Lifecycle: {@link #start()} once, {@link #close()}
+ * once.
  */
 public final class MetricsHttpServer implements AutoCloseable {
 
   private final HttpServer server;
 
-  public MetricsHttpServer(String address, int port, AgentMetrics metrics) throws IOException {
+  /** @param scrape the exposition text, produced on every request */
+  public MetricsHttpServer(String address, int port, Supplier<String> scrape) throws IOException {
     server = HttpServer.create(new InetSocketAddress(address, port), 16);
     server.setExecutor(Executors.newSingleThreadExecutor(r -> new Thread(r, "metrics-http")));
     server.createContext(
@@ -26,7 +29,7 @@ public final class MetricsHttpServer implements AutoCloseable {
               exchange.sendResponseHeaders(405, -1);
               return;
             }
-            byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+            byte[] body = scrape.get().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
             exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
