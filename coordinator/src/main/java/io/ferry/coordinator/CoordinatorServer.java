@@ -115,7 +115,7 @@ public final class CoordinatorServer implements AutoCloseable {
             images,
             agents,
             new Launcher(store, hosts, clock, metrics),
-            new ContainerOperations(store, runner, clock),
+            new ContainerOperations(store, runner, agents, clock),
             runner,
             work,
             clock);

@@ -221,7 +221,10 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
 
   @Override
   public void updateLimits(UpdateLimitsRequest request, StreamObserver<ClusterContainer> response) {
-    ApiErrors.unary(response, () -> observe(request.getName(), host -> agents.blocking(host).updateLimits(request)));
+    gate.write(
+        response,
+        () -> observe(request.getName(), host -> operations.updateLimits(request.getName(), request.getLimits())),
+        c -> ContainerServiceGrpc.newBlockingStub(c).updateLimits(request));
   }
 
   @Override
@@ -259,11 +262,11 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
 
   /** Runs a quick agent action on a container and records what the host answered. */
   private ClusterContainer observe(String name, Function<String, Container> action) {
-    Versioned<ContainerRecord> current = existing(name);
-    Container after = action.apply(current.value().host());
-    ContainerRecord updated = current.value().withObserved(after.toByteArray(), System.currentTimeMillis());
+    Container after = action.apply(existing(name).value().host());
+    Versioned<ContainerRecord> now = existing(name); // The action may have changed the record.
+    ContainerRecord updated = now.value().withObserved(after.toByteArray(), System.currentTimeMillis());
     try {
-      store.updateContainer(updated, current.version());
+      store.updateContainer(updated, now.version());
     } catch (ClusterStore.ConflictException e) {
       // Someone else recorded a newer state meanwhile; the host's answer is returned anyway.
     }

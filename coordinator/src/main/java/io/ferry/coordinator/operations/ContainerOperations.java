@@ -8,6 +8,12 @@ import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.coordinator.store.Reservations;
 import io.ferry.coordinator.store.Versioned;
+import io.ferry.coordinator.hosts.AgentClients;
+import io.ferry.coordinator.placement.Resources;
+import io.ferry.proto.v1.Container;
+import io.ferry.proto.v1.ContainerSpec;
+import io.ferry.proto.v1.Limits;
+import io.ferry.proto.v1.UpdateLimitsRequest;
 import java.time.Clock;
 import java.util.Map;
 
@@ -23,14 +29,67 @@ import java.util.Map;
  */
 public final class ContainerOperations {
 
+  private static final long MIN_MEMORY = 16L << 20;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ContainerOperations.class);
+
   private final ClusterStore store;
   private final OperationRunner runner;
+  private final AgentClients agents;
   private final Clock clock;
 
-  public ContainerOperations(ClusterStore store, OperationRunner runner, Clock clock) {
+  public ContainerOperations(ClusterStore store, OperationRunner runner, AgentClients agents, Clock clock) {
     this.store = store;
     this.runner = runner;
+    this.agents = agents;
     this.clock = clock;
+  }
+
+  /**
+   * Changes a running container's limits live. The host reservation follows first (memory
+   * reservation = memory limit, cpu reservation = quota / period), so a growth that does not fit
+   * the host is refused with RESOURCE_EXHAUSTED before anything changes; then the agent applies
+   * the limits; if it refuses, the reservation is put back.
+   *
+   * @param change the limits to set; unset fields stay as they are
+   * @return the container as its host reports it after the change
+   */
+  public Container updateLimits(String name, Limits change) {
+    Versioned<ContainerRecord> current = existing(name);
+    requireIdle(current.value());
+    ContainerSpec spec = ContainerWork.spec(current.value());
+    Limits merged = spec.getLimits().toBuilder().mergeFrom(change).build();
+    if (merged.hasMemoryBytes() && merged.getMemoryBytes() < MIN_MEMORY) {
+      throw new CoordinatorException(Kind.INVALID_ARGUMENT, "memory limit " + merged.getMemoryBytes() + " bytes is below the minimum of 16MiB");
+    }
+    if (merged.hasCpuQuotaMicros() != merged.hasCpuPeriodMicros() || merged.hasCpuPeriodMicros() && merged.getCpuPeriodMicros() == 0) {
+      throw new CoordinatorException(Kind.INVALID_ARGUMENT, "a cpu quota needs a non-zero period, and a period a quota");
+    }
+    Resources before = current.value().reserved();
+    Resources need =
+        new Resources(
+            merged.hasCpuQuotaMicros() ? Math.max(1, merged.getCpuQuotaMicros() * 1000 / merged.getCpuPeriodMicros()) : before.cpuMillis(),
+            merged.hasMemoryBytes() ? merged.getMemoryBytes() : before.memoryBytes(),
+            before.diskBytes());
+    ContainerRecord resized = current.value().withSpec(spec.toBuilder().setLimits(merged).build().toByteArray(), need, clock.millis());
+    Reservations.Outcome outcome;
+    try {
+      outcome = store.resize(resized, current.version());
+    } catch (ClusterStore.ConflictException e) {
+      throw new CoordinatorException(Kind.CONFLICT, "container " + name + " changed meanwhile; try again");
+    }
+    if (outcome instanceof Reservations.Outcome.Insufficient insufficient) {
+      throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "the new limits of " + name + " do not fit: " + insufficient.reason());
+    }
+    try {
+      return agents.blocking(resized.host()).updateLimits(UpdateLimitsRequest.newBuilder().setName(name).setLimits(change).build());
+    } catch (RuntimeException refused) {
+      try {
+        store.container(name).ifPresent(v -> store.resize(v.value().withSpec(current.value().spec(), before, clock.millis()), v.version()));
+      } catch (RuntimeException e) {
+        log.error("could not give back the reservation of {} after its host refused new limits: {}", name, e.toString());
+      }
+      throw refused;
+    }
   }
 
   /** Records and starts {@code kind} on container {@code name}, driving it towards {@code desired}. */

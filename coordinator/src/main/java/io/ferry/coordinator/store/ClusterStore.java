@@ -209,6 +209,26 @@ public final class ClusterStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Changes a container's spec and what it reserves on its host in one write, the record
+   * conditional on {@code expectedVersion}: a growth must fit the host.
+   *
+   * @return {@link Reservations.Outcome.Reserved} or {@link Reservations.Outcome.Insufficient}
+   *     (nothing written)
+   * @throws ConflictException when the record changed meanwhile
+   */
+  public Reservations.Outcome resize(ContainerRecord updated, int expectedVersion) {
+    try {
+      return reservations.resize(updated.name(), updated.reserved(), List.of(setContainer(updated, expectedVersion)));
+    } catch (StoreUnavailableException e) {
+      boolean changed = container(updated.name()).map(v -> v.version() != expectedVersion).orElse(true);
+      if (changed) {
+        throw new ConflictException("resize " + updated.name() + ": changed by someone else meanwhile");
+      }
+      throw e;
+    }
+  }
+
   /** Replaces a container's record if it is still at {@code expectedVersion}. */
   public void updateContainer(ContainerRecord record, int expectedVersion) {
     commit("update " + record.name(), List.of(setContainer(record, expectedVersion)));

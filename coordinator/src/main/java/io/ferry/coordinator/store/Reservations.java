@@ -178,6 +178,50 @@ public final class Reservations {
     }
   }
 
+  /**
+   * Changes what a placed container reserves on its host to {@code need}, atomically with its
+   * placement and {@code alongside}: a growth must fit in the host's free room (what the
+   * container already holds counts as its own), a shrink always succeeds.
+   *
+   * @return {@link Outcome.Reserved} with the new placement, {@link Outcome.Insufficient} when the
+   *     host lacks room (nothing written)
+   * @throws StoreUnavailableException when the container has no placement, or ZooKeeper fails
+   */
+  public Outcome resize(String container, Resources need, List<CuratorOp> alongside) {
+    try {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        Stat placementStat = new Stat();
+        Placement placement = json.readValue(zk.getData().storingStatIn(placementStat).forPath(paths.placement(container)), Placement.class);
+        Stat hostStat = new Stat();
+        HostAllocation now = json.readValue(zk.getData().storingStatIn(hostStat).forPath(paths.host(placement.host())), HostAllocation.class);
+        Resources free = now.capacity().minusSaturating(now.allocated()).plus(placement.reserved());
+        if (!need.fitsIn(free)) {
+          return new Outcome.Insufficient(placement.host() + ": needs " + need + ", " + free + " free counting what " + container + " holds");
+        }
+        HostAllocation after =
+            new HostAllocation(now.capacity(), now.allocated().minusSaturating(placement.reserved()).plus(need), now.containers(), now.groups());
+        Placement resized = new Placement(container, placement.host(), need, placement.group());
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(zk.transactionOp().setData().withVersion(placementStat.getVersion()).forPath(paths.placement(container), write(resized)));
+        ops.add(zk.transactionOp().setData().withVersion(hostStat.getVersion()).forPath(paths.host(placement.host()), write(after)));
+        ops.addAll(alongside);
+        try {
+          zk.transaction().forOperations(ops);
+          return new Outcome.Reserved(resized, after);
+        } catch (KeeperException.BadVersionException e) {
+          // Changed since we read: look again.
+        }
+      }
+      throw new StoreUnavailableException("cannot resize " + container + ": " + MAX_ATTEMPTS + " attempts lost");
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (KeeperException.NoNodeException e) {
+      throw new StoreUnavailableException(container + " has no placement to resize", e);
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot resize " + container, e);
+    }
+  }
+
   /** Removes the container's placement and gives its reservation back to the host, atomically. */
   public boolean release(String container) {
     return release(container, List.of());

@@ -261,6 +261,32 @@ class CoordinatorApiIT {
   }
 
   @Test
+  void liveLimitsMoveTheReservationAndAGrowthBeyondTheHostIsRefused() {
+    LaunchResponse launched = containers(0).launch(launch("grow", 128).toBuilder().setTargetHost("host-3").build());
+    assertThat(follow(0, launched.getOperation()).getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
+
+    ClusterContainer grown = containers(1).updateLimits(io.ferry.proto.v1.UpdateLimitsRequest.newBuilder().setName("grow")
+        .setLimits(Limits.newBuilder().setMemoryBytes(384 * MIB).setCpuQuotaMicros(150_000).setCpuPeriodMicros(100_000)).build());
+    assertThat(grown.getCpuMillis()).isEqualTo(1500);
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(host3()).satisfies(h -> {
+      assertThat(h.getAllocatedMemoryBytes()).isEqualTo(384 * MIB);
+      assertThat(h.getAllocatedCpuMillis()).isEqualTo(1500);
+    }));
+
+    StatusRuntimeException tooBig = catchStatus(() -> containers(0).updateLimits(io.ferry.proto.v1.UpdateLimitsRequest.newBuilder().setName("grow")
+        .setLimits(Limits.newBuilder().setMemoryBytes(1024 * MIB)).build()));
+    assertThat(tooBig.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(tooBig.getStatus().getDescription()).contains("host-3: needs");
+    assertThat(host3().getAllocatedMemoryBytes()).isEqualTo(384 * MIB);
+    assertThat(catchStatus(() -> containers(0).updateLimits(io.ferry.proto.v1.UpdateLimitsRequest.newBuilder().setName("grow")
+        .setLimits(Limits.newBuilder().setMemoryBytes(1024)).build())).getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  private io.ferry.proto.v1.Host host3() {
+    return HostServiceGrpc.newBlockingStub(channel(0)).getHost(io.ferry.proto.v1.GetHostRequest.newBuilder().setName("host-3").build());
+  }
+
+  @Test
   void aLaunchWhoseStartFailsIsUndoneAndLeavesNothing() {
     hosts.forEach(h -> h.agent.failStartsWith = "bad");
     Operation failed = follow(0, containers(0).launch(launch("bad-1", 64)).getOperation());

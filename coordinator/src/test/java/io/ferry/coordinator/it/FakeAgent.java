@@ -141,6 +141,16 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
   }
 
   @Override
+  public void updateLimits(io.ferry.proto.v1.UpdateLimitsRequest request, StreamObserver<Container> response) {
+    Container c = containers.computeIfPresent(request.getName(), (n, old) -> old.toBuilder().setLimits(old.getLimits().toBuilder().mergeFrom(request.getLimits())).build());
+    if (c == null) {
+      response.onError(Status.NOT_FOUND.withDescription("no container " + request.getName()).asRuntimeException());
+      return;
+    }
+    reply(response, c);
+  }
+
+  @Override
   public void copyContainer(CopyContainerRequest request, StreamObserver<Container> response) {
     Container source = containers.get(request.getSource());
     if (source == null) {
