@@ -1,5 +1,6 @@
 package io.ferry.agent;
 
+import io.ferry.common.config.ZooKeeperClientDefaults;
 import io.ferry.agent.config.AgentConfig;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.DaemonArgs;
@@ -14,6 +15,7 @@ public final class AgentMain {
 
   public static void main(String[] args) throws Exception {
     useFastProcessSpawn();
+    ZooKeeperClientDefaults.apply();
     AgentConfig config;
     try {
       DaemonArgs daemonArgs = DaemonArgs.parse("ferry-agent", args, AgentConfig.DEFAULT_CONFIG_FILE);

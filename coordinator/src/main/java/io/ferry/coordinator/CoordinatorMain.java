@@ -1,5 +1,6 @@
 package io.ferry.coordinator;
 
+import io.ferry.common.config.ZooKeeperClientDefaults;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.DaemonArgs;
 import io.ferry.coordinator.config.CoordinatorConfig;
@@ -13,6 +14,7 @@ public final class CoordinatorMain {
   private CoordinatorMain() {}
 
   public static void main(String[] args) throws Exception {
+    ZooKeeperClientDefaults.apply();
     CoordinatorConfig config;
     try {
       DaemonArgs daemonArgs = DaemonArgs.parse("ferry-coordinator", args, CoordinatorConfig.DEFAULT_CONFIG_FILE);

@@ -41,7 +41,7 @@ final class ApiMapper {
     return ClusterContainer.newBuilder()
         .setContainer(observed)
         .setHost(record.host())
-        .setDesiredState(desired(record.desired()))
+        .setDesiredState(desired(record.desired(), observed.getState()))
         .setCpuMillis(record.reserved().cpuMillis())
         .setDiskBytes(record.reserved().diskBytes())
         .putAllRequiredLabels(record.requiredLabels())
@@ -58,10 +58,12 @@ final class ApiMapper {
     }
   }
 
-  private static ContainerState desired(ContainerRecord.Desired desired) {
+  /** The desired state in the API's terms; a stateful stop's checkpoint is a stopped container. */
+  private static ContainerState desired(ContainerRecord.Desired desired, ContainerState observed) {
     return switch (desired) {
       case RUNNING -> ContainerState.CONTAINER_STATE_RUNNING;
-      case STOPPED, DELETED -> ContainerState.CONTAINER_STATE_STOPPED;
+      case STOPPED, DELETED ->
+          observed == ContainerState.CONTAINER_STATE_CHECKPOINTED ? ContainerState.CONTAINER_STATE_CHECKPOINTED : ContainerState.CONTAINER_STATE_STOPPED;
     };
   }
 

@@ -111,7 +111,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
     assertThat(cli.run("launch", "busybox", "cli-1", "--memory", "64MiB", "--cpu", "0.1", "--", "/bin/sh", "-c", "while true; do sleep 1; done"))
         .as(cli.err()).isZero();
     assertThat(cli.run("list")).isZero();
-    assertThat(cli.out()).containsPattern("(?m)^cli-1\\s+running\\s+host-\\d");
+    assertThat(cli.out()).containsPattern("(?mi)^cli-1\\s+running\\s+host-\\d");
     assertThat(cli.run("info", "cli-1", "--output", "json")).isZero();
     assertThat(cli.out()).contains("\"host\": \"host-", "CONTAINER_STATE_RUNNING");
     assertThat(cli.run("exec", "cli-1", "--", "echo", "hello from cli-1")).isZero();
@@ -121,7 +121,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
 
     assertThat(cli.run("stop", "cli-1", "--force")).as(cli.err()).isZero();
     assertThat(cli.run("list")).isZero();
-    assertThat(cli.out()).containsPattern("(?m)^cli-1\\s+stopped");
+    assertThat(cli.out()).containsPattern("(?mi)^cli-1\\s+stopped");
     assertThat(cli.run("delete", "cli-1")).as(cli.err()).isZero();
     assertThat(cli.run("list", "--output", "json")).isZero();
     assertThat(cli.out()).doesNotContain("cli-1");
