@@ -1,12 +1,12 @@
 package io.ferry.coordinator.placement;
 
-import java.util.Collections;
+import io.ferry.common.cluster.HostLabels;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
- * Validation of host labels and of the labels a placement request requires.
+ * Validation of host labels and of the labels a placement request requires: the rules are the
+ * hosts' own ({@link HostLabels}, shared with the agent that registers them), so a request can
+ * only require labels a host could carry.
  *
  * <p>A key is an optional prefix and a name, {@code [prefix/]name}, as in Kubernetes: the name is
  * 1 to 63 characters of lower-case letters, digits, {@code -}, {@code _} and {@code .}, starting
@@ -19,78 +19,25 @@ import java.util.regex.Pattern;
  */
 public final class Labels {
 
-  public static final int MAX_NAME_LENGTH = 63;
-  public static final int MAX_PREFIX_LENGTH = 253;
-  public static final int MAX_VALUE_LENGTH = 63;
-
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]*[a-z0-9])?");
-  private static final Pattern PREFIX =
-      Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
-  private static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._-]*");
+  public static final int MAX_NAME_LENGTH = HostLabels.MAX_NAME_LENGTH;
+  public static final int MAX_PREFIX_LENGTH = HostLabels.MAX_PREFIX_LENGTH;
+  public static final int MAX_VALUE_LENGTH = HostLabels.MAX_VALUE_LENGTH;
 
   private Labels() {}
 
   /** Returns null when {@code key} is a valid label key, else why not. */
   public static String keyProblem(String key) {
-    if (key == null || key.isEmpty()) {
-      return "a label key is required";
-    }
-    int slash = key.indexOf('/');
-    String name = slash < 0 ? key : key.substring(slash + 1);
-    if (slash >= 0) {
-      String prefix = key.substring(0, slash);
-      if (prefix.isEmpty()
-          || prefix.length() > MAX_PREFIX_LENGTH
-          || !PREFIX.matcher(prefix).matches()) {
-        return "label key '"
-            + key
-            + "' has a bad prefix: use a DNS subdomain of at most "
-            + MAX_PREFIX_LENGTH
-            + " characters (e.g. topology.ferry.io/zone)";
-      }
-    }
-    if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || !NAME.matcher(name).matches()) {
-      return "label key '"
-          + key
-          + "' is not valid: the name needs 1 to "
-          + MAX_NAME_LENGTH
-          + " lower-case letters, digits, '-', '_' or '.', starting and ending with a letter"
-          + " or digit, after an optional 'prefix/'";
-    }
-    return null;
+    return HostLabels.keyProblem(key);
   }
 
   /** Returns null when {@code value} is a valid value for label {@code key}, else why not. */
   public static String valueProblem(String key, String value) {
-    if (value == null) {
-      return "label '" + key + "' has no value";
-    }
-    if (value.length() > MAX_VALUE_LENGTH || !VALUE.matcher(value).matches()) {
-      return "label '"
-          + key
-          + "' has a bad value '"
-          + value
-          + "': use at most "
-          + MAX_VALUE_LENGTH
-          + " characters of letters, digits, '.', '_' and '-'";
-    }
-    return null;
+    return HostLabels.valueProblem(key, value);
   }
 
   /** Throws {@link IllegalArgumentException} naming the first bad key or value. */
   public static void requireValid(Map<String, String> labels) {
-    if (labels == null) {
-      throw new IllegalArgumentException("labels are required (use an empty map for none)");
-    }
-    for (Map.Entry<String, String> e : labels.entrySet()) {
-      String problem = keyProblem(e.getKey());
-      if (problem == null) {
-        problem = valueProblem(e.getKey(), e.getValue());
-      }
-      if (problem != null) {
-        throw new IllegalArgumentException(problem);
-      }
-    }
+    HostLabels.copyOf(labels);
   }
 
   /**
@@ -98,7 +45,6 @@ public final class Labels {
    * explanations list labels in a stable order.
    */
   public static Map<String, String> copyOf(Map<String, String> labels) {
-    requireValid(labels);
-    return Collections.unmodifiableSortedMap(new TreeMap<>(labels));
+    return HostLabels.copyOf(labels);
   }
 }

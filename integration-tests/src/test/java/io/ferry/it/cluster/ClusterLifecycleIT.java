@@ -50,14 +50,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
 
   @BeforeAll
   void startCluster() throws Exception {
-    cluster = new LocalCluster("lifecycle", dir);
-    cluster.startCoordinator("c1").startCoordinator("c2");
-    for (int i = 1; i <= 3; i++) {
-      cluster.startAgent("host-" + i, 10 + i, Map.of());
-    }
-    cluster.awaitReady(Duration.ofSeconds(180));
-    cluster.importBusybox();
-    new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
+    cluster = LocalCluster.startStandard("lifecycle", dir, 11, host -> Map.of());
   }
 
   @AfterAll

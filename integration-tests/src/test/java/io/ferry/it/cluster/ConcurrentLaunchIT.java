@@ -54,15 +54,8 @@ class ConcurrentLaunchIT implements DumpOnFailure.HasCluster {
 
   @Test
   void twentyConcurrentLaunchesForTenPlacesPlaceExactlyTen() throws Exception {
-    cluster = new LocalCluster("capacity", dir);
-    cluster.startCoordinator("c1").startCoordinator("c2");
     int[] places = {4, 3, 3};
-    for (int i = 0; i < 3; i++) {
-      cluster.startAgent("host-" + (i + 1), 30 + i, Map.of("capacity.memory", (places[i] * 64) + "MiB"));
-    }
-    cluster.awaitReady(Duration.ofSeconds(180));
-    cluster.importBusybox();
-    new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
+    cluster = LocalCluster.startStandard("capacity", dir, 30, host -> Map.of("capacity.memory", (places[host - 1] * 64) + "MiB"));
 
     Map<String, Operation> placed = new ConcurrentHashMap<>();
     Map<String, String> refused = new ConcurrentHashMap<>();

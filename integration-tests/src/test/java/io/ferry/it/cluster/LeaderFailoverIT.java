@@ -59,15 +59,7 @@ class LeaderFailoverIT implements DumpOnFailure.HasCluster {
 
   @Test
   void killingTheLeaderDuringABurstLosesNoAcknowledgedLaunch() throws Exception {
-    cluster = new LocalCluster("failover", dir);
-    cluster.startCoordinator("c1").startCoordinator("c2");
-    for (int i = 1; i <= 3; i++) {
-      cluster.startAgent("host-" + i, 20 + i, Map.of());
-    }
-    cluster.awaitReady(Duration.ofSeconds(180));
-    cluster.importBusybox();
-    new ClusterClient(cluster.coordinatorChannel("c1")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
-    new ClusterClient(cluster.coordinatorChannel("c2")).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
+    cluster = LocalCluster.startStandard("failover", dir, 21, host -> Map.of());
     await().atMost(Duration.ofSeconds(30)).until(() -> cluster.leaderId().isPresent());
     String leader = cluster.leaderId().orElseThrow();
     String survivor = cluster.coordinatorIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();

@@ -59,6 +59,31 @@ final class LocalCluster implements AutoCloseable {
     this.zookeeper = new TestingServer(true);
   }
 
+  /**
+   * The standard test cluster: coordinators {@code c1} and {@code c2}, agents {@code host-1..3}
+   * (bridge and subnet indexes {@code firstIndex..firstIndex+2}, with {@code agentSettings} of
+   * each host's number), all ready, with busybox imported everywhere and known to both
+   * coordinators.
+   */
+  static LocalCluster startStandard(String name, Path dir, int firstIndex, java.util.function.IntFunction<Map<String, String>> agentSettings) throws Exception {
+    LocalCluster cluster = new LocalCluster(name, dir);
+    try {
+      cluster.startCoordinator("c1").startCoordinator("c2");
+      for (int i = 1; i <= 3; i++) {
+        cluster.startAgent("host-" + i, firstIndex + i - 1, agentSettings.apply(i));
+      }
+      cluster.awaitReady(Duration.ofSeconds(180));
+      cluster.importBusybox();
+      for (String id : cluster.coordinatorIds()) {
+        new ClusterClient(cluster.coordinatorChannel(id)).awaitImageEverywhere("busybox", 3, Duration.ofSeconds(30));
+      }
+      return cluster;
+    } catch (Exception | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
   String zookeeperConnect() {
     return zookeeper.getConnectString();
   }
