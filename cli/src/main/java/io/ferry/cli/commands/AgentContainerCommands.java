@@ -10,7 +10,6 @@ import io.ferry.proto.v1.CreateContainerRequest;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.ExecOutput;
 import io.ferry.proto.v1.ExecRequest;
-import io.ferry.proto.v1.InitKind;
 import io.ferry.proto.v1.Limits;
 import io.ferry.proto.v1.ListContainersRequest;
 import io.ferry.proto.v1.ListContainersResponse;
@@ -62,18 +61,12 @@ final class AgentContainerCommands {
 
     @Override
     int call(AgentServiceGrpc.AgentServiceBlockingStub agent, ManagedChannel channel, OutputFormat format) {
-      Limits.Builder limits = Limits.newBuilder();
-      if (memory != null) {
-        limits.setMemoryBytes(Arguments.size(spec, "--memory", memory));
-      }
+      Limits.Builder limits = NewContainer.withMemory(spec, Limits.newBuilder(), memory);
       if (cpuShares != null) {
         limits.setCpuShares(cpuShares);
       }
-      InitKind kind = Arguments.choice(spec, "--init", init, InitKind.class, "INIT_KIND_");
-      Container c = agent.createContainer(CreateContainerRequest.newBuilder()
-          .setSpec(ContainerSpec.newBuilder().setName(name).setImage(image).setInit(kind).addAllCommand(command).setLimits(limits))
-          .setStart(true)
-          .build());
+      ContainerSpec.Builder container = NewContainer.spec(spec, name, image, init, command, limits);
+      Container c = agent.createContainer(CreateContainerRequest.newBuilder().setSpec(container).setStart(true).build());
       return print(format, c, () -> ContainerView.agentTable(List.of(c)));
     }
   }

@@ -1,16 +1,20 @@
 package io.ferry.cli.commands;
 
 import io.ferry.cli.output.ContainerView;
+import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.ContainerRef;
+import io.ferry.proto.v1.ContainerServiceGrpc.ContainerServiceBlockingStub;
 import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.CopyContainerRequest;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.GetContainerRequest;
 import io.ferry.proto.v1.ListClusterContainersRequest;
 import io.ferry.proto.v1.ListClusterContainersResponse;
+import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.StartContainerRequest;
 import io.ferry.proto.v1.StopContainerRequest;
 import java.util.List;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -64,26 +68,37 @@ public final class ContainerCommands {
     }
   }
 
-  @Command(name = "start", description = "Start a stopped container, or --stateful resume a checkpointed one.")
-  public static final class Start extends OperationCommand {
+  /**
+   * A lifecycle operation on one container, NAME. Subclasses check their options and build the
+   * request, then {@link #send} it.
+   */
+  abstract static class ContainerOperation extends OperationCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "the container")
     String name;
 
+    /**
+     * Makes the call and reports the operation it returns; {@code done} is what the success line
+     * says happened to NAME, e.g. {@code started}.
+     */
+    int send(Function<ContainerServiceBlockingStub, Operation> call, String done) throws Exception {
+      return reportOperation(client().containers(call), name + " " + done);
+    }
+  }
+
+  @Command(name = "start", description = "Start a stopped container, or --stateful resume a checkpointed one.")
+  public static final class Start extends ContainerOperation {
     @Option(names = "--stateful", description = "resume from the checkpoint of a stateful stop")
     boolean stateful;
 
     @Override
     int run() throws Exception {
       StartContainerRequest request = StartContainerRequest.newBuilder().setName(name).setStateful(stateful).build();
-      return reportOperation(client().containers(s -> s.start(request)), name + " started");
+      return send(s -> s.start(request), "started");
     }
   }
 
   @Command(name = "stop", description = "Stop a container: cleanly, --force, or --stateful (CRIU checkpoint).")
-  public static final class Stop extends OperationCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "the container")
-    String name;
-
+  public static final class Stop extends ContainerOperation {
     @Option(names = "--force", description = "kill at once")
     boolean force;
 
@@ -96,15 +111,12 @@ public final class ContainerCommands {
     @Override
     int run() throws Exception {
       StopContainerRequest request = stopRequest(this, name, force, timeout).setStateful(stateful).build();
-      return reportOperation(client().containers(s -> s.stop(request)), name + " stopped");
+      return send(s -> s.stop(request), "stopped");
     }
   }
 
   @Command(name = "restart", description = "Stop a container and start it again.")
-  public static final class Restart extends OperationCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "the container")
-    String name;
-
+  public static final class Restart extends ContainerOperation {
     @Option(names = "--force", description = "kill at once instead of a clean shutdown")
     boolean force;
 
@@ -114,22 +126,19 @@ public final class ContainerCommands {
     @Override
     int run() throws Exception {
       StopContainerRequest request = stopRequest(this, name, force, timeout).build();
-      return reportOperation(client().containers(s -> s.restart(request)), name + " restarted");
+      return send(s -> s.restart(request), "restarted");
     }
   }
 
   @Command(name = "delete", description = "Delete a container and give its reservation back (--force: even while running).")
-  public static final class Delete extends OperationCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "the container")
-    String name;
-
+  public static final class Delete extends ContainerOperation {
     @Option(names = "--force", description = "stop it first if running")
     boolean force;
 
     @Override
     int run() throws Exception {
       DeleteContainerRequest request = DeleteContainerRequest.newBuilder().setName(name).setForce(force).build();
-      return reportOperation(client().containers(s -> s.delete(request)), name + " deleted");
+      return send(s -> s.delete(request), "deleted");
     }
   }
 
@@ -149,27 +158,35 @@ public final class ContainerCommands {
     }
   }
 
-  @Command(name = "freeze", description = "Freeze every process of a running container.")
-  public static final class Freeze extends ClusterCommand {
+  /** A change to one container, NAME, that answers at once with the container as it now is. */
+  abstract static class ContainerChange extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "the container")
     String name;
 
+    /** Makes the call that changes {@code container}; returns it as it now is. */
+    abstract ClusterContainer change(ContainerServiceBlockingStub containers, ContainerRef container);
+
     @Override
-    int run() throws Exception {
-      var container = client().containers(s -> s.freeze(ContainerRef.newBuilder().setName(name).build()));
+    final int run() throws Exception {
+      ContainerRef ref = ContainerRef.newBuilder().setName(name).build();
+      ClusterContainer container = client().containers(s -> change(s, ref));
       return print(container, () -> ContainerView.clusterTable(List.of(container)));
     }
   }
 
-  @Command(name = "unfreeze", description = "Thaw a frozen container.")
-  public static final class Unfreeze extends ClusterCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "the container")
-    String name;
-
+  @Command(name = "freeze", description = "Freeze every process of a running container.")
+  public static final class Freeze extends ContainerChange {
     @Override
-    int run() throws Exception {
-      var container = client().containers(s -> s.unfreeze(ContainerRef.newBuilder().setName(name).build()));
-      return print(container, () -> ContainerView.clusterTable(List.of(container)));
+    ClusterContainer change(ContainerServiceBlockingStub containers, ContainerRef container) {
+      return containers.freeze(container);
+    }
+  }
+
+  @Command(name = "unfreeze", description = "Thaw a frozen container.")
+  public static final class Unfreeze extends ContainerChange {
+    @Override
+    ClusterContainer change(ContainerServiceBlockingStub containers, ContainerRef container) {
+      return containers.unfreeze(container);
     }
   }
 

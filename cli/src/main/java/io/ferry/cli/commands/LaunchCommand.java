@@ -3,9 +3,7 @@ package io.ferry.cli.commands;
 import io.ferry.cli.FerryCli;
 import io.ferry.cli.output.JsonOutput;
 import io.ferry.cli.output.Table;
-import io.ferry.proto.v1.ContainerSpec;
 import io.ferry.proto.v1.HostVerdict;
-import io.ferry.proto.v1.InitKind;
 import io.ferry.proto.v1.LaunchRequest;
 import io.ferry.proto.v1.LaunchResponse;
 import io.ferry.proto.v1.Limits;
@@ -94,9 +92,7 @@ public final class LaunchCommand extends OperationCommand {
       request.setCpuMillis(millis);
       limits.setCpuQuotaMicros(millis * CPU_PERIOD_MICROS / 1000).setCpuPeriodMicros(CPU_PERIOD_MICROS);
     }
-    if (memory != null) {
-      limits.setMemoryBytes(Arguments.size(spec, "--memory", memory));
-    }
+    NewContainer.withMemory(spec, limits, memory);
     if (disk != null) {
       request.setDiskBytes(Arguments.size(spec, "--disk", disk));
     }
@@ -104,12 +100,7 @@ public final class LaunchCommand extends OperationCommand {
       request.setStrategy(Arguments.choice(spec, "--strategy", strategy, PlacementStrategy.class, "PLACEMENT_STRATEGY_"));
     }
     return request
-        .setSpec(ContainerSpec.newBuilder()
-            .setName(name)
-            .setImage(image)
-            .setInit(Arguments.choice(spec, "--init", init, InitKind.class, "INIT_KIND_"))
-            .addAllCommand(command)
-            .setLimits(limits))
+        .setSpec(NewContainer.spec(spec, name, image, init, command, limits))
         .putAllRequiredLabels(labels)
         .setAntiAffinityGroup(antiAffinity == null ? "" : antiAffinity)
         .setTargetHost(target == null ? "" : target)

@@ -2,29 +2,12 @@ package io.ferry.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.Limits;
 import io.ferry.proto.v1.UpdateLimitsRequest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ConfigCommandsTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
+class ConfigCommandsTest extends ClusterCommandTest {
 
   @Test
   void setsOnlyTheLimitsGivenAndPrintsThoseInForce() {

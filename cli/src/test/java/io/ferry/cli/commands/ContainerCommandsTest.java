@@ -9,9 +9,7 @@ import static io.ferry.proto.v1.OperationState.OPERATION_STATE_FAILED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.ContainerRef;
 import io.ferry.proto.v1.ContainerState;
@@ -26,24 +24,9 @@ import io.ferry.proto.v1.StartContainerRequest;
 import io.ferry.proto.v1.StopContainerRequest;
 import io.grpc.Status;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ContainerCommandsTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
+class ContainerCommandsTest extends ClusterCommandTest {
 
   private static ClusterContainer web() {
     ClusterContainer.Builder c = container("web-1", CONTAINER_STATE_RUNNING, "host-2").toBuilder()

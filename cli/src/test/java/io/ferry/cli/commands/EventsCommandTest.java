@@ -11,11 +11,10 @@ import io.ferry.proto.v1.EventKind;
 import io.ferry.proto.v1.WatchEventsRequest;
 import io.grpc.Status;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class EventsCommandTest {
+class EventsCommandTest extends ClusterCommandTest {
 
   private static final List<Event> EVENTS = List.of(
       Event.newBuilder().setKind(EventKind.EVENT_KIND_CONTAINER).setAt(Timestamp.newBuilder().setSeconds(1_780_000_000))
@@ -23,18 +22,9 @@ class EventsCommandTest {
       Event.newBuilder().setKind(EventKind.EVENT_KIND_HOST).setAt(Timestamp.newBuilder().setSeconds(1_780_000_001))
           .setSubject("host-3").setAction("offline").build());
 
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
   @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
+  void setUp() {
     coordinator.events = EVENTS;
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
   }
 
   @Test

@@ -3,32 +3,15 @@ package io.ferry.cli.commands;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.ExecOutput;
 import io.ferry.proto.v1.ExecRequest;
 import io.grpc.Status;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ExecCommandTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
+class ExecCommandTest extends ClusterCommandTest {
 
   private static ExecOutput stdout(byte[] bytes) {
     return ExecOutput.newBuilder().setStdout(ByteString.copyFrom(bytes)).build();

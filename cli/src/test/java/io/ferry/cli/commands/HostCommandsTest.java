@@ -2,9 +2,7 @@ package io.ferry.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.CriuInfo;
 import io.ferry.proto.v1.GetHostRequest;
 import io.ferry.proto.v1.Host;
@@ -15,29 +13,19 @@ import io.ferry.proto.v1.ListHostsRequest;
 import io.ferry.proto.v1.RuntimeInfo;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class HostCommandsTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
+class HostCommandsTest extends ClusterCommandTest {
 
   @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
+  void setUp() {
     // host-1 as the coordinator reports it (what it offers to containers); host-2 without those
     // fields, so the agent's raw capacity shows.
     coordinator.hosts = List.of(
         host("host-1", HostState.HOST_STATE_ONLINE, 1500, 2L << 30, 10L << 30, 3).toBuilder()
             .setCapacityCpuMillis(3500).setCapacityMemoryBytes(14L << 30).setCapacityDiskBytes(80L << 30).setAgentVersion("0.2.0").build(),
         host("host-2", HostState.HOST_STATE_OFFLINE, 0, 0, 0, 0));
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
   }
 
   private static Host host(String name, HostState state, long cpuMillis, long memory, long disk, int containers) {

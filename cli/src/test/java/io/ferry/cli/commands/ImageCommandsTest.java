@@ -2,7 +2,6 @@ package io.ferry.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
 import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.ClusterImage;
@@ -14,27 +13,12 @@ import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ImageCommandsTest {
+class ImageCommandsTest extends ClusterCommandTest {
 
   @TempDir Path dir;
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
 
   private static ClusterImage busybox() {
     return ClusterImage.newBuilder()

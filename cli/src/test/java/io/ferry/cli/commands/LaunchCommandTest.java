@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ferry.cli.Environment;
 import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.GetOperationRequest;
 import io.ferry.proto.v1.HostVerdict;
 import io.ferry.proto.v1.InitKind;
@@ -19,24 +18,9 @@ import io.ferry.proto.v1.PlacementStrategy;
 import io.grpc.Status;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class LaunchCommandTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
+class LaunchCommandTest extends ClusterCommandTest {
 
   @Test
   void mapsEveryOptionIntoTheRequest() {

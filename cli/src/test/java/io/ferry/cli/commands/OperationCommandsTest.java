@@ -7,31 +7,14 @@ import static io.ferry.proto.v1.OperationState.OPERATION_STATE_SUCCEEDED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.GetOperationRequest;
 import io.ferry.proto.v1.ListOperationsRequest;
 import io.ferry.proto.v1.Operation;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class OperationCommandsTest {
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
+class OperationCommandsTest extends ClusterCommandTest {
 
   private static Operation at(Operation o, long seconds) {
     return o.toBuilder().setCreatedAt(Timestamp.newBuilder().setSeconds(seconds)).setUpdatedAt(Timestamp.newBuilder().setSeconds(seconds)).build();

@@ -3,33 +3,16 @@ package io.ferry.cli.commands;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
-import io.ferry.cli.testing.CliHarness;
 import io.ferry.cli.testing.CliHarness.Result;
-import io.ferry.cli.testing.FakeCoordinator;
 import io.ferry.proto.v1.ContainerRef;
 import io.ferry.proto.v1.Snapshot;
 import io.ferry.proto.v1.SnapshotRef;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class SnapshotCommandsTest {
+class SnapshotCommandsTest extends ClusterCommandTest {
 
   private static final SnapshotRef REF = SnapshotRef.newBuilder().setContainer("web-1").setSnapshot("before-upgrade").build();
-
-  private final CliHarness cli = new CliHarness();
-  private FakeCoordinator coordinator;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    coordinator = cli.start(CliHarness.ADDRESS);
-  }
-
-  @AfterEach
-  void tearDown() {
-    cli.close();
-  }
 
   @Test
   void createSendsTheRefAndPrintsTheSnapshot() {
