@@ -15,7 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The pure placement decision, no I/O: the coordinator's {@link Placer} on a snapshot of N hosts
+ * The pure placement decision, no I/O: the coordinator's {@link Placer#choose} (what a launch
+ * asks; a dry run's {@link Placer#place} also words every host's verdict) on a snapshot of N hosts
  * shaped like the simulated ones (same capacity, labels, image), with the benchmark's launch
  * request. Between decisions the chosen host gets the container (outside the timing), so the
  * hosts fill as they do in the cluster; after {@link #ROUND} decisions the hosts start empty again.
@@ -69,7 +70,7 @@ final class PlacerBaseline {
               Strategy.SPREAD,
               true);
       long t0 = System.nanoTime();
-      PlacementDecision decision = placer.place(snapshot, request);
+      PlacementDecision decision = placer.choose(snapshot, request);
       timed += System.nanoTime() - t0;
       decisions++;
       if (!(decision instanceof PlacementDecision.Placed placed)) {
