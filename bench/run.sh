@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one benchmark and prints its figures as key=value lines on stdout (units in the keys),
-# nothing else. Builds the bench module first when its jar is missing or older than the sources.
+# nothing else. Builds the bench module (and the modules it uses, in the reactor: nothing is installed
+# into ~/.m2) first when its jar is missing or older than their sources.
 #
 # Usage: bench/run.sh NAME [--key value ...]
 #        bench/run.sh --list
@@ -9,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jar=bench/target/ferry-bench.jar
-if [[ ! -f $jar ]] || [[ -n $(find bench/src common/src proto/src agent/src migration/src -newer "$jar" -type f -print -quit) ]]; then
+if [[ ! -f $jar ]] || [[ -n $(find bench/src common/src proto/src agent/src migration/src coordinator/src cli/src pom.xml */pom.xml -newer "$jar" -type f -print -quit) ]]; then
     echo "bench: building the bench module" >&2
-    mvn -B -q -pl bench -am -DskipTests install >&2
+    mvn -B -q -pl bench -am -DskipTests package >&2
 fi
 exec java -jar "$jar" "$@"

@@ -12,7 +12,8 @@ import java.util.Map;
 public final class BenchMain {
 
   /** Every benchmark, registered explicitly. */
-  static final List<Benchmark> BENCHMARKS = List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark(), new AgentStopBenchmark());
+  static final List<Benchmark> BENCHMARKS = 
+      List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark(), new AgentStopBenchmark(), new PlacementBenchmark(), new ListBenchmark());
 
   private BenchMain() {}
 

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Places new containers: decides with {@link Placer} on the current {@link ClusterSnapshot}, then
  * records the placement, the reservation, the container's record and its launch operation in one
- * ZooKeeper write ({@link ClusterStore#launch}).
+ * ZooKeeper write ({@link ClusterStore#launch}). A launch's decision explains the chosen host only
+ * ({@link Placer#choose}); a dry run explains every host ({@link Placer#place}).
  *
  * <p>Concurrent launches see each other's decisions before they are written (an in-memory overlay
  * of reservations in flight), so a burst spreads over hosts instead of racing for the best one.
@@ -77,7 +78,7 @@ public final class Launcher {
     }
     String lastReason = "";
     for (int attempt = 0; attempt < MAX_DECISIONS; attempt++) {
-      PlacementDecision decision = placer.place(withInFlight(hosts.snapshot()), request);
+      PlacementDecision decision = placer.choose(withInFlight(hosts.snapshot()), request);
       if (!(decision instanceof PlacementDecision.Placed placed)) {
         metrics.placement(CoordinatorMetrics.Placement.REFUSED);
         throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host can run " + name + ": " + reasons(decision.verdicts()));

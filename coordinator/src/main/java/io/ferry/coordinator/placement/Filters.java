@@ -74,6 +74,32 @@ final class Filters {
   }
 
   /**
+   * True when {@code host} can run {@code request}: exactly when {@link #problems} is empty, but
+   * without putting any reason into words (placement checks every host on every launch).
+   */
+  static boolean fits(HostState host, PlacementRequest request) {
+    if (host.status() != HostStatus.ONLINE) {
+      return false;
+    }
+    if (request.imageRequired() && !host.holdsImage(request.image().orElseThrow())) {
+      return false;
+    }
+    Resources need = request.resources();
+    Resources free = host.free();
+    if (need.cpuMillis() > free.cpuMillis()
+        || need.memoryBytes() > free.memoryBytes()
+        || need.diskBytes() > free.diskBytes()) {
+      return false;
+    }
+    for (Map.Entry<String, String> required : request.requiredLabels().entrySet()) {
+      if (!required.getValue().equals(host.labels().get(required.getKey()))) {
+        return false;
+      }
+    }
+    return request.antiAffinityGroup().map(group -> host.groupCount(group) == 0).orElse(true);
+  }
+
+  /**
    * {@code millis} as cpus with one decimal, or with three when one decimal would make it look
    * equal to {@code other} (needing 1.001 cpus with 1.0 free must not read "1.0, 1.0").
    */

@@ -16,6 +16,11 @@ import java.util.Optional;
  * host whose name sorts first, so the decision is a function of its inputs alone, independent of
  * host order in the snapshot.
  *
+ * <p>Two ways to ask: {@link #place} explains every considered host in words (a dry run, {@code
+ * ferry launch --dry-run}); {@link #choose} makes the same decision but words only the outcome
+ * (the chosen host's verdict, or every host's reason when none fits), so a launch on a thousand
+ * hosts costs a thousand filter checks and scores, not a thousand formatted explanations.
+ *
  * <p>Stateless and pure: no I/O, no clock, safe to share between threads. It decides and does not
  * reserve: the caller records the reservation (see {@link PlacementBatch} for deciding several
  * requests without overcommitting).
@@ -27,18 +32,12 @@ public final class Placer {
 
   /** Decides where {@code request} goes in {@code snapshot}. Never returns null. */
   public PlacementDecision place(ClusterSnapshot snapshot, PlacementRequest request) {
-    List<HostState> considered;
     Optional<String> target = request.targetHost();
-    if (target.isPresent()) {
-      Optional<HostState> host = snapshot.host(target.get());
-      if (host.isEmpty()) {
-        return new PlacementDecision.Unplaceable(
-            List.of(HostVerdict.refused(target.get(), "no such host in the cluster")));
-      }
-      considered = List.of(host.get());
-    } else {
-      considered = snapshot.hosts();
+    if (target.isPresent() && snapshot.host(target.get()).isEmpty()) {
+      return new PlacementDecision.Unplaceable(
+          List.of(HostVerdict.refused(target.get(), "no such host in the cluster")));
     }
+    List<HostState> considered = considered(snapshot, request);
     List<HostVerdict> fitting = new ArrayList<>();
     List<HostVerdict> refused = new ArrayList<>();
     for (HostState host : considered) {
@@ -59,5 +58,45 @@ public final class Placer {
     List<HostVerdict> all = new ArrayList<>(fitting);
     all.addAll(refused);
     return new PlacementDecision.Placed(best.host(), best.score(), all);
+  }
+
+  /**
+   * The decision {@link #place} makes (same host, same score), explained only as far as a launch
+   * needs: a {@link PlacementDecision.Placed} carries the chosen host's verdict alone; an {@link
+   * PlacementDecision.Unplaceable} every considered host's reason, as from {@link #place}. Never
+   * returns null.
+   */
+  public PlacementDecision choose(ClusterSnapshot snapshot, PlacementRequest request) {
+    if (request.targetHost().isPresent() && snapshot.host(request.targetHost().get()).isEmpty()) {
+      return place(snapshot, request);
+    }
+    HostState best = null;
+    double bestScore = Double.NaN;
+    for (HostState host : considered(snapshot, request)) {
+      if (!Filters.fits(host, request)) {
+        continue;
+      }
+      double score = Scorer.value(host, request);
+      int c = best == null ? 1 : Double.compare(score, bestScore);
+      if (c > 0 || (c == 0 && host.name().compareTo(best.name()) < 0)) {
+        best = host;
+        bestScore = score;
+      }
+    }
+    if (best == null) {
+      return place(snapshot, request);
+    }
+    Scorer.Score score = Scorer.score(best, request);
+    return new PlacementDecision.Placed(
+        best.name(), score.value(), List.of(HostVerdict.fitting(best.name(), score.value(), score.why())));
+  }
+
+  /** Every host of the snapshot, or only the target when the request names one that exists. */
+  private static List<HostState> considered(ClusterSnapshot snapshot, PlacementRequest request) {
+    Optional<String> target = request.targetHost();
+    if (target.isPresent()) {
+      return snapshot.host(target.get()).map(List::of).orElse(List.of());
+    }
+    return snapshot.hosts();
   }
 }

@@ -30,48 +30,62 @@ final class Scorer {
 
   private Scorer() {}
 
-  /** Scores a host that fits; behaviour on a host that does not fit is unspecified. */
-  static Score score(HostState host, PlacementRequest request) {
+  /**
+   * The score of a host that fits, as {@link #score} gives it, without the explanation; behaviour
+   * on a host that does not fit is unspecified.
+   */
+  static double value(HostState host, PlacementRequest request) {
     Resources after = host.free().minusSaturating(request.resources());
     Resources cap = host.capacity();
     double sum = 0;
     int dims = 0;
-    StringBuilder parts = new StringBuilder();
     if (cap.cpuMillis() > 0) {
-      double f = (double) after.cpuMillis() / cap.cpuMillis();
-      sum += f;
+      sum += (double) after.cpuMillis() / cap.cpuMillis();
       dims++;
-      parts.append(percent(f)).append(" cpu");
     }
     if (cap.memoryBytes() > 0) {
-      double f = (double) after.memoryBytes() / cap.memoryBytes();
-      sum += f;
+      sum += (double) after.memoryBytes() / cap.memoryBytes();
       dims++;
-      parts.append(parts.length() > 0 ? ", " : "").append(percent(f)).append(" memory");
     }
     if (cap.diskBytes() > 0) {
-      double f = (double) after.diskBytes() / cap.diskBytes();
-      sum += f;
+      sum += (double) after.diskBytes() / cap.diskBytes();
       dims++;
-      parts.append(parts.length() > 0 ? ", " : "").append(percent(f)).append(" disk");
     }
     double freeFraction = dims == 0 ? 0 : sum / dims;
-    double value;
+    double value =
+        request.strategy() == Strategy.SPREAD
+            ? SPREAD_FREE_WEIGHT * freeFraction + SPREAD_CONTAINER_WEIGHT / (1 + host.containerCount())
+            : 1 - freeFraction;
+    if (request.image().map(host::holdsImage).orElse(false)) {
+      value += IMAGE_BONUS;
+    }
+    return value;
+  }
+
+  /** Scores a host that fits, with how; behaviour on a host that does not fit is unspecified. */
+  static Score score(HostState host, PlacementRequest request) {
+    double value = value(host, request);
+    Resources after = host.free().minusSaturating(request.resources());
+    Resources cap = host.capacity();
+    StringBuilder parts = new StringBuilder();
+    if (cap.cpuMillis() > 0) {
+      parts.append(percent((double) after.cpuMillis() / cap.cpuMillis())).append(" cpu");
+    }
+    if (cap.memoryBytes() > 0) {
+      parts.append(parts.length() > 0 ? ", " : "").append(percent((double) after.memoryBytes() / cap.memoryBytes())).append(" memory");
+    }
+    if (cap.diskBytes() > 0) {
+      parts.append(parts.length() > 0 ? ", " : "").append(percent((double) after.diskBytes() / cap.diskBytes())).append(" disk");
+    }
     String why;
     if (request.strategy() == Strategy.SPREAD) {
-      value =
-          SPREAD_FREE_WEIGHT * freeFraction
-              + SPREAD_CONTAINER_WEIGHT / (1 + host.containerCount());
       why =
           "spread: " + parts + " free after placement, " + host.containerCount()
               + (host.containerCount() == 1 ? " container" : " containers");
     } else {
-      value = 1 - freeFraction;
       why = "binpack: " + parts + " free after placement";
     }
-    boolean holdsImage = request.image().map(host::holdsImage).orElse(false);
-    if (holdsImage) {
-      value += IMAGE_BONUS;
+    if (request.image().map(host::holdsImage).orElse(false)) {
       why += ", holds image " + request.image().get();
     }
     return new Score(value, String.format(Locale.ROOT, "fits, score %.3f (%s)", value, why));

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -21,6 +22,7 @@ import org.apache.curator.framework.api.transaction.OperationType;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.recipes.cache.CuratorCacheStorage;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -41,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class ClusterStore implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterStore.class);
+  private static final long RESERVE_WAIT_SECONDS = 30;
 
   private final CuratorFramework zk;
   private final ClusterPaths paths;
@@ -49,9 +52,11 @@ public final class ClusterStore implements AutoCloseable {
   private final Map<String, Versioned<ContainerRecord>> containers = new ConcurrentHashMap<>();
   private final Map<String, Versioned<OperationRecord>> operations = new ConcurrentHashMap<>();
   private final Map<String, Versioned<Reservations.HostAllocation>> hosts = new ConcurrentHashMap<>();
+  /** One reservation at a time per host from this coordinator (see {@link #launch}). */
+  private final Map<String, ReentrantLock> reserving = new ConcurrentHashMap<>();
   private final Map<String, String> coordinators = new ConcurrentHashMap<>();
   private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
-  private CuratorCache cache;
+  private final List<CuratorCache> caches = new CopyOnWriteArrayList<>();
 
   /** Lost a conditional write: someone changed the node since it was read. Nothing was written. */
   public static final class ConflictException extends RuntimeException {
@@ -77,17 +82,23 @@ public final class ClusterStore implements AutoCloseable {
         throw new StoreUnavailableException("cannot create " + parent, e);
       }
     }
-    CountDownLatch loaded = new CountDownLatch(1);
-    cache = CuratorCache.build(zk, paths.root());
-    cache
-        .listenable()
-        .addListener(
-            CuratorCacheListener.builder()
-                .forCreatesAndChanges((before, after) -> applyEvent(after, false))
-                .forDeletes(data -> applyEvent(data, true))
-                .forInitialized(loaded::countDown)
-                .build());
-    cache.start();
+    // One cache per subtree the mirror holds: placements/ (and anything else under the root) is
+    // neither watched nor read, and the caches keep no copy of the data, which the mirror holds.
+    List<String> mirrored = List.of(paths.hosts(), paths.containers(), paths.operations(), paths.coordinators());
+    CountDownLatch loaded = new CountDownLatch(mirrored.size());
+    for (String parent : mirrored) {
+      CuratorCache cache = CuratorCache.builder(zk, parent).withStorage(CuratorCacheStorage.dataNotCached()).build();
+      cache
+          .listenable()
+          .addListener(
+              CuratorCacheListener.builder()
+                  .forCreatesAndChanges((before, after) -> applyEvent(after, false))
+                  .forDeletes(data -> applyEvent(data, true))
+                  .forInitialized(loaded::countDown)
+                  .build());
+      caches.add(cache);
+      cache.start();
+    }
     if (!loaded.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
       throw new StoreUnavailableException("the cluster state did not load within " + timeoutMillis + " ms");
     }
@@ -192,20 +203,50 @@ public final class ClusterStore implements AutoCloseable {
 
   /**
    * Places a new container: its placement and reservation on {@code record.host()}, its record and
-   * its launch operation, in one transaction.
+   * its launch operation, in one transaction. The reservation writes against the host's allocation
+   * as mirrored here (see {@link Reservations#reserve}); once it is written, the host's allocation,
+   * the record and the operation are in the mirror before this returns, like every other write.
+   *
+   * <p>Launches on one host from this coordinator reserve one at a time, each after the previous
+   * one's allocation reached the mirror: concurrent launches on a host would otherwise all write
+   * against the same version, and all but one would lose and go round again. Other coordinators'
+   * writes are still caught by the conditional write. Waits at most {@value #RESERVE_WAIT_SECONDS}
+   * s for its turn.
    */
   public Reservations.Outcome launch(ContainerRecord record, OperationRecord launch) {
+    ReentrantLock turn = reserving.computeIfAbsent(record.host(), h -> new ReentrantLock());
     try {
+      if (!turn.tryLock(RESERVE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        throw new StoreUnavailableException("host " + record.host() + ": no turn to reserve within " + RESERVE_WAIT_SECONDS + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted waiting to reserve on " + record.host(), e);
+    }
+    try {
+      byte[] container = write(record);
+      byte[] operation = write(launch);
       List<CuratorOp> alongside =
           List.of(
-              zk.transactionOp().create().forPath(paths.container(record.name()), write(record)),
-              zk.transactionOp().create().forPath(paths.operation(launch.id()), write(launch)));
+              zk.transactionOp().create().forPath(paths.container(record.name()), container),
+              zk.transactionOp().create().forPath(paths.operation(launch.id()), operation));
       Optional<String> group = record.antiAffinityGroup().isEmpty() ? Optional.empty() : Optional.of(record.antiAffinityGroup());
-      return reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside);
+      Reservations.Outcome outcome =
+          reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside, () -> Optional.ofNullable(hosts.get(record.host())));
+      if (outcome instanceof Reservations.Outcome.Reserved reserved) {
+        // One multi-op transaction has one zxid: the nodes it created have it as their czxid.
+        Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
+        apply(paths.host(record.host()), write(host.value()), stat(host.czxid(), host.version()), false);
+        apply(paths.container(record.name()), container, stat(reserved.zxid(), 0), false);
+        apply(paths.operation(launch.id()), operation, stat(reserved.zxid(), 0), false);
+      }
+      return outcome;
     } catch (StoreUnavailableException e) {
       throw e;
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot launch " + record.name(), e);
+    } finally {
+      turn.unlock();
     }
   }
 
@@ -227,6 +268,13 @@ public final class ClusterStore implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  private static Stat stat(long czxid, int version) {
+    Stat stat = new Stat();
+    stat.setCzxid(czxid);
+    stat.setVersion(version);
+    return stat;
   }
 
   /** Replaces a container's record if it is still at {@code expectedVersion}. */
@@ -401,8 +449,6 @@ public final class ClusterStore implements AutoCloseable {
 
   @Override
   public void close() {
-    if (cache != null) {
-      cache.close();
-    }
+    caches.forEach(CuratorCache::close);
   }
 }

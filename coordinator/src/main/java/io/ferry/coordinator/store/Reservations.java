@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
@@ -32,6 +34,7 @@ public final class Reservations {
   private final CuratorFramework zk;
   private final ClusterPaths paths;
   private final ObjectMapper json = new ObjectMapper();
+  private volatile boolean placementsParentExists;
 
   /**
    * A host's allocation node.
@@ -70,7 +73,12 @@ public final class Reservations {
 
   /** What a reservation did. */
   public sealed interface Outcome {
-    record Reserved(Placement placement, HostAllocation hostAfter) implements Outcome {}
+    /**
+     * @param hostAfter the host's allocation node as the reservation left it
+     * @param zxid the ZooKeeper transaction that wrote the reservation (and everything alongside
+     *     it: one multi-op transaction has one zxid, so nodes it created have this czxid)
+     */
+    record Reserved(Placement placement, Versioned<HostAllocation> hostAfter, long zxid) implements Outcome {}
 
     record Insufficient(String reason) implements Outcome {}
 
@@ -132,42 +140,75 @@ public final class Reservations {
 
   /** Reserves {@code need} on {@code host} for {@code container}, atomically with its placement. */
   public Outcome reserve(String container, String host, Resources need) {
-    return reserve(container, host, need, Optional.empty(), List.of());
+    return reserve(container, host, need, Optional.empty(), List.of(), Optional::empty);
   }
 
   /**
    * Reserves {@code need} on {@code host} for {@code container}, atomically with its placement and
    * with {@code alongside} (e.g. the container's record and its launch operation): all of it is
    * written, or none. With a {@code group}, the host must hold no container of that group yet.
+   *
+   * <p>{@code known} gives the host's allocation node as the caller last saw it (a mirror of
+   * ZooKeeper), or nothing. An attempt decides on it and writes conditionally on its version
+   * instead of reading the node first, so an uncontended reservation is one round trip; after a
+   * write lost on the version, {@code known} is used again only if it has moved past the version
+   * that lost, else the node is read from ZooKeeper; a refusal for lack of room is only ever made
+   * on the node as read from ZooKeeper. A stale {@code known} therefore costs a retry, never a
+   * wrong reservation or refusal. Likewise the container's existing placement is looked for only when
+   * the placement node turns out to exist, or when the host lacks room.
    */
-  public Outcome reserve(String container, String host, Resources need, Optional<String> group, List<CuratorOp> alongside) {
+  public Outcome reserve(
+      String container,
+      String host,
+      Resources need,
+      Optional<String> group,
+      List<CuratorOp> alongside,
+      Supplier<Optional<Versioned<HostAllocation>>> known) {
     try {
-      ensureParent(paths.placements());
+      ensurePlacementsParent();
+      Versioned<HostAllocation> lost = null;
+      boolean readFirst = false;
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        Optional<Placement> existing = placement(container);
-        if (existing.isPresent()) {
-          return new Outcome.AlreadyPlaced(existing.get());
-        }
-        Stat stat = new Stat();
-        HostAllocation now = json.readValue(zk.getData().storingStatIn(stat).forPath(paths.host(host)), HostAllocation.class);
+        Optional<Versioned<HostAllocation>> seen = readFirst ? Optional.empty() : known.get();
+        boolean fromMirror = seen.isPresent() && (lost == null || seen.get().newerThan(lost));
+        Versioned<HostAllocation> current = fromMirror ? seen.get() : readHost(host);
+        HostAllocation now = current.value();
         Resources free = now.capacity().minusSaturating(now.allocated());
+        String refusal = null;
         if (!need.fitsIn(free)) {
-          return new Outcome.Insufficient(host + ": needs " + need + ", " + free + " free");
+          refusal = host + ": needs " + need + ", " + free + " free";
+        } else if (group.isPresent() && now.groups().getOrDefault(group.get(), 0) > 0) {
+          refusal = host + ": already runs a container of anti-affinity group " + group.get();
         }
-        if (group.isPresent() && now.groups().getOrDefault(group.get(), 0) > 0) {
-          return new Outcome.Insufficient(host + ": already runs a container of anti-affinity group " + group.get());
+        if (refusal != null && fromMirror) {
+          readFirst = true; // refuse only on what ZooKeeper itself holds
+          continue;
+        }
+        if (refusal != null) {
+          Optional<Placement> existing = placement(container);
+          return existing.isPresent() ? new Outcome.AlreadyPlaced(existing.get()) : new Outcome.Insufficient(refusal);
         }
         HostAllocation after = now.plus(need, group);
         Placement placement = new Placement(container, host, need, group.orElse(""));
         List<CuratorOp> ops = new ArrayList<>();
         ops.add(zk.transactionOp().create().forPath(paths.placement(container), write(placement)));
-        ops.add(zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.host(host), write(after)));
+        ops.add(zk.transactionOp().setData().withVersion(current.version()).forPath(paths.host(host), write(after)));
         ops.addAll(alongside);
         try {
-          zk.transaction().forOperations(ops);
-          return new Outcome.Reserved(placement, after);
-        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
-          // Someone else changed the host, or placed this container, since we read: look again.
+          List<CuratorTransactionResult> results = zk.transaction().forOperations(ops);
+          Stat stat = results.get(1).getResultStat();
+          return new Outcome.Reserved(placement, new Versioned<>(after, stat.getCzxid(), stat.getVersion()), stat.getMzxid());
+        } catch (KeeperException.BadVersionException e) {
+          // Someone else changed the host since the version we wrote against: look again. (The
+          // placement is created first in the transaction, so it did not exist.)
+          lost = current;
+        } catch (KeeperException.NodeExistsException e) {
+          // This container was placed meanwhile, or a node alongside exists: look again.
+          Optional<Placement> existing = placement(container);
+          if (existing.isPresent()) {
+            return new Outcome.AlreadyPlaced(existing.get());
+          }
+          lost = current;
         }
       }
       throw new StoreUnavailableException("host " + host + " is too contended: " + MAX_ATTEMPTS + " attempts lost");
@@ -206,8 +247,9 @@ public final class Reservations {
         ops.add(zk.transactionOp().setData().withVersion(hostStat.getVersion()).forPath(paths.host(placement.host()), write(after)));
         ops.addAll(alongside);
         try {
-          zk.transaction().forOperations(ops);
-          return new Outcome.Reserved(resized, after);
+          List<CuratorTransactionResult> results = zk.transaction().forOperations(ops);
+          Stat stat = results.get(1).getResultStat();
+          return new Outcome.Reserved(resized, new Versioned<>(after, stat.getCzxid(), stat.getVersion()), stat.getMzxid());
         } catch (KeeperException.BadVersionException e) {
           // Changed since we read: look again.
         }
@@ -220,6 +262,12 @@ public final class Reservations {
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot resize " + container, e);
     }
+  }
+
+  private Versioned<HostAllocation> readHost(String host) throws Exception {
+    Stat stat = new Stat();
+    HostAllocation now = json.readValue(zk.getData().storingStatIn(stat).forPath(paths.host(host)), HostAllocation.class);
+    return new Versioned<>(now, stat.getCzxid(), stat.getVersion());
   }
 
   /** Removes the container's placement and gives its reservation back to the host, atomically. */
@@ -271,14 +319,19 @@ public final class Reservations {
     }
   }
 
-  private void ensureParent(String path) throws Exception {
-    if (zk.checkExists().forPath(path) == null) {
+  /** Makes sure {@code placements/} exists; asks ZooKeeper until it once did (it is never deleted). */
+  private void ensurePlacementsParent() throws Exception {
+    if (placementsParentExists) {
+      return;
+    }
+    if (zk.checkExists().forPath(paths.placements()) == null) {
       try {
-        zk.create().creatingParentsIfNeeded().forPath(path);
+        zk.create().creatingParentsIfNeeded().forPath(paths.placements());
       } catch (KeeperException.NodeExistsException e) {
         // Created concurrently: fine.
       }
     }
+    placementsParentExists = true;
   }
 
   private byte[] write(Object value) throws IOException {

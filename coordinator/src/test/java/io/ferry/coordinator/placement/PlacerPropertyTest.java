@@ -100,6 +100,37 @@ class PlacerPropertyTest {
     }
   }
 
+  @Test
+  void chooseMakesPlacesDecisionAndExplainsOnlyItsOutcome() {
+    Random random = new Random(SEED + 2);
+    int placed = 0;
+    for (int run = 0; run < RUNS; run++) {
+      ClusterSnapshot snapshot = randomSnapshot(random);
+      PlacementRequest request = randomRequest(random, snapshot, "c-" + run);
+      if (random.nextInt(4) == 0) {
+        request = request.withImageRequired(IMAGES[random.nextInt(IMAGES.length)]);
+      }
+      String context = "run " + run + ": " + request + " on " + snapshot;
+      for (HostState h : snapshot.hosts()) {
+        assertThat(Filters.fits(h, request)).as(context + ": " + h.name())
+            .isEqualTo(Filters.problems(h, request).isEmpty());
+      }
+      PlacementDecision full = placer.place(snapshot, request);
+      PlacementDecision chosen = placer.choose(snapshot, request);
+      if (full instanceof PlacementDecision.Placed p) {
+        placed++;
+        assertThat(chosen).as(context).isInstanceOf(PlacementDecision.Placed.class);
+        PlacementDecision.Placed c = (PlacementDecision.Placed) chosen;
+        assertThat(c.host()).as(context).isEqualTo(p.host());
+        assertThat(c.score()).as(context).isEqualTo(p.score());
+        assertThat(c.verdicts()).as(context).containsExactly(p.verdicts().get(0));
+      } else {
+        assertThat(chosen).as(context).isEqualTo(full);
+      }
+    }
+    assertThat(placed).as("the generator must exercise both outcomes").isBetween(40, RUNS - 40);
+  }
+
   /** Checks one decision against the oracle on the snapshot it was made on. */
   private static void checkDecision(
       ClusterSnapshot snapshot, PlacementRequest request, PlacementDecision d, String context) {
