@@ -36,7 +36,7 @@ import java.util.Map;
  * was used, {@code --futex-hash default} leaves it alone.
  *
  * <p>Options: {@code --hosts 10,100,1000}, {@code --containers 10000}, {@code --in-flight 32},
- * {@code --warmup 500}, {@code --join-parallelism 16}, {@code --futex-hash global|default}.
+ * {@code --warmup 2000}, {@code --join-parallelism 16}, {@code --futex-hash global|default}.
  */
 final class PlacementBenchmark implements Benchmark {
 
@@ -55,7 +55,7 @@ final class PlacementBenchmark implements Benchmark {
     List<Integer> hostCounts = java.util.Arrays.stream(options.getOrDefault("hosts", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
     int containers = Integer.parseInt(options.getOrDefault("containers", "10000"));
     int inFlight = Integer.parseInt(options.getOrDefault("in-flight", "32"));
-    int warmup = Integer.parseInt(options.getOrDefault("warmup", "500"));
+    int warmup = Integer.parseInt(options.getOrDefault("warmup", "2000"));
     int joinParallelism = Integer.parseInt(options.getOrDefault("join-parallelism", "16"));
     int largest = hostCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
 
