@@ -14,4 +14,6 @@ if [[ ! -f $jar ]] || [[ -n $(find bench/src common/src proto/src agent/src migr
     echo "bench: building the bench module" >&2
     mvn -B -q -pl bench -am -DskipTests package >&2
 fi
-exec java -jar "$jar" "$@"
+# The foreign-function flags let placement and list move the JVM's futexes to the kernel's global
+# hash (see FutexHash.java); they change nothing else.
+exec java --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"

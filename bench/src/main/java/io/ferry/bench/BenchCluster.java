@@ -83,7 +83,7 @@ final class BenchCluster implements AutoCloseable {
       hosts = SimulatedHosts.start(hostCount);
       Progress.log("%d simulated agents serving; joining them to the cluster, %d at a time", hostCount, joinParallelism);
       long t0 = System.nanoTime();
-      hosts.join(zookeeper.connectString(), CLUSTER, SESSION_TIMEOUT, joinParallelism, Duration.ofMinutes(5));
+      hosts.join(zookeeper.connectString(), CLUSTER, SESSION_TIMEOUT, joinParallelism, Duration.ofMinutes(15));
       double joinSeconds = (System.nanoTime() - t0) / 1e9;
       Progress.log("%d hosts joined in %.1f s; waiting for the coordinator to see them online with images", hostCount, joinSeconds);
       long t1 = System.nanoTime();

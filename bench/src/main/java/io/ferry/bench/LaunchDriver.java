@@ -9,12 +9,15 @@ import io.ferry.proto.v1.LaunchResponse;
 import io.ferry.proto.v1.Limits;
 import io.ferry.proto.v1.WatchEventsRequest;
 import io.grpc.Context;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +31,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * "succeeded" / "failed" / "cancelled", which the coordinator publishes when it has recorded the
  * end in ZooKeeper).
  *
+ * <p>A call answered UNAVAILABLE (this coordinator does not lead at the moment) is tried again
+ * after {@link #RETRY_PAUSE}, for up to {@link #RETRY_FOR} from its first attempt, as the CLI does;
+ * {@link Result#retries()} counts them.
+ *
  * <p>Each launch asks for {@link #CPU_MILLIS} millicores, {@link #MEMORY_BYTES} of memory and
  * {@link #DISK_BYTES} of disk of the {@code busybox} image: small enough that 10,000 fit on 10
  * simulated hosts (1,000 each: 10 of 16 cores, 31.25 of 64 GiB, 250 GiB of 1 TiB).
@@ -37,6 +44,9 @@ final class LaunchDriver {
   static final long CPU_MILLIS = 10;
   static final long MEMORY_BYTES = 32L << 20;
   static final long DISK_BYTES = 256L << 20;
+  /** How long a launch answered UNAVAILABLE is tried again: the CLI's default --retry-for. */
+  static final Duration RETRY_FOR = Duration.ofSeconds(15);
+  static final Duration RETRY_PAUSE = Duration.ofMillis(100);
 
   /**
    * What one run of launches measured.
@@ -50,8 +60,9 @@ final class LaunchDriver {
    * @param callLatency each acknowledged Launch call's latency
    * @param firstError the first error seen, empty when none
    * @param sample the first acknowledged launch: its container, host and operation
+   * @param retries Launch calls answered UNAVAILABLE and tried again
    */
-  record Result(int acked, int failedCalls, double placeSeconds, int succeeded, int failedOperations, double endToEndSeconds, Samples callLatency, String firstError, Launched sample) {
+  record Result(int acked, int failedCalls, double placeSeconds, int succeeded, int failedOperations, double endToEndSeconds, Samples callLatency, String firstError, Launched sample, int retries) {
     double placementsPerSecond() {
       return acked / placeSeconds;
     }
@@ -153,6 +164,12 @@ final class LaunchDriver {
     CountDownLatch answered = new CountDownLatch(count);
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
+    ScheduledExecutorService retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "launch-retry");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicInteger retries = new AtomicInteger();
     for (int i = 0; i < count; i++) {
       if (!slots.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         throw new IllegalStateException("launch calls did not finish within " + timeout);
@@ -160,35 +177,49 @@ final class LaunchDriver {
       int index = i;
       String name = name(prefix, i);
       long t0 = System.nanoTime();
-      cluster.containersAsync().withDeadlineAfter(60, TimeUnit.SECONDS).launch(request(name), new StreamObserver<>() {
-        @Override
-        public void onNext(LaunchResponse r) {
-          long t1 = System.nanoTime();
-          latencyMs[index] = (t1 - t0) / 1e6;
-          acked.incrementAndGet();
-          lastAck.accumulateAndGet(t1, Math::max);
-          sample.compareAndSet(null, new Launched(name, r.getChosenHost(), r.getOperation().getId()));
-        }
+      final class Call {
+        void send() {
+          cluster.containersAsync().withDeadlineAfter(60, TimeUnit.SECONDS).launch(request(name), new StreamObserver<>() {
+            @Override
+            public void onNext(LaunchResponse r) {
+              long t1 = System.nanoTime();
+              latencyMs[index] = (t1 - t0) / 1e6;
+              acked.incrementAndGet();
+              lastAck.accumulateAndGet(t1, Math::max);
+              sample.compareAndSet(null, new Launched(name, r.getChosenHost(), r.getOperation().getId()));
+            }
 
-        @Override
-        public void onError(Throwable t) {
-          latencyMs[index] = Double.NaN;
-          failedCalls.incrementAndGet();
-          lastAck.accumulateAndGet(System.nanoTime(), Math::max);
-          firstError.compareAndSet("", "launch " + name + ": " + t);
-          if (ours.putIfAbsent(name, false) == null) {
-            ended.countDown(); // no operation will end for it
-          }
-          slots.release();
-          answered.countDown();
-        }
+            @Override
+            public void onError(Throwable t) {
+              // Like the CLI: UNAVAILABLE (no leader for a moment, e.g. during an election) is
+              // tried again for up to RETRY_FOR; the call's latency includes the wait.
+              if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE && System.nanoTime() - t0 < RETRY_FOR.toNanos()) {
+                if (retries.getAndIncrement() == 0) {
+                  Progress.log("  launch %s answered %s; trying again (as the CLI does, for up to %d s)", name, Status.fromThrowable(t), RETRY_FOR.toSeconds());
+                }
+                retryTimer.schedule(Call.this::send, RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+              }
+              latencyMs[index] = Double.NaN;
+              failedCalls.incrementAndGet();
+              lastAck.accumulateAndGet(System.nanoTime(), Math::max);
+              firstError.compareAndSet("", "launch " + name + ": " + t);
+              if (ours.putIfAbsent(name, false) == null) {
+                ended.countDown(); // no operation will end for it
+              }
+              slots.release();
+              answered.countDown();
+            }
 
-        @Override
-        public void onCompleted() {
-          slots.release();
-          answered.countDown();
+            @Override
+            public void onCompleted() {
+              slots.release();
+              answered.countDown();
+            }
+          });
         }
-      });
+      }
+      new Call().send();
       if ((i + 1) % 2000 == 0) {
         Progress.log("  %d launch calls sent, %d acknowledged, %d operations succeeded", i + 1, acked.get(), succeeded.get());
       }
@@ -206,8 +237,9 @@ final class LaunchDriver {
       Progress.log("  %d of %d launch operations ended", count - ended.getCount(), count);
     }
     watch.cancel(null);
+    retryTimer.shutdownNow();
     double endSeconds = (lastEnd.get() - start) / 1e9;
     double[] ok = java.util.Arrays.stream(latencyMs).filter(d -> !Double.isNaN(d)).toArray();
-    return new Result(acked.get(), failedCalls.get(), placeSeconds, succeeded.get(), failedOps.get(), endSeconds, new Samples(ok.length == 0 ? new double[] {Double.NaN} : ok), firstError.get(), sample.get());
+    return new Result(acked.get(), failedCalls.get(), placeSeconds, succeeded.get(), failedOps.get(), endSeconds, new Samples(ok.length == 0 ? new double[] {Double.NaN} : ok), firstError.get(), sample.get(), retries.get());
   }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
  * a coordinator without its in-memory mirror would have to do at the least.
  *
  * <p>Options: {@code --hosts 100}, {@code --containers 10000}, {@code --samples 30}, {@code
- * --in-flight 32} (for the launches that fill the cluster).
+ * --in-flight 32} (for the launches that fill the cluster), {@code --futex-hash global|default}
+ * (see {@link FutexHash}).
  */
 final class ListBenchmark implements Benchmark {
 
@@ -39,6 +40,7 @@ final class ListBenchmark implements Benchmark {
     int warmup = 5;
 
     Map<String, String> out = new LinkedHashMap<>();
+    out.put("futex_hash", options.getOrDefault("futex-hash", "global").equals("global") ? FutexHash.useGlobal() : "default");
     try (BenchCluster cluster = BenchCluster.start(hosts, 16)) {
       Progress.log("filling the cluster: %d launches", containers);
       LaunchDriver.Result r = LaunchDriver.run(cluster, "c", containers, inFlight, Duration.ofMinutes(8));

@@ -31,8 +31,12 @@ import java.util.Map;
  * (this JVM's heap after a full GC with the containers placed on the largest cluster: coordinator,
  * embedded ZooKeeper and simulated agents together) and the JVM's thread count then.
  *
+ * <p>The JVM's futexes go to the kernel's global hash first ({@link FutexHash}: 7,000 threads in
+ * one process otherwise share 16 futex buckets on this 2-CPU machine); {@code futex_hash} says what
+ * was used, {@code --futex-hash default} leaves it alone.
+ *
  * <p>Options: {@code --hosts 10,100,1000}, {@code --containers 10000}, {@code --in-flight 32},
- * {@code --warmup 500}, {@code --join-parallelism 16}.
+ * {@code --warmup 2000}, {@code --join-parallelism 16}, {@code --futex-hash global|default}.
  */
 final class PlacementBenchmark implements Benchmark {
 
@@ -51,13 +55,20 @@ final class PlacementBenchmark implements Benchmark {
     List<Integer> hostCounts = java.util.Arrays.stream(options.getOrDefault("hosts", "10,100,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
     int containers = Integer.parseInt(options.getOrDefault("containers", "10000"));
     int inFlight = Integer.parseInt(options.getOrDefault("in-flight", "32"));
-    int warmup = Integer.parseInt(options.getOrDefault("warmup", "500"));
+    int warmup = Integer.parseInt(options.getOrDefault("warmup", "2000"));
     int joinParallelism = Integer.parseInt(options.getOrDefault("join-parallelism", "16"));
     int largest = hostCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
 
     Map<String, String> out = new LinkedHashMap<>();
+    out.put("futex_hash", options.getOrDefault("futex-hash", "global").equals("global") ? FutexHash.useGlobal() : "default");
     out.put("containers", String.valueOf(containers));
     out.put("in_flight", String.valueOf(inFlight));
+    // The placer alone first, on an idle machine (no cluster in this JVM yet).
+    Map<Integer, Double> placer = new LinkedHashMap<>();
+    for (int hosts : hostCounts) {
+      Progress.log("baseline: the placer alone on %d hosts", hosts);
+      placer.put(hosts, PlacerBaseline.decisionsPerSecond(hosts, 3));
+    }
     for (int hosts : hostCounts) {
       Progress.log("placement: %d hosts, %d containers, %d launch calls in flight", hosts, containers, inFlight);
       try (BenchCluster cluster = BenchCluster.start(hosts, joinParallelism)) {
@@ -77,6 +88,7 @@ final class PlacementBenchmark implements Benchmark {
         out.put("launches_per_s_" + hosts + "_hosts", Samples.format(r.launchesPerSecond()));
         out.put("launch_call_p50_ms_" + hosts + "_hosts", Samples.format(r.callLatency().percentile(50)));
         out.put("launch_call_p99_ms_" + hosts + "_hosts", Samples.format(r.callLatency().percentile(99)));
+        out.put("launch_retries_" + hosts + "_hosts", String.valueOf(r.retries()));
         Progress.log("%d hosts: %.0f placements/s, %.0f launches/s end to end", hosts, r.placementsPerSecond(), r.launchesPerSecond());
 
         if (hosts == largest) {
@@ -94,8 +106,7 @@ final class PlacementBenchmark implements Benchmark {
           out.put("placements_vs_zk_txn_" + hosts + "_hosts", Samples.format(r.placementsPerSecond() / txns));
         }
       }
-      Progress.log("baseline: the placer alone on %d hosts", hosts);
-      out.put("placer_decisions_per_s_" + hosts + "_hosts", Samples.format(PlacerBaseline.decisionsPerSecond(hosts, 3)));
+      out.put("placer_decisions_per_s_" + hosts + "_hosts", Samples.format(placer.get(hosts)));
     }
     return out;
   }

@@ -51,7 +51,7 @@ public final class ClusterApi implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.containers = new ContainerApi(store, gate, launcher, containerOperations, runner, hostDirectory, hostImages, agents);
+    this.containers = new ContainerApi(store, gate, launcher, containerOperations, runner, hostDirectory, agents);
     this.images =
         new ImageApi(
             hostDirectory,

@@ -4,7 +4,6 @@ import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.AgentClients;
 import io.ferry.coordinator.hosts.HostDirectory;
-import io.ferry.coordinator.hosts.HostImages;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.OperationRunner;
@@ -60,7 +59,6 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
   private final ContainerOperations operations;
   private final OperationRunner runner;
   private final HostDirectory hosts;
-  private final HostImages images;
   private final AgentClients agents;
 
   ContainerApi(
@@ -70,7 +68,6 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
       ContainerOperations operations,
       OperationRunner runner,
       HostDirectory hosts,
-      HostImages images,
       AgentClients agents) {
     this.store = store;
     this.gate = gate;
@@ -78,7 +75,6 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
     this.operations = operations;
     this.runner = runner;
     this.hosts = hosts;
-    this.images = images;
     this.agents = agents;
   }
 
@@ -95,7 +91,7 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
       }
     });
     String image = checked.spec().getImage();
-    if (hosts.hosts().stream().noneMatch(h -> images.refs(h.name()).contains(image))) {
+    if (!hosts.anyHolds(image)) {
       throw new CoordinatorException(Kind.NOT_FOUND, "image " + image + " is on no host of the cluster; import it first (ferry image import)");
     }
     LaunchResponse.Builder response = LaunchResponse.newBuilder();

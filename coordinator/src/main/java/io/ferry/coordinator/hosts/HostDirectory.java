@@ -62,6 +62,16 @@ public final class HostDirectory implements StoreListener {
     return all;
   }
 
+  /** True when some host of the cluster holds {@code imageRef}, as its agent last listed. */
+  public boolean anyHolds(String imageRef) {
+    for (HostMember member : membership.hosts()) {
+      if (images.refs(member.name()).contains(imageRef)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public Optional<HostView> host(String name) {
     return membership.host(name).map(this::view);
   }

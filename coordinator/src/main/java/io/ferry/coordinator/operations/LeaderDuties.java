@@ -14,11 +14,13 @@ import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ListContainersRequest;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -126,11 +128,19 @@ public final class LeaderDuties implements AutoCloseable {
 
   private void round() {
     try {
+      // Each host's containers, found in one pass: a pass per host would cost hosts x containers.
+      Map<String, List<String>> containersByHost = new HashMap<>();
+      if (leadership.isLeader()) {
+        for (Versioned<ContainerRecord> v : store.containers()) {
+          containersByHost.computeIfAbsent(v.value().host(), h -> new ArrayList<>()).add(v.value().name());
+        }
+      }
       for (String host : List.copyOf(liveHosts)) {
+        List<String> names = containersByHost.getOrDefault(host, List.of());
         askers.execute(() -> {
           images.refresh(host);
           if (leadership.isLeader()) {
-            syncContainers(host);
+            syncContainers(host, names);
           }
         });
       }
@@ -143,7 +153,11 @@ public final class LeaderDuties implements AutoCloseable {
     }
   }
 
-  private void syncContainers(String host) {
+  /**
+   * Records what {@code host} reports of {@code names} (its containers when the round began; a
+   * container placed since is left to the next round, it has a launch running anyway).
+   */
+  private void syncContainers(String host, List<String> names) {
     List<Container> reported;
     try {
       reported = agents.blocking(host).listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
@@ -153,7 +167,12 @@ public final class LeaderDuties implements AutoCloseable {
     }
     Map<String, Container> byName = new HashMap<>();
     reported.forEach(c -> byName.put(c.getSpec().getName(), c));
-    for (Versioned<ContainerRecord> v : store.containers()) {
+    for (String name : names) {
+      Optional<Versioned<ContainerRecord>> current = store.container(name);
+      if (current.isEmpty()) {
+        continue;
+      }
+      Versioned<ContainerRecord> v = current.get();
       ContainerRecord record = v.value();
       if (!record.host().equals(host) || !record.operationId().isEmpty() && store.operation(record.operationId()).filter(op -> !op.state().isFinal()).isPresent()) {
         continue;

@@ -2,11 +2,11 @@ package io.ferry.coordinator.placement;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The hosts of the cluster at one moment, as placement input. Immutable; host names are unique
@@ -17,9 +17,9 @@ public record ClusterSnapshot(List<HostState> hosts) {
 
   public ClusterSnapshot {
     hosts = List.copyOf(Objects.requireNonNull(hosts, "hosts"));
-    Map<String, HostState> seen = new LinkedHashMap<>();
+    Set<String> seen = new HashSet<>(hosts.size() * 2);
     for (HostState h : hosts) {
-      if (seen.put(h.name(), h) != null) {
+      if (!seen.add(h.name())) {
         throw new IllegalArgumentException("host " + h.name() + " appears twice in the snapshot");
       }
     }

@@ -59,7 +59,18 @@ public final class HelixMembership implements Membership {
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
   private final List<Consumer<List<HostMember>>> listeners = new CopyOnWriteArrayList<>();
 
-  private volatile List<HostMember> snapshot = List.of();
+  /** The hosts as last read, in name order, and the same by name: replaced together. */
+  private record Members(List<HostMember> hosts, Map<String, HostMember> byName) {
+    static final Members NONE = new Members(List.of(), Map.of());
+
+    static Members of(List<HostMember> hosts) {
+      Map<String, HostMember> byName = new HashMap<>();
+      hosts.forEach(h -> byName.put(h.name(), h));
+      return new Members(hosts, Map.copyOf(byName));
+    }
+  }
+
+  private volatile Members snapshot = Members.NONE;
   private volatile boolean closed;
 
   // Membership thread only: the instances skipped, and why, so each is warned about once.
@@ -90,7 +101,7 @@ public final class HelixMembership implements Membership {
       manager.addInstanceConfigChangeListener((InstanceConfigChangeListener) (configs, context) -> membership.requestRefresh());
       manager.addLiveInstanceChangeListener((LiveInstanceChangeListener) (lives, context) -> membership.requestRefresh());
       membership.thread.submit(() -> {
-        membership.snapshot = membership.read();
+        membership.snapshot = Members.of(membership.read());
       }).get(sessionTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       membership.close();
@@ -100,18 +111,18 @@ public final class HelixMembership implements Membership {
       throw e;
     }
     membership.thread.scheduleWithFixedDelay(membership::requestRefresh, RESYNC_MS, RESYNC_MS, TimeUnit.MILLISECONDS);
-    log.info("cluster {}: following membership, {} host(s)", helixCluster, membership.snapshot.size());
+    log.info("cluster {}: following membership, {} host(s)", helixCluster, membership.snapshot.hosts().size());
     return membership;
   }
 
   @Override
   public List<HostMember> hosts() {
-    return snapshot;
+    return snapshot.hosts();
   }
 
   @Override
   public Optional<HostMember> host(String name) {
-    return snapshot.stream().filter(h -> h.name().equals(name)).findFirst();
+    return Optional.ofNullable(snapshot.byName().get(name));
   }
 
   @Override
@@ -177,10 +188,10 @@ public final class HelixMembership implements Membership {
       }
       return;
     }
-    if (hosts.equals(snapshot)) {
+    if (hosts.equals(snapshot.hosts())) {
       return;
     }
-    snapshot = hosts;
+    snapshot = Members.of(hosts);
     for (Consumer<List<HostMember>> listener : listeners) {
       try {
         listener.accept(hosts);
