@@ -49,6 +49,7 @@ import picocli.CommandLine.Mixin;
       ContainerCommands.Unfreeze.class,
       ContainerCommands.Delete.class,
       ContainerCommands.Copy.class,
+      ContainerCommands.Move.class,
       ExecCommand.class,
       ConfigCommands.class,
       SnapshotCommands.class,

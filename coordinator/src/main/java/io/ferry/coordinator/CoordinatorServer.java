@@ -13,6 +13,7 @@ import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.LeaderDuties;
+import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.operations.OperationRunner;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ClusterPaths;
@@ -85,7 +86,8 @@ public final class CoordinatorServer implements AutoCloseable {
     agents = new AgentClients(helix.membership(), work.agentCallTimeout());
     HostImages images = new HostImages(agents);
     HostDirectory hosts = new HostDirectory(helix.membership(), store, images);
-    runner = new OperationRunner(store, helix.leadership(), agents, clock, work.threads(), Duration.ofSeconds(1));
+    Migrations migrations = new Migrations(store, hosts, agents, clock, work.migrationTimeout(), Duration.ofSeconds(1));
+    runner = new OperationRunner(store, helix.leadership(), agents, migrations, clock, work.threads(), Duration.ofSeconds(1));
     duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
     CoordinatorMetrics metrics = new CoordinatorMetrics(config.coordinatorId());
     LeadershipListener onLeadership = new LeadershipListener() {
@@ -115,7 +117,7 @@ public final class CoordinatorServer implements AutoCloseable {
             images,
             agents,
             new Launcher(store, hosts, clock, metrics),
-            new ContainerOperations(store, runner, agents, clock),
+            new ContainerOperations(store, runner, migrations, agents, clock),
             runner,
             work,
             clock);

@@ -1,6 +1,7 @@
 package io.ferry.cli.commands;
 
 import io.ferry.cli.output.ContainerView;
+import io.ferry.cli.output.OperationView;
 import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.ContainerRef;
 import io.ferry.proto.v1.ContainerServiceGrpc.ContainerServiceBlockingStub;
@@ -10,6 +11,8 @@ import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.GetContainerRequest;
 import io.ferry.proto.v1.ListClusterContainersRequest;
 import io.ferry.proto.v1.ListClusterContainersResponse;
+import io.ferry.proto.v1.MigrateRequest;
+import io.ferry.proto.v1.MigrationMode;
 import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.StartContainerRequest;
 import io.ferry.proto.v1.StopContainerRequest;
@@ -155,6 +158,43 @@ public final class ContainerCommands {
       Arguments.newName(spec, "container", target);
       CopyContainerRequest request = CopyContainerRequest.newBuilder().setSource(source).setTarget(target).build();
       return reportOperation(client().containers(s -> s.copy(request)), source + " copied to " + target);
+    }
+  }
+
+  @Command(
+      name = "move",
+      description = "Move a container to another host, keeping its name, address and MAC; live modes keep its processes running.")
+  public static final class Move extends OperationCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "the container to move")
+    String name;
+
+    @Option(names = "--target", paramLabel = "HOST", description = "the host to move to (default: placement chooses)")
+    String target = "";
+
+    @Option(
+        names = "--mode",
+        paramLabel = "MODE",
+        description = "auto (default: live when both hosts can, else near-live), cold, near-live, live, post-copy, pre-copy")
+    String mode = "auto";
+
+    @Option(names = "--tcp-established", negatable = true, description = "keep established TCP connections (default: on for live modes)")
+    Boolean tcpEstablished;
+
+    @Override
+    int run() throws Exception {
+      MigrationMode parsed;
+      try {
+        parsed = MigrationMode.valueOf("MIGRATION_MODE_" + mode.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "unknown mode '" + mode + "': use auto, cold, near-live, live, post-copy or pre-copy");
+      }
+      MigrateRequest.Builder request = MigrateRequest.newBuilder().setName(name).setTargetHost(target).setMode(parsed);
+      if (tcpEstablished != null) {
+        request.setTcpEstablished(tcpEstablished);
+      }
+      Operation started = client().containers(s -> s.migrate(request.build()));
+      return report(started, op -> op, op -> name + " moved: " + OperationView.migrationResult(op.getMigration().getResult()));
     }
   }
 

@@ -1,5 +1,7 @@
 package io.ferry.cli.output;
 
+import io.ferry.proto.v1.MigrationProgress;
+import io.ferry.proto.v1.MigrationResult;
 import io.ferry.proto.v1.Operation;
 import java.util.List;
 
@@ -62,6 +64,31 @@ public final class OperationView {
     }
     if (!o.getPhase().isEmpty()) {
       text.append(' ').append(o.getPhase());
+    }
+    if (o.hasMigration()) {
+      MigrationProgress m = o.getMigration();
+      if (m.getBytesPerSecond() > 0) {
+        text.append(' ').append(Cells.bytes(m.getBytesPerSecond(), false)).append("/s");
+      }
+      if (m.getEtaSeconds() > 0) {
+        text.append(" ETA ").append(m.getEtaSeconds()).append(" s");
+      }
+    }
+    return text.toString();
+  }
+
+  /**
+   * A finished migration's result for people: "live, 1.42 s, frozen 231 ms, memory 12.0 MiB,
+   * rootfs 3.1 MiB", with the fallback reason when the mode used is not the one asked for.
+   */
+  public static String migrationResult(MigrationResult r) {
+    StringBuilder text = new StringBuilder(
+        Cells.name(r.getModeUsed(), "MIGRATION_MODE_").toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+    text.append(String.format(java.util.Locale.ROOT, ", %.2f s, frozen %d ms", r.getTotalMillis() / 1000.0, r.getFrozenMillis()));
+    text.append(", memory ").append(Cells.bytes(r.getMemoryBytes(), false));
+    text.append(", rootfs ").append(Cells.bytes(r.getRootfsBytes(), false));
+    if (!r.getFallbackReason().isEmpty()) {
+      text.append("; ").append(r.getFallbackReason());
     }
     return text.toString();
   }

@@ -7,6 +7,7 @@ import io.ferry.coordinator.hosts.HostDirectory.HostView;
 import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.placement.HostVerdict;
 import io.ferry.coordinator.store.ContainerRecord;
+import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.Container;
@@ -68,7 +69,11 @@ final class ApiMapper {
   }
 
   static Operation operation(OperationRecord op) {
-    return Operation.newBuilder()
+    Operation.Builder built = Operation.newBuilder();
+    if (op.kind() == OperationRecord.Kind.MIGRATE) {
+      Migrations.progress(op).ifPresent(built::setMigration);
+    }
+    return built
         .setId(op.id())
         .setDescription(op.kind().label() + " " + op.target())
         .setState(

@@ -28,6 +28,7 @@ import io.ferry.proto.v1.LaunchResponse;
 import io.ferry.proto.v1.ListClusterContainersRequest;
 import io.ferry.proto.v1.ListClusterContainersResponse;
 import io.ferry.proto.v1.ListSnapshotsResponse;
+import io.ferry.proto.v1.MigrateRequest;
 import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.Snapshot;
 import io.ferry.proto.v1.SnapshotRef;
@@ -179,6 +180,14 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
         response,
         () -> ApiMapper.operation(operations.copy(request.getSource(), request.getTarget())),
         c -> ContainerServiceGrpc.newBlockingStub(c).copy(request));
+  }
+
+  @Override
+  public void migrate(MigrateRequest request, StreamObserver<Operation> response) {
+    gate.write(
+        response,
+        () -> ApiMapper.operation(operations.migrate(request)),
+        c -> ContainerServiceGrpc.newBlockingStub(c).migrate(request));
   }
 
   private void begin(

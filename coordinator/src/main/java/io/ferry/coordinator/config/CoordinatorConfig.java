@@ -66,8 +66,10 @@ public record CoordinatorConfig(
    * @param threads operations running at once on the leader
    * @param spoolDir where image imports wait before going to the hosts
    * @param maxImageArchive the largest image archive an import may send
+   * @param migrationTimeout the longest a migration's transfer may take before it is rolled back
    */
-  public record WorkConfig(Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive) {}
+  public record WorkConfig(
+      Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive, Duration migrationTimeout) {}
 
   public CoordinatorConfig {
     Names.require("cluster", clusterName);
@@ -125,7 +127,8 @@ public record CoordinatorConfig(
                 s.duration("operations.keep-ended", Duration.ofHours(1)),
                 s.integer("operations.threads", 32, 1, 1024),
                 s.path("images.spool-dir", Path.of("/var/lib/ferry/coordinator/spool")),
-                s.size("images.max-archive", ByteSize.parse("16GiB"))),
+                s.size("images.max-archive", ByteSize.parse("16GiB")),
+                s.duration("migration.timeout", Duration.ofMinutes(30))),
             s.port("metrics.port", 9700));
     s.rejectUnknownKeys();
     return config;

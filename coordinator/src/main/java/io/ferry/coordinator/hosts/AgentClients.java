@@ -4,6 +4,7 @@ import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.cluster.HostMember;
 import io.ferry.coordinator.cluster.Membership;
 import io.ferry.proto.v1.AgentServiceGrpc;
+import io.ferry.proto.v1.MigrationServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
@@ -44,6 +45,24 @@ public final class AgentClients implements AutoCloseable {
   /** An async stub to {@code host} with no deadline: the caller sets one (streams). */
   public AgentServiceGrpc.AgentServiceStub async(String host) {
     return AgentServiceGrpc.newStub(channel(host));
+  }
+
+  /** A blocking stub to {@code host}'s migration service with {@code timeout} as deadline. */
+  public MigrationServiceGrpc.MigrationServiceBlockingStub migration(String host, Duration timeout) {
+    return MigrationServiceGrpc.newBlockingStub(channel(host)).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** An async stub to {@code host}'s migration service with no deadline: the caller sets one. */
+  public MigrationServiceGrpc.MigrationServiceStub migrationAsync(String host) {
+    return MigrationServiceGrpc.newStub(channel(host));
+  }
+
+  /** The gRPC address ({@code host:port}) of {@code host}'s agent. */
+  public String address(String host) {
+    return membership.host(host)
+        .orElseThrow(() -> new CoordinatorException(CoordinatorException.Kind.NOT_FOUND, "no host " + host + " in the cluster"))
+        .registration()
+        .address();
   }
 
   public Duration callTimeout() {

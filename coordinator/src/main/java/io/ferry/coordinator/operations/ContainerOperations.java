@@ -34,12 +34,14 @@ public final class ContainerOperations {
 
   private final ClusterStore store;
   private final OperationRunner runner;
+  private final Migrations migrations;
   private final AgentClients agents;
   private final Clock clock;
 
-  public ContainerOperations(ClusterStore store, OperationRunner runner, AgentClients agents, Clock clock) {
+  public ContainerOperations(ClusterStore store, OperationRunner runner, Migrations migrations, AgentClients agents, Clock clock) {
     this.store = store;
     this.runner = runner;
+    this.migrations = migrations;
     this.agents = agents;
     this.clock = clock;
   }
@@ -131,6 +133,16 @@ public final class ContainerOperations {
     if (outcome instanceof Reservations.Outcome.Insufficient insufficient) {
       throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no room for the copy: " + insufficient.reason());
     }
+    runner.submit(operation);
+    return operation;
+  }
+
+  /**
+   * Moves a container to another host (see {@link Migrations}): checked, reserved and prepared
+   * here, so what cannot happen is refused at once; the transfer runs as an operation.
+   */
+  public OperationRecord migrate(io.ferry.proto.v1.MigrateRequest request) {
+    OperationRecord operation = migrations.begin(request);
     runner.submit(operation);
     return operation;
   }

@@ -47,6 +47,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   private final ClusterStore store;
   private final Leadership leadership;
   private final ContainerWork work;
+  private final Migrations migrations;
   private final Clock clock;
   private final Duration retryDelay;
   private final ExecutorService pool;
@@ -59,10 +60,12 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     }
   }
 
-  public OperationRunner(ClusterStore store, Leadership leadership, AgentClients agents, Clock clock, int threads, Duration retryDelay) {
+  public OperationRunner(
+      ClusterStore store, Leadership leadership, AgentClients agents, Migrations migrations, Clock clock, int threads, Duration retryDelay) {
     this.store = store;
     this.leadership = leadership;
     this.work = new ContainerWork(agents);
+    this.migrations = migrations;
     this.clock = clock;
     this.retryDelay = retryDelay;
     AtomicInteger n = new AtomicInteger();
@@ -91,7 +94,11 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
           MDC.put("op", operation.id());
           MDC.put("container", operation.target());
           try {
-            execute(operation);
+            if (operation.kind() == OperationRecord.Kind.MIGRATE) {
+              migrations.execute(operation, this::requireLeader);
+            } else {
+              execute(operation);
+            }
           } catch (LostLeadership e) {
             log.info("left operation {} to the new leader", operation.id());
           } catch (RuntimeException e) {

@@ -38,7 +38,8 @@ public record HostState(
     Objects.requireNonNull(capacity, "capacity");
     Objects.requireNonNull(allocated, "allocated");
     labels = Labels.copyOf(labels);
-    images = Collections.unmodifiableSortedSet(new TreeSet<>(Objects.requireNonNull(images)));
+    // A hash set: placement asks every host whether it holds the image, twice per launch.
+    images = Set.copyOf(Objects.requireNonNull(images, "images"));
     antiAffinityGroups =
         Collections.unmodifiableSortedMap(
             new TreeMap<>(Objects.requireNonNull(antiAffinityGroups, "antiAffinityGroups")));

@@ -44,8 +44,13 @@ public record ClusterPaths(String cluster) {
 
   /** Where container {@code name} is placed and what it reserves there. */
   public String placement(String containerName) {
-    return placements() + "/" + Names.require("container", containerName);
+    String name = containerName.endsWith(INCOMING) ? containerName.substring(0, containerName.length() - INCOMING.length()) : containerName;
+    Names.require("container", name);
+    return placements() + "/" + containerName;
   }
+
+  /** Suffix of a migrating container's placement on its target (see Reservations#incomingKey). */
+  static final String INCOMING = "~incoming";
 
   /** Parent of the containers' desired-state records. */
   public String containers() {

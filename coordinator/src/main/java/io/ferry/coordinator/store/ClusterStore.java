@@ -340,6 +340,128 @@ public final class ClusterStore implements AutoCloseable {
     }
   }
 
+  // ---- migrations ----
+
+  /**
+   * Reserves room on {@code target} for a migrating container, beside its placement on its source
+   * host (see {@link Reservations#incomingKey}), atomically with {@code operation}'s new record.
+   * Anti-affinity is checked on the target as for a launch.
+   *
+   * @return {@link Reservations.Outcome.Reserved}, {@link Reservations.Outcome.AlreadyPlaced} when
+   *     the incoming reservation exists already (a resumed migration), or {@link
+   *     Reservations.Outcome.Insufficient} (nothing written)
+   */
+  public Reservations.Outcome reserveIncoming(ContainerRecord container, String target, OperationRecord operation) {
+    try {
+      byte[] op = write(operation);
+      Optional<String> group = container.antiAffinityGroup().isEmpty() ? Optional.empty() : Optional.of(container.antiAffinityGroup());
+      Reservations.Outcome outcome =
+          reservations.reserve(
+              Reservations.incomingKey(container.name()),
+              target,
+              container.reserved(),
+              group,
+              List.of(zk.transactionOp().setData().forPath(paths.operation(operation.id()), op)),
+              () -> Optional.ofNullable(hosts.get(target)));
+      if (outcome instanceof Reservations.Outcome.Reserved reserved) {
+        Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
+        apply(paths.host(target), write(host.value()), stat(host.czxid(), host.version()), false);
+        refresh(paths.operation(operation.id()));
+      }
+      return outcome;
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot reserve room for " + container.name() + " on " + target, e);
+    }
+  }
+
+  /**
+   * Commits a migration in the store: the container is placed on {@code target} (its record names
+   * it, its source host gets its reservation back) and {@code ended} is recorded, in one write.
+   * Idempotent. The container's record is rewritten from what ZooKeeper holds on each attempt, so
+   * a concurrent change of its observed state cannot make the commit fail.
+   *
+   * @param observed the container as the target reports it, or empty
+   */
+  public void commitMove(String name, String target, OperationRecord ended, Optional<byte[]> observed, long now) {
+    try {
+      byte[] op = write(ended);
+      boolean moved =
+          reservations.moveIncoming(
+              name,
+              target,
+              () -> {
+                try {
+                  Stat stat = new Stat();
+                  ContainerRecord current = json.readValue(zk.getData().storingStatIn(stat).forPath(paths.container(name)), ContainerRecord.class);
+                  ContainerRecord next = current.withHost(target, now).withOperation("", now);
+                  if (observed.isPresent()) {
+                    next = next.withObserved(observed.get(), now);
+                  }
+                  return List.of(
+                      zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(paths.container(name), write(next)),
+                      zk.transactionOp().setData().forPath(paths.operation(ended.id()), op));
+                } catch (Exception e) {
+                  throw new StoreUnavailableException("cannot read " + name + " to move it", e);
+                }
+              });
+      if (!moved) {
+        throw new StoreUnavailableException("cannot move " + name + " to " + target + ": it has no incoming reservation there");
+      }
+      refresh(paths.container(name));
+      refresh(paths.operation(ended.id()));
+      refresh(paths.host(target));
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot commit the move of " + name, e);
+    }
+  }
+
+  /**
+   * Gives back a migration's incoming reservation (its abort) and records {@code ended}, clearing
+   * the container's operation, in one write. Idempotent: without a reservation left, only the
+   * records are written.
+   */
+  public void abortMove(String name, OperationRecord ended, long now) {
+    for (int attempt = 0; ; attempt++) {
+      Optional<Versioned<ContainerRecord>> current = containerNow(name);
+      List<CuratorOp> alongside = new ArrayList<>();
+      try {
+        alongside.add(zk.transactionOp().setData().forPath(paths.operation(ended.id()), write(ended)));
+      } catch (Exception e) {
+        throw new StoreUnavailableException("cannot encode operation " + ended.id(), e);
+      }
+      current.ifPresent(c -> alongside.add(setContainer(c.value().withOperation("", now), c.version())));
+      try {
+        if (!reservations.release(Reservations.incomingKey(name), alongside)) {
+          commit("abort the move of " + name, alongside);
+        }
+        refresh(paths.container(name));
+        refresh(paths.operation(ended.id()));
+        return;
+      } catch (StoreUnavailableException | ConflictException e) {
+        if (attempt >= 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Reads one node from ZooKeeper into the mirror (after a write whose result is not at hand). */
+  private void refresh(String path) {
+    try {
+      Stat stat = new Stat();
+      byte[] data = zk.getData().storingStatIn(stat).forPath(path);
+      apply(path, data, stat, false);
+    } catch (KeeperException.NoNodeException e) {
+      // Gone: the cache will say so.
+    } catch (Exception e) {
+      log.warn("cannot re-read {}: {}", path, e.toString());
+    }
+  }
+
   /** Deletes a finished operation's record. */
   public void deleteOperation(String id) {
     try {

@@ -74,6 +74,12 @@ public record ContainerRecord(
         name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now);
   }
 
+  /** This container placed on {@code newHost} (a migration's commit). */
+  public ContainerRecord withHost(String newHost, long now) {
+    return new ContainerRecord(
+        name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now);
+  }
+
   public ContainerRecord withSpec(byte[] newSpec, Resources newReserved, long now) {
     return new ContainerRecord(
         name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now);

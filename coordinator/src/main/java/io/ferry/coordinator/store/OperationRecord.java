@@ -45,7 +45,9 @@ public record OperationRecord(
     STOP,
     RESTART,
     DELETE,
-    COPY;
+    COPY,
+    /** Moves a container to another host; its steps are in {@code params} (see MigrationRunner). */
+    MIGRATE;
 
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -85,6 +87,14 @@ public record OperationRecord(
   public OperationRecord inPhase(String newPhase, int percent, long now) {
     requireRunning();
     return new OperationRecord(id, kind, target, state, newPhase, error, percent, cancelRequested, params, createdAtMillis, now);
+  }
+
+  /** This operation with {@code changes} merged into its params (a step's persisted state). */
+  public OperationRecord withParams(Map<String, String> changes, long now) {
+    requireRunning();
+    Map<String, String> merged = new java.util.TreeMap<>(params);
+    merged.putAll(changes);
+    return new OperationRecord(id, kind, target, state, phase, error, progressPercent, cancelRequested, merged, createdAtMillis, now);
   }
 
   public OperationRecord succeeded(long now) {

@@ -309,6 +309,67 @@ public final class Reservations {
     }
   }
 
+  /**
+   * The key under which a migrating container's reservation on its target host is held while it
+   * also holds its source host: {@code NAME~incoming}. A container name is a DNS label, so no
+   * container can be called that.
+   */
+  public static String incomingKey(String container) {
+    return container + ClusterPaths.INCOMING;
+  }
+
+  /**
+   * A migration's commit: the container's placement moves to the host of its incoming reservation
+   * (which already counts it there), its source host gets its reservation back, and the incoming
+   * reservation goes, atomically with {@code alongside} (asked again on every attempt, so its
+   * conditional writes can be made against what is current). Idempotent: true without writing when the
+   * container is already placed there and no incoming reservation is left.
+   *
+   * @return false (nothing written) when there is no incoming reservation and the container is not
+   *     placed on {@code target}
+   */
+  public boolean moveIncoming(String container, String target, Supplier<List<CuratorOp>> alongside) {
+    String incoming = incomingKey(container);
+    try {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        Stat placementStat = new Stat();
+        Placement source;
+        try {
+          source = json.readValue(zk.getData().storingStatIn(placementStat).forPath(paths.placement(container)), Placement.class);
+        } catch (KeeperException.NoNodeException e) {
+          return false;
+        }
+        Optional<Placement> held = placement(incoming);
+        if (held.isEmpty()) {
+          return source.host().equals(target);
+        }
+        if (!held.get().host().equals(target)) {
+          throw new StoreUnavailableException(container + " is incoming on " + held.get().host() + ", not " + target);
+        }
+        Stat hostStat = new Stat();
+        HostAllocation sourceHost = json.readValue(zk.getData().storingStatIn(hostStat).forPath(paths.host(source.host())), HostAllocation.class);
+        Placement moved = new Placement(container, target, held.get().reserved(), held.get().group());
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(zk.transactionOp().delete().forPath(paths.placement(incoming)));
+        ops.add(zk.transactionOp().setData().withVersion(placementStat.getVersion()).forPath(paths.placement(container), write(moved)));
+        ops.add(zk.transactionOp().setData().withVersion(hostStat.getVersion()).forPath(paths.host(source.host()),
+            write(sourceHost.minus(source.reserved(), source.groupName()))));
+        ops.addAll(alongside.get());
+        try {
+          zk.transaction().forOperations(ops);
+          return true;
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+          // Changed since we read: look again.
+        }
+      }
+      throw new StoreUnavailableException("cannot move " + container + " to " + target + ": " + MAX_ATTEMPTS + " attempts lost");
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot move " + container + " to " + target, e);
+    }
+  }
+
   public Optional<Placement> placement(String container) {
     try {
       return Optional.of(json.readValue(zk.getData().forPath(paths.placement(container)), Placement.class));
