@@ -58,78 +58,35 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CoordinatorApiIT {
 
-  private static final long MIB = 1 << 20;
+  private static final long MIB = FakeCluster.MIB;
 
   @TempDir Path dir;
-  private EmbeddedZooKeeper zookeeper;
-  private final List<CoordinatorServer> coordinators = new ArrayList<>();
-  private final List<FakeHost> hosts = new ArrayList<>();
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private FakeCluster cluster;
+  private List<CoordinatorServer> coordinators;
+  private List<FakeHost> hosts;
 
   @BeforeEach
   void startCluster() throws Exception {
-    zookeeper = new EmbeddedZooKeeper(new CoordinatorConfig.EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(200))).start();
-    for (String id : List.of("c1", "c2")) {
-      coordinators.add(new CoordinatorServer(config(id)).start());
-    }
-    hosts.add(FakeHost.join(zookeeper.connectString(), "api", "host-1", 2000, 1024 * MIB, Map.of("zone", "a"), List.of("busybox", "debian/12")));
-    hosts.add(FakeHost.join(zookeeper.connectString(), "api", "host-2", 2000, 1024 * MIB, Map.of("zone", "b"), List.of("busybox")));
-    hosts.add(FakeHost.join(zookeeper.connectString(), "api", "host-3", 2000, 512 * MIB, Map.of("zone", "b"), List.of("busybox")));
-    for (int i = 0; i < coordinators.size(); i++) {
-      int c = i;
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-          assertThat(HostServiceGrpc.newBlockingStub(channel(c)).listHosts(ListHostsRequest.getDefaultInstance()).getHostsList())
-              .hasSize(3)
-              .allSatisfy(h -> assertThat(h.getState()).isEqualTo(HostState.HOST_STATE_ONLINE)));
-    }
-  }
-
-  private CoordinatorConfig config(String id) {
-    return CoordinatorConfig.load(
-        dir.resolve("none.properties"),
-        Map.of(
-            "cluster.name", "api",
-            "coordinator.id", id,
-            "listen.port", "0",
-            "metrics.port", "0",
-            "zookeeper.connect", zookeeper.connectString(),
-            "zookeeper.session-timeout", "3s",
-            "sync.interval", "500ms",
-            "images.spool-dir", dir.resolve(id + "-spool").toString()));
+    cluster = FakeCluster.start(dir);
+    coordinators = cluster.coordinators;
+    hosts = cluster.hosts;
   }
 
   @AfterEach
   void stop() throws Exception {
-    channels.forEach(ManagedChannel::shutdownNow);
-    for (CoordinatorServer c : coordinators) {
-      c.close();
-    }
-    hosts.forEach(FakeHost::close);
-    zookeeper.close();
+    cluster.close();
   }
 
   private ManagedChannel channel(int coordinator) {
-    while (channels.size() <= coordinator) {
-      channels.add(null);
-    }
-    if (channels.get(coordinator) == null) {
-      channels.set(coordinator, NettyChannelBuilder.forAddress("127.0.0.1", coordinators.get(coordinator).port()).usePlaintext().build());
-    }
-    return channels.get(coordinator);
+    return cluster.channel(coordinator);
   }
 
   private ContainerServiceGrpc.ContainerServiceBlockingStub containers(int coordinator) {
-    return ContainerServiceGrpc.newBlockingStub(channel(coordinator)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    return cluster.containers(coordinator);
   }
 
   private Operation follow(int coordinator, Operation op) {
-    Iterator<Operation> updates = OperationServiceGrpc.newBlockingStub(channel(coordinator)).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .watchOperation(GetOperationRequest.newBuilder().setId(op.getId()).build());
-    Operation last = op;
-    while (updates.hasNext()) {
-      last = updates.next();
-    }
-    return last;
+    return cluster.follow(coordinator, op);
   }
 
   private static LaunchRequest launch(String name, long memoryMiB) {
@@ -140,7 +97,7 @@ class CoordinatorApiIT {
   }
 
   private FakeHost host(String name) {
-    return hosts.stream().filter(h -> h.agent.host.equals(name)).findFirst().orElseThrow();
+    return cluster.host(name);
   }
 
   @Test
@@ -349,12 +306,7 @@ class CoordinatorApiIT {
   }
 
   private int leaderIndex() {
-    for (int i = 0; i < coordinators.size(); i++) {
-      if (coordinators.get(i).isLeader()) {
-        return i;
-      }
-    }
-    throw new AssertionError("no leader");
+    return cluster.leaderIndex();
   }
 
   private static StatusRuntimeException catchStatus(Runnable call) {

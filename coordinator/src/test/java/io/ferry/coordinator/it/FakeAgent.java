@@ -11,6 +11,11 @@ import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.DeleteContainerResponse;
 import io.ferry.proto.v1.ExecOutput;
 import io.ferry.proto.v1.ExecRequest;
+import io.ferry.proto.v1.CriuFeature;
+import io.ferry.proto.v1.CriuInfo;
+import io.ferry.proto.v1.GetHostInfoRequest;
+import io.ferry.proto.v1.GetHostInfoResponse;
+import io.ferry.proto.v1.HostInfo;
 import io.ferry.proto.v1.Image;
 import io.ferry.proto.v1.ListContainersRequest;
 import io.ferry.proto.v1.ListContainersResponse;
@@ -40,6 +45,7 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
   final Map<String, Container> containers = new ConcurrentHashMap<>();
   final AtomicInteger creates = new AtomicInteger();
   volatile String failStartsWith;
+  final FakeMigration migration = new FakeMigration(this);
   private final List<Image> images;
   private Server server;
 
@@ -49,7 +55,8 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
   }
 
   FakeAgent start() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).build().start();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).addService(migration).build().start();
+    FakeMigration.AGENTS.put(address(), this);
     return this;
   }
 
@@ -183,9 +190,20 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
     response.onCompleted();
   }
 
+  /** A host with a working CRIU that lacks soft-dirty tracking, like this machine. */
+  @Override
+  public void getHostInfo(GetHostInfoRequest request, StreamObserver<GetHostInfoResponse> response) {
+    CriuInfo criu = CriuInfo.newBuilder().setAvailable(true).setCheckPassed(true).setVersion("4.2.1")
+        .addFeatures(CriuFeature.newBuilder().setName("mem_dirty_track").setSupported(false).setDetail("no soft-dirty tracking"))
+        .addFeatures(CriuFeature.newBuilder().setName("uffd-noncoop").setSupported(true))
+        .build();
+    reply(response, GetHostInfoResponse.newBuilder().setHost(HostInfo.newBuilder().setHostName(host).setCriu(criu)).build());
+  }
+
   @Override
   public void close() {
     if (server != null) {
+      FakeMigration.AGENTS.remove(address());
       server.shutdownNow();
     }
   }
