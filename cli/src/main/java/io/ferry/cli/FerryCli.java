@@ -144,11 +144,16 @@ public final class FerryCli {
   /**
    * Plaintext Netty channels. A connect timeout shorter than any call deadline makes a dead
    * coordinator's machine fail fast with UNAVAILABLE, so the client moves to the next address.
+   * Answers may reach {@value #MAX_ANSWER_BYTES} bytes: a list of 10,000 containers is 2.7 MB,
+   * above half of gRPC's default 4 MiB.
    */
+  static final int MAX_ANSWER_BYTES = 64 << 20;
+
   static Channels defaultChannels() {
     return address -> NettyChannelBuilder.forTarget(address)
         .usePlaintext()
         .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+        .maxInboundMessageSize(MAX_ANSWER_BYTES)
         .build();
   }
 
