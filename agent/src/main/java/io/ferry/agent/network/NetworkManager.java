@@ -5,6 +5,7 @@ import io.ferry.common.Names;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -22,11 +23,23 @@ import org.slf4j.LoggerFactory;
  * veth pair from the bridge to the container's {@code eth0}, an address and MAC leased by the
  * {@link AddressAllocator}, and a default route via the gateway.
  *
+ * <p>With the overlay on ({@link OverlayConfig}), the bridge also holds a VXLAN device that joins it
+ * to the other hosts' bridges, all serving one cluster subnet with one anycast gateway (same
+ * address, same MAC everywhere); {@link #syncOverlayPeers} keeps its flood list equal to the other
+ * hosts' underlay addresses, and every container's {@code eth0} sends a gratuitous ARP when it
+ * comes up ({@code arp_notify}), so the other hosts learn at once where its MAC now is.
+ *
  * <p>Lifecycle: {@link #ensureBridge()} once at agent start, {@link #reconcile()} after it to drop
  * leftovers of a crash, {@link #attachments()} to find what the containers had; then {@link
  * #attach} before a container is created (or recovered, or migrated in) and {@link #detach} after
  * it is deleted (or migrated away). Attach and detach are idempotent and safe to repeat after a
  * crash at any point.
+ *
+ * <p>For a migration: the target {@link #attach(String, Ipv4Address, MacAddress) attaches} the
+ * container with the identity it keeps; the source takes its copy off the network with {@link
+ * #setHostLinkUp setHostLinkUp(name, false)} once frozen (its kernel then neither answers nor
+ * acknowledges anything); after the restore, the target calls {@link #announce} so the other hosts
+ * send its traffic there at once. A rollback brings the source's link up again and announces it.
  *
  * <p>Failure: a failed attach undoes what it created (netns, veth, a new lease) before it throws,
  * so nothing leaks; parts that existed before the call (a half-made attachment being repaired) are
@@ -48,6 +61,8 @@ public final class NetworkManager {
   private final Firewall firewall;
   private final NamingScheme names;
   private final ContainerPlumbing plumbing;
+  private final Overlay overlay;
+  private final Lock overlayLock = new ReentrantLock();
   private final ReentrantReadWriteLock hostLock = new ReentrantReadWriteLock();
   private final Lock[] containerLocks = new Lock[STRIPES];
 
@@ -61,6 +76,7 @@ public final class NetworkManager {
     this.firewall = firewall;
     this.names = new NamingScheme(config.namespacePrefix());
     this.plumbing = new ContainerPlumbing(config, names, ip);
+    this.overlay = new Overlay(config, ip);
     for (int i = 0; i < STRIPES; i++) {
       containerLocks[i] = new ReentrantLock();
     }
@@ -74,7 +90,7 @@ public final class NetworkManager {
     return new NetworkManager(
         config,
         AddressAllocator.open(stateDir, config.subnet(), clock),
-        new IpRoute2Commands(List.of(), config.commandTimeout()),
+        new IpRoute2Commands(List.of(), config.commandTimeout(), config.busybox()),
         new IptablesFirewall(List.of(), config.commandTimeout()));
   }
 
@@ -91,11 +107,15 @@ public final class NetworkManager {
    * the bridge name and subnet, so the gateway's MAC is the same on every host with the same
    * configuration and does not change as ports come and go), assigns the gateway address, sets the
    * MTU and brings it up; with iptables enabled, makes sure the FORWARD rule for the bridge exists
-   * and warns when INPUT does not let containers reach the gateway. Touches no other interface; an
-   * extra address on the bridge is left in place (and logged).
+   * and warns when INPUT does not let containers reach the gateway. With the overlay on, makes sure
+   * of the VXLAN device on the bridge (see {@link Overlay#ensureDevice}) and turns IPv6 off on the
+   * bridge, so the gateway (whose MAC every host shares) sends nothing of its own into the overlay;
+   * with it off, removes a VXLAN device of the configured name from the bridge. Touches no other
+   * interface; an extra address on the bridge is left in place (and logged).
    *
-   * @throws AgentException FAILED_PRECONDITION when an interface of the bridge's name exists and
-   *     is not a bridge; INTERNAL or TIMEOUT from {@code ip} or {@code iptables}
+   * @throws AgentException FAILED_PRECONDITION when an interface of the bridge's (or the VXLAN
+   *     device's) name exists and is of another kind; INTERNAL or TIMEOUT from {@code ip} or {@code
+   *     iptables}
    */
   public void ensureBridge() {
     exclusive(() -> {
@@ -134,9 +154,108 @@ public final class NetworkManager {
               bridge, config.gateway(), bridge);
         }
       }
-      log.info("bridge {} ready with gateway {}/{}", bridge, config.gateway(), config.subnet().prefixLength());
+      if (config.overlay().enabled()) {
+        try {
+          ip.setSysctl(NetScope.AGENT, "net.ipv6.conf." + bridge + ".disable_ipv6", "1");
+        } catch (AgentException e) {
+          log.warn("cannot turn IPv6 off on bridge {} (the gateway may send IPv6 into the overlay): {}", bridge, e.getMessage());
+        }
+      }
+      overlayLock.lock();
+      try {
+        overlay.ensureDevice();
+      } finally {
+        overlayLock.unlock();
+      }
+      log.info("bridge {} ready with gateway {}/{}{}", bridge, config.gateway(), config.subnet().prefixLength(),
+          config.overlay().enabled() ? " and overlay " + config.overlay().device() + " (vni " + config.overlay().vni() + ")" : "");
       return null;
     });
+  }
+
+  /**
+   * Makes the overlay's flood list exactly {@code peers}, the underlay addresses of the other hosts
+   * (this host's own address is left out if given): broadcast and unknown-unicast frames go to each.
+   * Idempotent; called at start and on every membership change, with the full set each time.
+   *
+   * <p>Threading: serialised with other calls of it and with {@link #ensureBridge()}; does not wait
+   * for container operations.
+   *
+   * @return what changed
+   * @throws AgentException FAILED_PRECONDITION when the overlay is off or its device is missing;
+   *     INTERNAL or TIMEOUT from {@code bridge} (after every other entry was tried)
+   */
+  public PeerChanges syncOverlayPeers(Collection<Ipv4Address> peers) {
+    hostLock.readLock().lock();
+    try {
+      overlayLock.lock();
+      try {
+        return overlay.syncPeers(peers);
+      } finally {
+        overlayLock.unlock();
+      }
+    } finally {
+      hostLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Announces the container where it is now: one gratuitous ARP for its address from its {@code
+   * eth0}, which the overlay floods to every host, so the others' forwarding tables and ARP caches
+   * point at this host at once. A container's {@code eth0} already announces itself when it comes
+   * up (with the overlay on); call this after anything that moved it without bringing {@code eth0}
+   * up again, e.g. after a CRIU restore on this host, or after {@link #setHostLinkUp} brought its
+   * link back. Takes a few milliseconds; safe to repeat.
+   *
+   * @throws AgentException FAILED_PRECONDITION when the container has no network here (no lease or
+   *     no netns); INTERNAL or TIMEOUT from {@code arping}
+   */
+  public void announce(String container) {
+    shared(container, () -> {
+      Lease lease = requireAttached(container);
+      ip.announce(NetScope.of(names.namespace(container)), NamingScheme.CONTAINER_INTERFACE, lease.address());
+      log.atInfo().addKeyValue("container", container).addKeyValue("op", "announce")
+          .log("announced container {} at {} ({})", container, lease.address(), lease.mac());
+      return null;
+    });
+  }
+
+  /**
+   * Sets the host end of the container's veth up (enslaved to the bridge) or down. Down cuts the
+   * container off the network without touching it: its {@code eth0} loses its carrier but keeps its
+   * address and routes, and nothing it sends or would answer leaves the host; a live migration
+   * downs the source's link once the container is frozen, so its kernel stops acknowledging TCP
+   * while the target takes over. Up reconnects it (then {@link #announce} it). Idempotent.
+   *
+   * <p>Note: {@link #attach} repairs a down host end as a broken attachment and brings it up.
+   *
+   * @throws AgentException FAILED_PRECONDITION when the container has no network here; INTERNAL or
+   *     TIMEOUT from {@code ip}
+   */
+  public void setHostLinkUp(String container, boolean up) {
+    shared(container, () -> {
+      requireAttached(container);
+      String hostIf = names.hostInterface(container);
+      if (ip.link(NetScope.AGENT, hostIf).isEmpty()) {
+        throw AgentException.precondition("container " + container + " has no host interface " + hostIf + "; attach it first");
+      }
+      if (up) {
+        ip.attachToBridge(hostIf, config.bridgeName());
+      } else {
+        ip.setDown(NetScope.AGENT, hostIf);
+      }
+      log.atInfo().addKeyValue("container", container).addKeyValue("op", up ? "link-up" : "link-down")
+          .log("host link {} of container {} is {}", hostIf, container, up ? "up" : "down");
+      return null;
+    });
+  }
+
+  private Lease requireAttached(String container) {
+    Optional<Lease> lease = allocator.lease(container);
+    if (lease.isEmpty() || !ip.namespaces().contains(names.namespace(container))) {
+      throw AgentException.precondition("container " + container + " has no network on this host");
+    }
+    return lease.get();
   }
 
   /**
