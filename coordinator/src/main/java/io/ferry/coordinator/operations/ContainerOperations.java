@@ -3,6 +3,7 @@ package io.ferry.coordinator.operations;
 import io.ferry.common.Names;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
+import io.ferry.coordinator.store.AddressSource;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
@@ -36,8 +37,10 @@ public final class ContainerOperations {
   private final OperationRunner runner;
   private final AgentClients agents;
   private final Clock clock;
+  private final AddressSource addresses;
 
-  public ContainerOperations(ClusterStore store, OperationRunner runner, AgentClients agents, Clock clock) {
+  public ContainerOperations(ClusterStore store, OperationRunner runner, AgentClients agents, Clock clock, AddressSource addresses) {
+    this.addresses = addresses;
     this.store = store;
     this.runner = runner;
     this.agents = agents;
@@ -109,7 +112,7 @@ public final class ContainerOperations {
 
   /**
    * Copies stopped container {@code source} to {@code target} on the same host: reserves the same
-   * resources there for the copy, records it, and runs the copy.
+   * resources there for the copy, gives it its own cluster address, records it, and runs the copy.
    */
   public OperationRecord copy(String source, String target) {
     Names.require("target container", target);
@@ -124,7 +127,7 @@ public final class ContainerOperations {
     ContainerRecord copy =
         new ContainerRecord(
             target, from.host(), from.spec(), from.reserved(), from.requiredLabels(), "", ContainerRecord.Desired.STOPPED, new byte[0], operation.id(), now, now);
-    Reservations.Outcome outcome = store.launch(copy, operation);
+    Reservations.Outcome outcome = store.launch(copy, operation, addresses).outcome();
     if (outcome instanceof Reservations.Outcome.AlreadyPlaced) {
       throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + target + " already exists");
     }
