@@ -147,6 +147,8 @@ class ClusterNetworkIT implements DumpOnFailure.HasCluster {
     assertThat(ping("host-3", "box-3", "10.100.200.7", Duration.ofSeconds(5))).as("host-3 reaches it on host-2").isTrue();
     System.out.printf("re-created container reachable from a third host %.0f ms after its create was sent%n", (System.nanoTime() - recreated) / 1e6);
     assertThat(cluster.network().remoteOf("host-3", "0a:58:0a:64:c8:07")).isEqualTo(cluster.network().address("host-2"));
+    assertThat(exec("host-2", "mover", "cat", "/proc/sys/net/ipv4/conf/eth0/arp_notify").output().strip())
+        .as("its eth0 sends a gratuitous ARP whenever it comes up").isEqualTo("1");
   }
 
   private void create(String host, String name, NetworkInfo identity) {
