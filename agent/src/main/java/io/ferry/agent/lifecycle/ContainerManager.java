@@ -127,6 +127,7 @@ public final class ContainerManager {
                     ContainerStatus.STOPPED, "created", now, now, identity(net));
             ctx.save(record);
             undo.push(() -> ctx.forget(spec.name()));
+            ctx.network.announceNew(spec.name()); // where its address now is, for the other hosts
             ContainerView created = start ? startLocked(record, false) : view(record, true);
             undo.clear();
             return created;

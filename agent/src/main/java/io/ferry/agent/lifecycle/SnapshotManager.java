@@ -106,7 +106,9 @@ public final class SnapshotManager {
                     ctx.storage.mount(target, ctx.images.rootfs(from.imageDigest()));
                     NetworkAttachment net = ctx.attachNetwork(target, network);
                     ContainerRecord copy = from.copyAs(target, ctx.clock.instant()).withNetwork(ContainerManager.identity(net));
-                    return containers.view(ctx.save(copy), true);
+                    ContainerView view = containers.view(ctx.save(copy), true);
+                    ctx.network.announceNew(target);
+                    return view;
                   } catch (RuntimeException e) {
                     ctx.network.detach(target);
                     ctx.storage.remove(target);

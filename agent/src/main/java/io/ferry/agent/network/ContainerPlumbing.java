@@ -60,7 +60,6 @@ final class ContainerPlumbing {
         requireBridge(e);
         throw e;
       }
-      announceWhenUp(inside);
       ip.configureFreshInterface(
           inside, NamingScheme.CONTAINER_INTERFACE, lease.address(), config.subnet().prefixLength(), config.gateway());
       return describe(lease);
@@ -100,7 +99,6 @@ final class ContainerPlumbing {
     // Container end: MTU and MAC (set at creation for a fresh pair), address, up; lo up; route.
     String eth = NamingScheme.CONTAINER_INTERFACE;
     if (freshPair) {
-      announceWhenUp(inside);
       ip.configureFreshInterface(inside, eth, lease.address(), config.subnet().prefixLength(), config.gateway());
       return describe(lease);
     }
@@ -119,7 +117,6 @@ final class ContainerPlumbing {
       ip.addAddress(inside, eth, lease.address(), config.subnet().prefixLength());
     }
     if (freshPair || !eth0.get().up()) {
-      announceWhenUp(inside);
       ip.setUp(inside, eth);
     }
     if (lo.isEmpty() || !lo.get().up()) {
@@ -130,17 +127,6 @@ final class ContainerPlumbing {
       ip.replaceDefaultRoute(inside, config.gateway());
     }
     return describe(lease);
-  }
-
-  /**
-   * With the overlay on, has the kernel send a gratuitous ARP whenever the container's {@code eth0}
-   * comes up or changes its MAC ({@code arp_notify}), so other hosts learn at once that the
-   * container's MAC is here now. Set before {@code eth0} goes up.
-   */
-  private void announceWhenUp(NetScope inside) {
-    if (config.overlay().enabled()) {
-      ip.setSysctl(inside, "net.ipv4.conf." + NamingScheme.CONTAINER_INTERFACE + ".arp_notify", "1");
-    }
   }
 
   /**

@@ -73,6 +73,14 @@ public interface IpCommands {
   /** Sets the namespace's IPv4 default route to go via {@code gateway}, replacing any other. */
   void replaceDefaultRoute(NetScope scope, Ipv4Address gateway);
 
+  /**
+   * The bridge port state of interface {@code name} of the agent's namespace ({@code forwarding},
+   * {@code disabled}, {@code blocking}, ...): a port forwards only once the kernel has seen its
+   * carrier come up, which it does asynchronously after the link is set up. Empty when the
+   * interface is absent or on no bridge.
+   */
+  Optional<String> bridgePortState(String name);
+
   /** The VXLAN interface of that name in the agent's namespace; empty when absent or not VXLAN. */
   Optional<VxlanLink> vxlan(String name);
 

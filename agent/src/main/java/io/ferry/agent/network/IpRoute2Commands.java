@@ -143,6 +143,27 @@ public final class IpRoute2Commands implements IpCommands {
   }
 
   @Override
+  public Optional<String> bridgePortState(String name) {
+    CommandResult result = run(NetScope.AGENT, "-j", "-d", "link", "show", "dev", name);
+    if (!result.succeeded() && result.stderr().contains("does not exist")) {
+      return Optional.empty();
+    }
+    requireSuccess(result);
+    JsonNode links = json(result);
+    return links.isEmpty() ? Optional.empty() : parsePortState(links.get(0));
+  }
+
+  /** The {@code info_slave_data.state} of a bridge port in {@code ip -j -d link show}. */
+  static Optional<String> parsePortState(JsonNode link) {
+    JsonNode info = link.path("linkinfo");
+    if (!info.path("info_slave_kind").asText("").equals("bridge")) {
+      return Optional.empty();
+    }
+    String state = info.path("info_slave_data").path("state").asText("");
+    return state.isEmpty() ? Optional.empty() : Optional.of(state);
+  }
+
+  @Override
   public Optional<VxlanLink> vxlan(String name) {
     CommandResult result = run(NetScope.AGENT, "-j", "-d", "link", "show", "dev", name);
     if (!result.succeeded() && result.stderr().contains("does not exist")) {

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>With the overlay on ({@link OverlayConfig}), the bridge also holds a VXLAN device that joins it
  * to the other hosts' bridges, all serving one cluster subnet with one anycast gateway (same
  * address, same MAC everywhere); {@link #syncOverlayPeers} keeps its flood list equal to the other
- * hosts' underlay addresses, and every container's {@code eth0} sends a gratuitous ARP when it
- * comes up ({@code arp_notify}), so the other hosts learn at once where its MAC now is.
+ * hosts' underlay addresses, and {@link #announce} has a container send a gratuitous ARP, so the
+ * other hosts learn at once where its MAC now is (the container lifecycle announces every new
+ * container; a migration announces the container once restored).
  *
  * <p>Lifecycle: {@link #ensureBridge()} once at agent start, {@link #reconcile()} after it to drop
  * leftovers of a crash, {@link #attachments()} to find what the containers had; then {@link
@@ -54,6 +55,9 @@ public final class NetworkManager {
 
   private static final Logger log = LoggerFactory.getLogger(NetworkManager.class);
   private static final int STRIPES = 64;
+  /** How long {@link #announce} waits for the container's bridge port to forward. */
+  static final java.time.Duration PORT_READY_TIMEOUT = java.time.Duration.ofSeconds(2);
+  private static final long PORT_POLL_MILLIS = 5;
 
   private final NetworkConfig config;
   private final AddressAllocator allocator;
@@ -110,8 +114,9 @@ public final class NetworkManager {
    * and warns when INPUT does not let containers reach the gateway. With the overlay on, makes sure
    * of the VXLAN device on the bridge (see {@link Overlay#ensureDevice}) and turns IPv6 off on the
    * bridge, so the gateway (whose MAC every host shares) sends nothing of its own into the overlay;
-   * with it off, removes a VXLAN device of the configured name from the bridge. Touches no other
-   * interface; an extra address on the bridge is left in place (and logged).
+   * with it off, removes a VXLAN device of the configured name from the bridge. With the overlay
+   * and iptables on, keeps the gateway's own frames off the overlay ({@link
+   * Firewall#isolateGateway}). Touches no other interface; an extra address on the bridge is left in place (and logged).
    *
    * @throws AgentException FAILED_PRECONDITION when an interface of the bridge's (or the VXLAN
    *     device's) name exists and is of another kind; INTERNAL or TIMEOUT from {@code ip} or {@code
@@ -167,6 +172,12 @@ public final class NetworkManager {
       } finally {
         overlayLock.unlock();
       }
+      if (config.overlay().enabled() && config.iptablesEnabled()) {
+        int added = firewall.isolateGateway(config.overlay().device(), config.gateway(), bridgeMac());
+        if (added > 0) {
+          log.info("added {} ebtables rules keeping gateway {} ({}) off overlay {}", added, config.gateway(), bridgeMac(), config.overlay().device());
+        }
+      }
       log.info("bridge {} ready with gateway {}/{}{}", bridge, config.gateway(), config.subnet().prefixLength(),
           config.overlay().enabled() ? " and overlay " + config.overlay().device() + " (vni " + config.overlay().vni() + ")" : "");
       return null;
@@ -201,23 +212,74 @@ public final class NetworkManager {
 
   /**
    * Announces the container where it is now: one gratuitous ARP for its address from its {@code
-   * eth0}, which the overlay floods to every host, so the others' forwarding tables and ARP caches
-   * point at this host at once. A container's {@code eth0} already announces itself when it comes
-   * up (with the overlay on); call this after anything that moved it without bringing {@code eth0}
-   * up again, e.g. after a CRIU restore on this host, or after {@link #setHostLinkUp} brought its
-   * link back. Takes a few milliseconds; safe to repeat.
+   * eth0}, which the overlay floods to every host, so the others' forwarding tables point at this
+   * host at once (the MAC goes with the address, so ARP caches stay right). Without it, hosts that
+   * talked to a container that had this address and MAC elsewhere keep sending there until their
+   * VXLAN forwarding entry ages out (300 s), unless the container sends something first.
    *
-   * @throws AgentException FAILED_PRECONDITION when the container has no network here (no lease or
-   *     no netns); INTERNAL or TIMEOUT from {@code arping}
+   * <p>Attach does not announce: a migration's target attaches before it restores, and must not
+   * draw traffic before the container runs there. Call this once the container should receive
+   * traffic here: after creating a new one (the lifecycle does), after a CRIU restore, after {@link
+   * #setHostLinkUp} brought its link back. Waits (at most {@link #PORT_READY_TIMEOUT}) for the
+   * bridge to forward on the container's port: the kernel enables a port asynchronously after its
+   * link comes up, and drops what arrives before. Takes a few milliseconds; safe to repeat.
+   *
+   * @throws AgentException FAILED_PRECONDITION when the container has no network here or its host
+   *     link is down; INTERNAL or TIMEOUT from {@code arping}
    */
   public void announce(String container) {
     shared(container, () -> {
       Lease lease = requireAttached(container);
+      String hostIf = names.hostInterface(container);
+      Optional<LinkState> host = ip.link(NetScope.AGENT, hostIf);
+      if (host.isEmpty() || !host.get().up()) {
+        throw AgentException.precondition(
+            "container " + container + ": its host link " + hostIf + " is " + (host.isEmpty() ? "missing" : "down")
+                + "; nothing it sends leaves the host");
+      }
+      awaitForwarding(container, hostIf);
       ip.announce(NetScope.of(names.namespace(container)), NamingScheme.CONTAINER_INTERFACE, lease.address());
       log.atInfo().addKeyValue("container", container).addKeyValue("op", "announce")
           .log("announced container {} at {} ({})", container, lease.address(), lease.mac());
       return null;
     });
+  }
+
+  /** Polls the port's bridge state until it forwards; past the timeout, logs and goes on. */
+  private void awaitForwarding(String container, String hostIf) {
+    long deadline = System.nanoTime() + PORT_READY_TIMEOUT.toNanos();
+    Optional<String> state = ip.bridgePortState(hostIf);
+    while (!state.equals(Optional.of("forwarding"))) {
+      if (System.nanoTime() > deadline) {
+        log.atWarn().addKeyValue("container", container)
+            .log("port {} of container {} is {} after {} ms, not forwarding: announcing anyway", hostIf, container,
+                state.orElse("off the bridge"), PORT_READY_TIMEOUT.toMillis());
+        return;
+      }
+      try {
+        Thread.sleep(PORT_POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw AgentException.internal("interrupted waiting for port " + hostIf + " to forward", e);
+      }
+      state = ip.bridgePortState(hostIf);
+    }
+  }
+
+  /**
+   * Announces a container just created here, when the overlay is on ({@link #announce}); a failure
+   * is logged, not thrown: the container works, the other hosts learn where it is from its own
+   * traffic instead.
+   */
+  public void announceNew(String container) {
+    if (!config.overlay().enabled()) {
+      return;
+    }
+    try {
+      announce(container);
+    } catch (AgentException e) {
+      log.atWarn().addKeyValue("container", container).log("cannot announce new container {}: {}", container, e.getMessage());
+    }
   }
 
   /**

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * unchanged), and a kernel VXLAN device on the bridge carries frames to the other hosts over UDP.
  * The other hosts' underlay addresses form the device's flood list (head-end replication, no
  * multicast); they come from the cluster membership, never from probing. Remote MACs are learned
- * from the traffic, and containers announce themselves with a gratuitous ARP when their interface
- * comes up, so a container re-created on another host is found there at once.
+ * from the traffic, and a new (or moved) container announces itself with a gratuitous ARP ({@link
+ * NetworkManager#announce}), so a container re-created on another host is found there at once.
  *
  * @param enabled whether the agent sets up the overlay
  * @param device the VXLAN interface's name (1..15 characters)

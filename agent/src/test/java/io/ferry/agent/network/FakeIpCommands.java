@@ -186,6 +186,15 @@ public final class FakeIpCommands implements IpCommands {
   }
 
   @Override
+  public Optional<String> bridgePortState(String name) {
+    Link l = links.get(AGENT).get(name);
+    if (l == null || l.master.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(l.up ? "forwarding" : "disabled");
+  }
+
+  @Override
   public Optional<VxlanLink> vxlan(String name) {
     Link l = links.get(AGENT).get(name);
     if (l == null || !l.kind.equals("vxlan")) {

@@ -134,6 +134,11 @@ final class FaultInjectingIpCommands implements IpCommands {
   }
 
   @Override
+  public Optional<String> bridgePortState(String name) {
+    return delegate.bridgePortState(name);
+  }
+
+  @Override
   public Optional<VxlanLink> vxlan(String name) {
     return delegate.vxlan(name);
   }

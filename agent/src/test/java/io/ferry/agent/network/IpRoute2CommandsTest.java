@@ -89,4 +89,19 @@ class IpRoute2CommandsTest {
                 """));
     assertThat(peers).extracting(Object::toString).containsExactly("10.198.0.12", "10.198.0.13");
   }
+
+  @Test
+  void readsTheBridgePortStateOfALink() throws Exception {
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree(
+            """
+            {"ifname":"fv1","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"forwarding","learning":true}}}
+            """)))
+        .contains("forwarding");
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree(
+            """
+            {"ifname":"fv1","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"disabled"}}}
+            """)))
+        .contains("disabled");
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree("{\"ifname\":\"eth0\",\"linkinfo\":{\"info_kind\":\"veth\"}}"))).isEmpty();
+  }
 }

@@ -33,14 +33,16 @@ class OverlayTest {
   @TempDir Path state;
 
   private FakeIpCommands ip;
+  private FakeFirewall firewall;
   private AddressAllocator allocator;
   private NetworkManager manager;
 
   @BeforeEach
   void setUp() {
     ip = new FakeIpCommands();
+    firewall = new FakeFirewall();
     allocator = AddressAllocator.open(state, CONFIG.subnet(), CLOCK);
-    manager = new NetworkManager(CONFIG, allocator, ip, new FakeFirewall());
+    manager = new NetworkManager(CONFIG, allocator, ip, firewall);
     manager.ensureBridge();
   }
 
@@ -55,6 +57,8 @@ class OverlayTest {
     assertThat(vx.up()).isTrue();
     assertThat(ip.link(NetScope.AGENT, "ferrybr0").orElseThrow().mtu()).isEqualTo(1450);
     assertThat(ip.sysctls()).containsEntry(": net.ipv6.conf.ferrybr0.disable_ipv6", "1");
+    MacAddress gatewayMac = ip.link(NetScope.AGENT, "ferrybr0").orElseThrow().mac();
+    assertThat(firewall.isolated).as("the anycast gateway stays off the overlay").containsExactly("ferryvx0 10.100.0.1 " + gatewayMac);
 
     int before = ip.mutations().size();
     manager.ensureBridge();
@@ -140,17 +144,25 @@ class OverlayTest {
   }
 
   @Test
-  void aContainersEth0AnnouncesItselfWhenItComesUp() {
-    int start = ip.mutations().size();
-    NetworkAttachment a = manager.attach("web1");
-    assertThat(a.mtu()).isEqualTo(1450);
-    assertThat(ip.sysctls()).containsEntry("fc-host-1.web1: net.ipv4.conf.eth0.arp_notify", "1");
-    List<String> changes = ip.mutations().subList(start, ip.mutations().size());
-    int notify = indexOf(changes, "sysctl net.ipv4.conf.eth0.arp_notify=1");
-    int firstUpOfEth0 = IntStream.range(0, changes.size())
-        .filter(i -> changes.get(i).startsWith("link set eth0 up") || changes.get(i).startsWith("addr add"))
-        .findFirst().orElseThrow();
-    assertThat(notify).as("arp_notify is set before eth0 is configured").isLessThan(firstUpOfEth0);
+  void attachDoesNotAnnounceButANewContainerIsAnnounced() {
+    manager.attach("web1");
+    assertThat(ip.announcements()).as("a migration's target attaches before it restores").isEmpty();
+    manager.announceNew("web1");
+    assertThat(ip.announcements()).containsExactly("fc-host-1.web1 eth0 10.100.0.2");
+    manager.announceNew("not-attached"); // logged, not thrown
+    assertThat(ip.announcements()).hasSize(1);
+  }
+
+  @Test
+  void aContainerWhoseHostLinkIsDownCannotAnnounce() {
+    manager.attach("web1");
+    manager.setHostLinkUp("web1", false);
+    assertThatThrownBy(() -> manager.announce("web1"))
+        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FAILED_PRECONDITION))
+        .hasMessageContaining("is down");
+    manager.setHostLinkUp("web1", true);
+    manager.announce("web1");
+    assertThat(ip.announcements()).hasSize(1);
   }
 
   @Test
@@ -185,11 +197,11 @@ class OverlayTest {
     NetworkAttachment a = manager.attach("web1", Ipv4Address.parse("10.100.0.7"), mac);
     assertThat(a.address()).hasToString("10.100.0.7");
     assertThat(ip.link(WEB1, "eth0").orElseThrow().mac()).isEqualTo(mac);
-    assertThat(ip.sysctls()).containsKey("fc-host-1.web1: net.ipv4.conf.eth0.arp_notify");
+    assertThat(ip.announcements()).isEmpty();
   }
 
-  /** A fresh attach with the overlay on makes this many changes: the plain ones and arp_notify. */
-  private static final int ATTACH_CHANGES = 8;
+  /** A fresh attach with the overlay on makes as many changes as without. */
+  private static final int ATTACH_CHANGES = 7;
 
   static Stream<Integer> steps() {
     return IntStream.rangeClosed(1, ATTACH_CHANGES).boxed();
@@ -215,7 +227,4 @@ class OverlayTest {
     assertThat(manager.attach("web1").address()).hasToString("10.100.0.2");
   }
 
-  private static int indexOf(List<String> changes, String prefix) {
-    return IntStream.range(0, changes.size()).filter(i -> changes.get(i).startsWith(prefix)).findFirst().orElseThrow();
-  }
 }
