@@ -76,7 +76,7 @@ public final class FakeIpCommands implements IpCommands {
   }
 
   /** Announcements sent, as {@code "<netns> <interface> <address>"}, oldest first. */
-  List<String> announcements() {
+  public List<String> announcements() {
     return List.copyOf(announcements);
   }
 

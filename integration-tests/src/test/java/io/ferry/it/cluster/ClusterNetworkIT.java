@@ -142,9 +142,11 @@ class ClusterNetworkIT implements DumpOnFailure.HasCluster {
     long recreated = System.nanoTime();
     create("host-2", "mover", identity);
 
-    // The agent announced it as it created it: host-3's overlay sends its MAC to host-2 at once,
-    // before the container itself sent anything (without the announcement host-3 would keep
-    // sending to host-1 until its forwarding entry aged out, 300 s).
+    // The agent announced it as it created it, so host-3's overlay sends its MAC to host-2 at once
+    // (busybox's own IPv6 autoconfiguration also speaks up within a second; a container without
+    // IPv6 that sends nothing relies on the announcement alone, which OverlayIT and
+    // ContainerManagerTest check; without either, host-3 would keep sending to host-1 until its
+    // forwarding entry aged out, 300 s).
     await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
         assertThat(cluster.network().remoteOf("host-3", "0a:58:0a:64:c8:07")).isEqualTo(cluster.network().address("host-2")));
     assertThat(ping("host-3", "box-3", "10.100.200.7", Duration.ofSeconds(5))).as("host-3 reaches it on host-2").isTrue();
