@@ -117,6 +117,8 @@ public final class AgentServer implements AutoCloseable {
         config.hostName(), config.listenAddress(), port(), metricsServer.port());
     if (config.cluster().clustered()) {
       joinCluster(config.cluster());
+    } else if (config.network().overlay().enabled()) {
+      log.warn("agent {}: the overlay is on but the agent joins no cluster: it has no peers to reach", config.hostName());
     }
     return this;
   }

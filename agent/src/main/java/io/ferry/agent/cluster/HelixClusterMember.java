@@ -240,16 +240,32 @@ public final class HelixClusterMember implements ClusterMember {
    * thread. The first listing is handled at once.
    */
   private void watchLiveHosts(HelixManager joined) {
-    HelixDataAccessor accessor = joined.getHelixDataAccessor();
-    String path = accessor.keyBuilder().liveInstances().getPath();
-    IZkChildListener onChange = (parent, children) -> {
-      try {
-        worker.execute(() -> refreshHosts(joined));
-      } catch (RejectedExecutionException e) {
-        // Closed.
+    synchronized (this) {
+      if (manager != joined || state != MemberState.JOINED) {
+        return;
       }
-    };
-    accessor.getBaseDataAccessor().subscribeChildChanges(path, onChange);
+    }
+    try {
+      HelixDataAccessor accessor = joined.getHelixDataAccessor();
+      String path = accessor.keyBuilder().liveInstances().getPath();
+      IZkChildListener onChange = (parent, children) -> {
+        try {
+          worker.execute(() -> refreshHosts(joined));
+        } catch (RejectedExecutionException e) {
+          // Closed.
+        }
+      };
+      accessor.getBaseDataAccessor().subscribeChildChanges(path, onChange);
+    } catch (RuntimeException e) {
+      // Joined all the same: only the watch is retried.
+      log.warn("host {}: cannot watch the cluster's live hosts, retrying: {}", host(), e.toString());
+      try {
+        worker.schedule(() -> watchLiveHosts(joined), FIRST_RETRY_MS, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closed) {
+        // Closed meanwhile.
+      }
+      return;
+    }
     liveHosts.clear();
     refreshHosts(joined);
   }
