@@ -53,6 +53,9 @@ public interface IpCommands {
   /** Enslaves an interface of the agent's namespace to a bridge and sets it up (one command). */
   void attachToBridge(String name, String bridge);
 
+  /** Enslaves an interface of the agent's namespace to a bridge, leaving it as it is (down stays down). */
+  void enslave(String name, String bridge);
+
   void setUp(NetScope scope, String name);
 
   /** Sets the interface administratively down (a veth's peer then loses its carrier). */
@@ -138,8 +141,22 @@ public interface IpCommands {
    */
   default void addNamespaceWithPair(
       String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+    addNamespaceWithPair(namespace, hostName, peerName, peerMac, mtu, bridge, true);
+  }
+
+  /**
+   * As {@link #addNamespaceWithPair(String, String, String, MacAddress, int, String)}, the host end
+   * set up only when {@code hostUp}; otherwise it is enslaved and stays down, so nothing of the
+   * container reaches the bridge.
+   */
+  default void addNamespaceWithPair(
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge, boolean hostUp) {
     addNamespace(namespace);
     addVethPair(hostName, peerName, peerMac, namespace, mtu);
-    attachToBridge(hostName, bridge);
+    if (hostUp) {
+      attachToBridge(hostName, bridge);
+    } else {
+      enslave(hostName, bridge);
+    }
   }
 }

@@ -333,17 +333,22 @@ public final class IpRoute2Commands implements IpCommands {
         addresses);
   }
 
+  @Override
+  public void enslave(String name, String bridge) {
+    check(NetScope.AGENT, "link", "set", "dev", name, "master", bridge);
+  }
+
   /** One {@code ip -batch} run instead of three processes. */
   @Override
   public void addNamespaceWithPair(
-      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge, boolean hostUp) {
     String batch =
         String.join(
             "\n",
             "netns add " + namespace,
             "link add name " + hostName + " mtu " + mtu + " type veth peer name " + peerName
                 + " address " + peerMac + " mtu " + mtu + " netns " + namespace,
-            "link set dev " + hostName + " master " + bridge + " up",
+            "link set dev " + hostName + " master " + bridge + (hostUp ? " up" : ""),
             "");
     requireSuccess(runWithInput(NetScope.AGENT, batch, "-batch", "-"));
   }

@@ -36,11 +36,12 @@ import org.slf4j.LoggerFactory;
  * it is deleted (or migrated away). Attach and detach are idempotent and safe to repeat after a
  * crash at any point.
  *
- * <p>For a migration: the target {@link #attach(String, Ipv4Address, MacAddress) attaches} the
- * container with the identity it keeps; the source takes its copy off the network with {@link
+ * <p>For a migration: the target {@link #attachIsolated attaches} the container with the identity
+ * it keeps and its host link down; the source takes its copy off the network with {@link
  * #setHostLinkUp setHostLinkUp(name, false)} once frozen (its kernel then neither answers nor
- * acknowledges anything); after the restore, the target calls {@link #announce} so the other hosts
- * send its traffic there at once. A rollback brings the source's link up again and announces it.
+ * acknowledges anything); after the restore, the target sets its link up and calls {@link
+ * #announce}, so the other hosts send its traffic there at once. A rollback brings the source's
+ * link up again and announces it.
  *
  * <p>Failure: a failed attach undoes what it created (netns, veth, a new lease) before it throws,
  * so nothing leaks; parts that existed before the call (a half-made attachment being repaired) are
@@ -330,7 +331,7 @@ public final class NetworkManager {
    *     (after undoing what this call created, the lease included if it was new)
    */
   public NetworkAttachment attach(String container) {
-    return plumb(container, () -> allocator.allocate(container));
+    return plumb(container, () -> allocator.allocate(container), true);
   }
 
   /**
@@ -342,7 +343,20 @@ public final class NetworkManager {
    *     {@link #attach(String)}
    */
   public NetworkAttachment attach(String container, Ipv4Address address, MacAddress mac) {
-    return plumb(container, () -> allocator.reserve(container, address, mac));
+    return plumb(container, () -> allocator.reserve(container, address, mac), true);
+  }
+
+  /**
+   * As {@link #attach(String, Ipv4Address, MacAddress)}, with the host end of the veth left down
+   * (an existing attachment's is set down): the container's netns, {@code eth0}, address and routes
+   * are all in place, but nothing it sends reaches the bridge, so the other hosts do not learn of
+   * it yet. For a migration's target before the restore; then {@link #setHostLinkUp
+   * setHostLinkUp(name, true)} and {@link #announce}. A later {@link #attach} brings the link up.
+   *
+   * @throws AgentException as {@link #attach(String, Ipv4Address, MacAddress)}
+   */
+  public NetworkAttachment attachIsolated(String container, Ipv4Address address, MacAddress mac) {
+    return plumb(container, () -> allocator.reserve(container, address, mac), false);
   }
 
   /**
@@ -405,7 +419,7 @@ public final class NetworkManager {
     return exclusive(() -> new Reconciler(config, names, ip, plumbing).reconcile(allocator.leases()));
   }
 
-  private NetworkAttachment plumb(String container, Supplier<Lease> leaseSource) {
+  private NetworkAttachment plumb(String container, Supplier<Lease> leaseSource, boolean hostUp) {
     return shared(container, () -> {
       long started = System.nanoTime();
       Rollback rollback = new Rollback("attach " + container);
@@ -415,7 +429,7 @@ public final class NetworkManager {
         if (!hadLease) {
           rollback.onFailure("lease of " + lease.address(), () -> allocator.release(container));
         }
-        NetworkAttachment attachment = plumbing.ensure(lease, rollback);
+        NetworkAttachment attachment = plumbing.ensure(lease, rollback, hostUp);
         rollback.commit();
         log.atInfo()
             .addKeyValue("container", container)

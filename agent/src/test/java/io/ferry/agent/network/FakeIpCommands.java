@@ -174,6 +174,16 @@ public final class FakeIpCommands implements IpCommands {
   }
 
   @Override
+  public void enslave(String name, String bridge) {
+    mutate("link set " + name + " master " + bridge);
+    Link master = device(NetScope.AGENT, bridge);
+    if (!master.kind.equals("bridge")) {
+      throw AgentException.internal("Device " + bridge + " is not a bridge", null);
+    }
+    device(NetScope.AGENT, name).master = bridge;
+  }
+
+  @Override
   public void setUp(NetScope scope, String name) {
     mutate("link set " + name + " up in " + scope);
     device(scope, name).up = true;

@@ -87,6 +87,12 @@ final class FaultInjectingIpCommands implements IpCommands {
   }
 
   @Override
+  public void enslave(String name, String bridge) {
+    change("enslave " + name);
+    delegate.enslave(name, bridge);
+  }
+
+  @Override
   public void setUp(NetScope scope, String name) {
     change("set up " + name);
     delegate.setUp(scope, name);

@@ -103,9 +103,14 @@ class OverlayIT {
     await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
         assertThat(remoteOf(a, webMac)).isEqualTo(b.underlay().toString()));
 
-    // Moved to host a with the same identity: host a's bridge finds it locally.
+    // Moved to host a with the same identity, as a migration does: attached cut off while the
+    // source still runs (nothing of it reaches host a's bridge), then let in and announced.
+    a.manager().attachIsolated("web", web.address(), webMac);
+    assertThat(pings(client, web.address())).as("still answered by the copy on b").isTrue();
+    assertThat(remoteOf(a, webMac)).as("host a still sends web's frames to b").isEqualTo(b.underlay().toString());
+    b.manager().setHostLinkUp("web", false);
     b.manager().detach("web");
-    a.manager().attach("web", web.address(), webMac);
+    a.manager().setHostLinkUp("web", true);
     a.manager().announce("web");
     assertThat(pings(client, web.address())).as("a -> web, now on a and announced").isTrue();
 

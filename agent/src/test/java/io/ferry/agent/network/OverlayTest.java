@@ -200,6 +200,32 @@ class OverlayTest {
     assertThat(ip.announcements()).isEmpty();
   }
 
+  @Test
+  void anIsolatedAttachPlumbsEverythingButLeavesTheHostLinkDown() {
+    MacAddress mac = MacAddress.parse("0a:58:0a:64:00:07");
+    NetworkAttachment a = manager.attachIsolated("web1", Ipv4Address.parse("10.100.0.7"), mac);
+    LinkState host = ip.link(NetScope.AGENT, a.hostInterface()).orElseThrow();
+    assertThat(host.master()).isEqualTo("ferrybr0");
+    assertThat(host.up()).as("cut off until the restore is done").isFalse();
+    LinkState eth0 = ip.link(WEB1, "eth0").orElseThrow();
+    assertThat(eth0.addresses()).extracting(Object::toString).containsExactly("10.100.0.7/16");
+    assertThat(eth0.mac()).isEqualTo(mac);
+    assertThat(ip.defaultGateway(WEB1)).contains(CONFIG.gateway());
+
+    int before = ip.mutations().size();
+    manager.attachIsolated("web1", Ipv4Address.parse("10.100.0.7"), mac);
+    assertThat(ip.mutations()).as("idempotent").hasSize(before);
+
+    manager.setHostLinkUp("web1", true);
+    manager.announce("web1");
+    assertThat(ip.announcements()).containsExactly("fc-host-1.web1 eth0 10.100.0.7");
+
+    manager.attachIsolated("web1", Ipv4Address.parse("10.100.0.7"), mac);
+    assertThat(ip.link(NetScope.AGENT, a.hostInterface()).orElseThrow().up()).as("an isolated attach of a live one downs it").isFalse();
+    manager.attach("web1", Ipv4Address.parse("10.100.0.7"), mac);
+    assertThat(ip.link(NetScope.AGENT, a.hostInterface()).orElseThrow().up()).as("a plain attach brings it up").isTrue();
+  }
+
   /** A fresh attach with the overlay on makes as many changes as without. */
   private static final int ATTACH_CHANGES = 7;
 
