@@ -6,6 +6,9 @@
 #   deploy/quickstart.sh down   stop all of it and remove what it created
 #   deploy/quickstart.sh status show what is running
 # Addresses come from deploy/config/quickstart.env (fixed defaults, nothing is probed).
+# Containers get their addresses from the coordinator's cluster subnet (10.100.0.0/16 by default),
+# the same on every host: the agents' bridges are joined by a VXLAN overlay over the hosts'
+# addresses, so a container reaches one on another host by address, wherever each runs.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -169,7 +172,7 @@ up() {
             -jar agent/target/ferry-agent.jar "host.name=$(host_name "$i")" \
             "listen.address=$(host_ip "$i")" "listen.port=$FERRY_QS_AGENT_PORT" \
             "state.dir=$state/$(host_name "$i")" "cluster.zookeeper=$zookeeper_address" \
-            "host.labels=zone=$(( (i + 1) / 2 ))"
+            "network.overlay.enabled=true" "host.labels=zone=$(( (i + 1) / 2 ))"
     done
     wait_for "$FERRY_QS_HOSTS hosts online" 90 hosts_online
     import_images_and_launch
@@ -181,6 +184,7 @@ Next commands to try (bin/ferry talks to the coordinator at $coordinator_address
   bin/ferry host list                                # hosts, their state and usage
   bin/ferry exec web-1 -- systemctl is-system-running
   bin/ferry launch busybox box-1 --memory 64MiB -- /bin/sh -c 'while true; do sleep 1; done'
+  bin/ferry exec box-1 -- ping -c 1 $(web_address)        # across hosts, over the overlay
   bin/ferry launch busybox box-2 --label zone=2 --dry-run   # why this host
   bin/ferry stop web-1 --stateful                    # CRIU checkpoint; then: start --stateful
   bin/ferry events                                   # lifecycle events as they happen
@@ -206,7 +210,12 @@ import_images_and_launch() {
         bin/ferry launch debian/12 web-1 --init systemd --memory 512MiB --cpu 1 >/dev/null
     fi
     wait_for "web-1 (systemd)" 60 sh -c "bin/ferry exec web-1 -- systemctl is-system-running | grep -Eq 'running|degraded'"
-    say "launched web-1 (Debian 12, systemd) on $(bin/ferry info web-1 --output json | grep -o '"host": "[^"]*"' | cut -d'"' -f4)"
+    say "launched web-1 (Debian 12, systemd) on $(bin/ferry info web-1 --output json | grep -o '"host": "[^"]*"' | cut -d'"' -f4), address $(web_address)"
+}
+
+# web_address: web-1's cluster address, as the coordinator allocated it.
+web_address() {
+    bin/ferry info web-1 --output json 2>/dev/null | grep -o '"address": "10\.[^"]*"' | head -n 1 | cut -d'"' -f4
 }
 
 status() {

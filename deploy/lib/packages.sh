@@ -4,6 +4,7 @@
 FERRY_APT_LOG=/var/log/ferry-apt.log
 
 # Container runtime and host tools.
+# busybox-static also announces containers on the overlay (its arping, see network.busybox).
 FERRY_PKGS_BASE=(runc iproute2 iptables rsync busybox-static debootstrap zstd xz-utils patch tar
     ca-certificates procps)
 # What `make criu` of CRIU 4.2.1 needs on Debian 12 (iptables: CRIU's network lock at run time).

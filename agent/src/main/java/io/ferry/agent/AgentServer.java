@@ -11,11 +11,14 @@ import io.ferry.agent.images.ImageStore;
 import io.ferry.agent.lifecycle.Containers;
 import io.ferry.agent.lifecycle.OperationObserver;
 import io.ferry.agent.metrics.AgentMetrics;
+import io.ferry.agent.network.NetworkConfig;
 import io.ferry.agent.network.NetworkManager;
+import io.ferry.agent.network.OverlayPeerSync;
 import io.ferry.agent.network.ReconcileReport;
 import io.ferry.agent.runtime.runc.RuncRuntime;
 import io.ferry.agent.storage.RootfsStore;
 import io.ferry.common.metrics.MetricsHttpServer;
+import io.ferry.common.cluster.HostNetwork;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
@@ -68,6 +71,8 @@ public final class AgentServer implements AutoCloseable {
   private ImageStore images;
   private Containers containers;
   private ClusterMember member;
+  private NetworkManager network;
+  private OverlayPeerSync overlayPeers;
 
   public AgentServer(AgentConfig config) {
     this.config = config;
@@ -81,7 +86,7 @@ public final class AgentServer implements AutoCloseable {
     Files.createDirectories(config.stateDir());
     images = new ImageStore(config.stateDir().resolve("images"), config.imageLimits(), clock);
     RootfsStore storage = new RootfsStore(config.stateDir().resolve("containers"), config.commandTimeout(), clock);
-    NetworkManager network = NetworkManager.open(config.network(), config.stateDir(), clock);
+    network = NetworkManager.open(config.network(), config.stateDir(), clock);
     network.ensureBridge();
     RuncRuntime runtime = new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout());
     AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers.manager().countsByStatus());
@@ -112,6 +117,8 @@ public final class AgentServer implements AutoCloseable {
         config.hostName(), config.listenAddress(), port(), metricsServer.port());
     if (config.cluster().clustered()) {
       joinCluster(config.cluster());
+    } else if (config.network().overlay().enabled()) {
+      log.warn("agent {}: the overlay is on but the agent joins no cluster: it has no peers to reach", config.hostName());
     }
     return this;
   }
@@ -126,12 +133,24 @@ public final class AgentServer implements AutoCloseable {
             facts.capacity().cpuCores(),
             facts.capacity().memoryBytes(),
             currentFacts().capacity().diskFreeBytes(),
-            facts.agentVersion());
+            facts.agentVersion())
+        .withNetwork(hostNetwork(config.network()));
     member = new HelixClusterMember(cluster.zookeeper(), cluster.clusterName(), registration, cluster.sessionTimeout());
+    if (config.network().overlay().enabled()) {
+      overlayPeers = new OverlayPeerSync(network, config.hostName(), config.network().overlay().resyncInterval());
+      member.watchHosts(overlayPeers::membershipChanged);
+    }
     member.join();
     log.info(
         "agent {}: joining cluster {} through {} as {}",
         config.hostName(), cluster.clusterName(), cluster.zookeeper(), registration.address());
+  }
+
+  /** What this host registers of its network: its subnet, and its underlay address with the overlay on. */
+  static HostNetwork hostNetwork(NetworkConfig network) {
+    return new HostNetwork(
+        network.subnet().toString(),
+        network.overlay().enabled() ? network.overlay().localAddress().orElseThrow().toString() : "");
   }
 
   /** True while this agent is a live member of its cluster; false when standalone. */
@@ -174,6 +193,9 @@ public final class AgentServer implements AutoCloseable {
   public void close() throws InterruptedException {
     if (member != null) {
       member.close();
+    }
+    if (overlayPeers != null) {
+      overlayPeers.close();
     }
     health.enterTerminalState();
     if (server != null) {

@@ -7,6 +7,7 @@ import io.ferry.coordinator.cluster.helix.HelixCluster;
 import io.ferry.coordinator.config.CoordinatorConfig;
 import io.ferry.coordinator.hosts.AgentClients;
 import io.ferry.coordinator.hosts.HostDirectory;
+import io.ferry.coordinator.network.AddressPool;
 import io.ferry.coordinator.hosts.HostImages;
 import io.ferry.coordinator.metrics.CoordinatorMetrics;
 import io.ferry.coordinator.placement.HostStatus;
@@ -85,7 +86,8 @@ public final class CoordinatorServer implements AutoCloseable {
     CoordinatorConfig.WorkConfig work = config.work();
     agents = new AgentClients(helix.membership(), work.agentCallTimeout());
     HostImages images = new HostImages(agents);
-    HostDirectory hosts = new HostDirectory(helix.membership(), store, images);
+    HostDirectory hosts = new HostDirectory(helix.membership(), store, images, config.network());
+    AddressPool addresses = AddressPool.following(config.network(), store);
     Migrations migrations = new Migrations(store, hosts, agents, clock, work.migrationTimeout(), Duration.ofSeconds(1));
     runner = new OperationRunner(store, helix.leadership(), agents, migrations, clock, work.threads(), Duration.ofSeconds(1));
     duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
@@ -116,8 +118,8 @@ public final class CoordinatorServer implements AutoCloseable {
             hosts,
             images,
             agents,
-            new Launcher(store, hosts, clock, metrics),
-            new ContainerOperations(store, runner, migrations, agents, clock),
+            new Launcher(store, hosts, clock, metrics, addresses),
+            new ContainerOperations(store, runner, migrations, agents, clock, addresses),
             runner,
             work,
             clock);

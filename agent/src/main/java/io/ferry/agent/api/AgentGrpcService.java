@@ -108,7 +108,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void createContainer(CreateContainerRequest request, StreamObserver<Container> response) {
-    unary(response, () -> ProtoMapper.container(containers.create(ProtoMapper.createSpec(request.getSpec()), request.getStart())));
+    unary(response, () -> ProtoMapper.container(containers.create(ProtoMapper.createSpec(request.getSpec(), request.getNetwork()), request.getStart())));
   }
 
   @Override
@@ -233,7 +233,8 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void copyContainer(CopyContainerRequest request, StreamObserver<Container> response) {
-    unary(response, () -> ProtoMapper.container(snapshots.copy(request.getSource(), request.getTarget())));
+    unary(response, () -> ProtoMapper.container(
+        snapshots.copy(request.getSource(), request.getTarget(), ProtoMapper.identity(request.getTarget(), request.getNetwork()))));
   }
 
   private static StopOptions stopOptions(StopContainerRequest request) {

@@ -7,6 +7,9 @@ import io.ferry.agent.lifecycle.ContainerRecord;
 import io.ferry.agent.lifecycle.ContainerStatus;
 import io.ferry.agent.lifecycle.ContainerView;
 import io.ferry.agent.lifecycle.CreateSpec;
+import io.ferry.agent.network.AssignedIdentity;
+import io.ferry.agent.network.Ipv4Address;
+import io.ferry.agent.network.MacAddress;
 import io.ferry.agent.runtime.InitKind;
 import io.ferry.agent.runtime.Limits;
 import io.ferry.agent.storage.SnapshotInfo;
@@ -18,6 +21,7 @@ import io.ferry.proto.v1.NetworkInfo;
 import io.ferry.proto.v1.ResourceUsage;
 import io.ferry.proto.v1.Snapshot;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** Domain values to and from ferry.v1 messages; generated classes stop at this package. */
@@ -26,8 +30,42 @@ final class ProtoMapper {
   private ProtoMapper() {}
 
   static CreateSpec createSpec(ContainerSpec spec) {
+    return createSpec(spec, NetworkInfo.getDefaultInstance());
+  }
+
+  static CreateSpec createSpec(ContainerSpec spec, NetworkInfo network) {
     return new CreateSpec(
-        spec.getName(), spec.getImage(), initKind(spec.getInit()), spec.getCommandList(), spec.getEnvMap(), limits(spec.getLimits()));
+        spec.getName(), spec.getImage(), initKind(spec.getInit()), spec.getCommandList(), spec.getEnvMap(), limits(spec.getLimits()),
+        identity(spec.getName(), network));
+  }
+
+  /**
+   * The identity a create or copy asks for: empty when {@code network} has no address (the host
+   * leases one).
+   *
+   * @throws AgentException INVALID_ARGUMENT for a malformed address, MAC or gateway, or an address
+   *     without a MAC
+   */
+  static Optional<AssignedIdentity> identity(String container, NetworkInfo network) {
+    if (network.getAddress().isEmpty()) {
+      if (!network.getMac().isEmpty()) {
+        throw AgentException.invalid("container " + container + ": network.mac given without network.address");
+      }
+      return Optional.empty();
+    }
+    if (network.getMac().isEmpty()) {
+      throw AgentException.invalid("container " + container + ": network.address " + network.getAddress() + " given without network.mac");
+    }
+    try {
+      return Optional.of(
+          new AssignedIdentity(
+              Ipv4Address.parse(network.getAddress()),
+              MacAddress.parse(network.getMac()),
+              network.getPrefixLength(),
+              network.getGateway().isEmpty() ? Optional.empty() : Optional.of(Ipv4Address.parse(network.getGateway()))));
+    } catch (IllegalArgumentException e) {
+      throw AgentException.invalid("container " + container + ": network identity: " + e.getMessage());
+    }
   }
 
   static InitKind initKind(io.ferry.proto.v1.InitKind kind) {

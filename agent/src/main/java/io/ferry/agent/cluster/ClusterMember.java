@@ -1,5 +1,9 @@
 package io.ferry.agent.cluster;
 
+import io.ferry.common.cluster.HostRegistration;
+import java.util.List;
+import java.util.function.Consumer;
+
 /**
  * This host's membership of a Ferry cluster: while joined, coordinators see the host (its {@link
  * io.ferry.common.cluster.HostRegistration}) and see it alive; when it leaves or dies, they see it
@@ -17,6 +21,17 @@ public interface ClusterMember extends AutoCloseable {
    * @throws IllegalStateException when called twice or after {@link #close()}
    */
   void join();
+
+  /**
+   * Has {@code listener} told the registrations of the cluster's live hosts (this one included),
+   * the whole list each time: once as soon as the host has joined (and again after every re-join),
+   * then after every change of the live set. Calls come from one thread, never concurrently, and
+   * must return quickly. Register before {@link #join()}; a member without a listener watches
+   * nothing (no cost).
+   *
+   * @throws IllegalStateException when called after {@link #join()}
+   */
+  void watchHosts(Consumer<List<HostRegistration>> listener);
 
   /**
    * True while the host is registered and its session with the cluster is connected, i.e. while

@@ -3,12 +3,22 @@ package io.ferry.agent.cluster;
 import io.ferry.common.cluster.HelixNames;
 import io.ferry.common.cluster.HostRegistration;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.apache.helix.HelixDataAccessor;
 import org.apache.helix.HelixManager;
+import org.apache.helix.model.InstanceConfig;
+import org.apache.helix.zookeeper.zkclient.IZkChildListener;
 import org.apache.helix.manager.zk.HelixManagerStateListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +35,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>States and transitions: {@link MemberState}.
  *
- * <p>Threading: joining runs on one thread of its own ({@code cluster-member-HOST}); every method
+ * <p>Watching the other hosts ({@link #watchHosts}): a ZooKeeper child watch on the cluster's
+ * LIVEINSTANCES, on the joined manager's own connection (so it is re-armed by the ZooKeeper client
+ * after a session expiry, and set again after a re-join). Each change reads the InstanceConfig of
+ * hosts not seen before only; a host that left is forgotten, so its registration is read afresh
+ * when it comes back. Failures to read are retried after {@value #FIRST_RETRY_MS} ms.
+ *
+ * <p>Threading: joining and watching run on one thread of its own ({@code cluster-member-HOST}); every method
  * may be called from any thread. Once JOINED, Helix keeps the session: after a ZooKeeper session
  * expiry it re-creates the live instance by itself (which takes the session timeout plus 5 s when
  * the old session's node still lingers, as after a crash and a quick restart). Failure modes:
@@ -50,6 +66,11 @@ public final class HelixClusterMember implements ClusterMember {
 
   private MemberState state = MemberState.NEW; // guarded by this
   private HelixManager manager; // guarded by this
+  private volatile Consumer<List<HostRegistration>> hostsListener;
+
+  // The join thread's own: registrations of the live hosts seen so far, by host name.
+  private final Map<String, HostRegistration> liveHosts = new HashMap<>();
+  private boolean hostsRetryScheduled;
 
   // The join thread's own.
   private InstanceRegistrar registrar;
@@ -90,6 +111,14 @@ public final class HelixClusterMember implements ClusterMember {
       throw new IllegalStateException("host " + host() + ": join() in state " + state());
     }
     worker.execute(this::attempt);
+  }
+
+  @Override
+  public synchronized void watchHosts(Consumer<List<HostRegistration>> listener) {
+    if (state != MemberState.NEW) {
+      throw new IllegalStateException("host " + host() + ": watchHosts() after join()");
+    }
+    this.hostsListener = Objects.requireNonNull(listener, "listener");
   }
 
   @Override
@@ -190,6 +219,9 @@ public final class HelixClusterMember implements ClusterMember {
         retryMs = FIRST_RETRY_MS;
         waitingLogged = false;
         closeRegistrar();
+        if (hostsListener != null) {
+          watchLiveHosts(created);
+        }
       }
     } catch (Exception e) {
       if (state() == MemberState.CLOSED) {
@@ -200,6 +232,91 @@ public final class HelixClusterMember implements ClusterMember {
       closeRegistrar();
       transition(MemberState.CONNECTING, MemberState.WAITING_FOR_CLUSTER);
       retryLater();
+    }
+  }
+
+  /**
+   * Watches LIVEINSTANCES through {@code joined}'s connection; each change is handled on the join
+   * thread. The first listing is handled at once.
+   */
+  private void watchLiveHosts(HelixManager joined) {
+    synchronized (this) {
+      if (manager != joined || state != MemberState.JOINED) {
+        return;
+      }
+    }
+    try {
+      HelixDataAccessor accessor = joined.getHelixDataAccessor();
+      String path = accessor.keyBuilder().liveInstances().getPath();
+      IZkChildListener onChange = (parent, children) -> {
+        try {
+          worker.execute(() -> refreshHosts(joined));
+        } catch (RejectedExecutionException e) {
+          // Closed.
+        }
+      };
+      accessor.getBaseDataAccessor().subscribeChildChanges(path, onChange);
+    } catch (RuntimeException e) {
+      // Joined all the same: only the watch is retried.
+      log.warn("host {}: cannot watch the cluster's live hosts, retrying: {}", host(), e.toString());
+      try {
+        worker.schedule(() -> watchLiveHosts(joined), FIRST_RETRY_MS, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closed) {
+        // Closed meanwhile.
+      }
+      return;
+    }
+    liveHosts.clear();
+    refreshHosts(joined);
+  }
+
+  /**
+   * Reads the live hosts' registrations (only those not seen before) and tells the listener; on
+   * the join thread. Does nothing once {@code joined} is no longer the current manager.
+   */
+  private void refreshHosts(HelixManager joined) {
+    synchronized (this) {
+      if (manager != joined || state != MemberState.JOINED) {
+        return;
+      }
+    }
+    try {
+      HelixDataAccessor accessor = joined.getHelixDataAccessor();
+      List<String> live = accessor.getChildNames(accessor.keyBuilder().liveInstances());
+      Set<String> names = new HashSet<>(live == null ? List.of() : live);
+      liveHosts.keySet().retainAll(names);
+      for (String name : names) {
+        if (!liveHosts.containsKey(name)) {
+          InstanceConfig config = accessor.getProperty(accessor.keyBuilder().instanceConfig(name));
+          if (config == null) {
+            continue; // Not registered yet: its InstanceConfig comes first, so this is a race; the next change has it.
+          }
+          try {
+            liveHosts.put(name, HostRegistration.fromFields(name, config.getRecord().getSimpleFields(), config.getRecord().getMapFields()));
+          } catch (IllegalArgumentException e) {
+            log.debug("host {}: live instance {} has no Ferry registration: {}", host(), name, e.getMessage());
+          }
+        }
+      }
+      List<HostRegistration> snapshot = new ArrayList<>(liveHosts.values());
+      snapshot.sort((a, b) -> a.hostName().compareTo(b.hostName()));
+      Consumer<List<HostRegistration>> listener = hostsListener;
+      if (listener != null) {
+        listener.accept(List.copyOf(snapshot));
+      }
+    } catch (RuntimeException e) {
+      log.warn("host {}: cannot read the cluster's live hosts, retrying: {}", host(), e.toString());
+      if (!hostsRetryScheduled) {
+        hostsRetryScheduled = true;
+        try {
+          worker.schedule(() -> {
+            hostsRetryScheduled = false;
+            refreshHosts(joined);
+          }, FIRST_RETRY_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+          hostsRetryScheduled = false;
+        }
+      }
     }
   }
 

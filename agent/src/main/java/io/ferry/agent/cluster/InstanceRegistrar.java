@@ -63,6 +63,7 @@ final class InstanceRegistrar implements AutoCloseable {
       if (current == null) {
         throw new HelixException("InstanceConfig of " + host + " vanished while being updated");
       }
+      HostRegistration.OPTIONAL_FIELDS.forEach(current.getSimpleFields()::remove); // values this host no longer has
       current.getSimpleFields().putAll(registration.simpleFields());
       current.getMapFields().putAll(registration.mapFields());
       return current;

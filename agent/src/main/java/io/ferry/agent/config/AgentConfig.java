@@ -5,12 +5,14 @@ import io.ferry.agent.network.NetworkConfig;
 import io.ferry.common.Names;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.Settings;
+import io.ferry.common.net.Ipv4Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The agent's configuration, read once at start and immutable afterwards.
@@ -86,7 +88,7 @@ public record AgentConfig(
             s.duration("command.timeout", Duration.ofSeconds(60)),
             s.duration("stop.timeout", Duration.ofSeconds(10)),
             s.port("metrics.port", DEFAULT_METRICS_PORT),
-            NetworkConfig.load(s, hostName),
+            NetworkConfig.load(s, hostName, configuredIpv4(s.string(ClusterSettings.KEY_HOST_ADDRESS, null), listenAddress)),
             new ImageLimits(
                 s.size("images.max-archive-size", ImageLimits.DEFAULTS.maxArchive()),
                 s.size("images.max-unpacked-size", ImageLimits.DEFAULTS.maxUnpacked()),
@@ -96,6 +98,20 @@ public record AgentConfig(
             ClusterSettings.load(s, listenAddress));
     s.rejectUnknownKeys();
     return config;
+  }
+
+  /**
+   * The host's own IPv4 address as configured, if it is one: the host part of {@code host.address},
+   * else {@code listen.address}, when that is an IPv4 literal other than the wildcard. Nothing is
+   * looked up or probed: a name or an IPv6 address gives nothing.
+   */
+  static Optional<String> configuredIpv4(String hostAddress, String listenAddress) {
+    if (hostAddress != null) {
+      int colon = hostAddress.lastIndexOf(':');
+      String host = colon < 0 ? hostAddress : hostAddress.substring(0, colon);
+      return Ipv4Cidr.isAddress(host) ? Optional.of(host) : Optional.empty();
+    }
+    return Ipv4Cidr.isAddress(listenAddress) && !listenAddress.equals("0.0.0.0") ? Optional.of(listenAddress) : Optional.empty();
   }
 
   /** Parses {@code KEY=value} lines, ignoring blank lines and {@code #} comments. */

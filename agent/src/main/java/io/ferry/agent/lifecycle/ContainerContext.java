@@ -2,6 +2,9 @@ package io.ferry.agent.lifecycle;
 
 import io.ferry.agent.AgentException;
 import io.ferry.agent.images.ImageStore;
+import io.ferry.agent.network.AssignedIdentity;
+import io.ferry.agent.network.Ipv4Address;
+import io.ferry.agent.network.MacAddress;
 import io.ferry.agent.network.NetworkAttachment;
 import io.ferry.agent.network.NetworkManager;
 import io.ferry.agent.runtime.ContainerRuntime;
@@ -140,7 +143,7 @@ final class ContainerContext {
     storage.mount(record.name(), images.rootfs(record.imageDigest()));
     // The attachment made at create (or repaired by recovery) is normally intact: reading it is
     // one `ip netns list`, where attach would verify every piece. A missing one is re-made.
-    NetworkAttachment attachment = network.attachment(record.name()).orElseGet(() -> network.attach(record.name()));
+    NetworkAttachment attachment = network.attachment(record.name()).orElseGet(() -> attachNetwork(record));
     ContainerPaths p = paths(record.name());
     RuntimeSpec.Builder spec =
         RuntimeSpec.builder(record.name(), p.rootfs(), p.console())
@@ -151,6 +154,42 @@ final class ContainerContext {
             .networkNamespace(attachment.namespacePath());
     record.env().forEach(spec::env);
     return spec.build();
+  }
+
+  /**
+   * Attaches {@code name} to the network with {@code identity} when given (a cluster-wide address),
+   * else with a lease of the host's own.
+   */
+  NetworkAttachment attachNetwork(String name, Optional<AssignedIdentity> identity) {
+    if (identity.isEmpty()) {
+      return network.attach(name);
+    }
+    AssignedIdentity id = identity.get();
+    if (!id.fits(network.config())) {
+      throw AgentException.precondition(
+          "container " + name + ": this host's network is " + network.config().subnet() + " with gateway "
+              + network.config().gateway() + ", not /" + id.prefixLength() + " with gateway "
+              + id.gateway().map(Object::toString).orElse("(any)") + ": its network.subnet must be the cluster's");
+    }
+    return network.attach(name, id.address(), id.mac());
+  }
+
+  /** Attaches a known container with the identity its record keeps (the host's own lease if none). */
+  NetworkAttachment attachNetwork(ContainerRecord record) {
+    return attachNetwork(record.name(), identityOf(record));
+  }
+
+  /** The identity a record keeps, if it has one. */
+  static Optional<AssignedIdentity> identityOf(ContainerRecord record) {
+    if (record.network() == null || record.network().address() == null || record.network().mac() == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new AssignedIdentity(Ipv4Address.parse(record.network().address()), MacAddress.parse(record.network().mac())));
+      // The prefix length and gateway stored are what this host gave: not checked again.
+    } catch (IllegalArgumentException e) {
+      throw AgentException.internal("container " + record.name() + ": its stored network identity is unreadable: " + e.getMessage(), e);
+    }
   }
 
   /** Removes runc's leftover of a container whose init has exited, so its id can be reused. */

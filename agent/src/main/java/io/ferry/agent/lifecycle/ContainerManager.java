@@ -93,8 +93,9 @@ public final class ContainerManager {
   // ---- lifecycle ----
 
   /**
-   * Creates a container: rootfs overlay on the image, a network identity, its record; then
-   * starts it when asked. Nothing is left behind when a step fails.
+   * Creates a container: rootfs overlay on the image, a network identity (the one in the spec, or
+   * a lease of the host's own), its record; then starts it when asked. Nothing is left behind when
+   * a step fails.
    *
    * @throws AgentException ALREADY_EXISTS, NOT_FOUND (image), INVALID_ARGUMENT, INTERNAL
    */
@@ -111,7 +112,7 @@ public final class ContainerManager {
           try {
             // The network and the rootfs do not depend on each other: make them side by side.
             CompletableFuture<NetworkAttachment> attaching =
-                CompletableFuture.supplyAsync(() -> ctx.network.attach(spec.name()), ctx.setupPool);
+                CompletableFuture.supplyAsync(() -> ctx.attachNetwork(spec.name(), spec.network()), ctx.setupPool);
             undo.push(() -> {
               attaching.handle((net, error) -> null).join();
               ctx.network.detach(spec.name());
@@ -126,6 +127,7 @@ public final class ContainerManager {
                     ContainerStatus.STOPPED, "created", now, now, identity(net));
             ctx.save(record);
             undo.push(() -> ctx.forget(spec.name()));
+            ctx.network.announceNew(spec.name()); // where its address now is, for the other hosts
             ContainerView created = start ? startLocked(record, false) : view(record, true);
             undo.clear();
             return created;

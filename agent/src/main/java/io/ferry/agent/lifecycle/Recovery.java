@@ -41,7 +41,7 @@ final class Recovery {
       ContainerRecord record = reconcile(stored);
       try {
         ctx.storage.mount(record.name(), ctx.images.rootfs(record.imageDigest()));
-        ctx.network.attach(record.name());
+        ctx.attachNetwork(record);
       } catch (RuntimeException e) {
         record = record.withStatus(ContainerStatus.ERROR, "cannot recover its rootfs or network: " + e.getMessage(), ctx.clock.instant());
         log.error("container={} recovery failed: {}", record.name(), e.getMessage());

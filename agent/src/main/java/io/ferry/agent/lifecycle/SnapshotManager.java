@@ -4,10 +4,12 @@ import static io.ferry.agent.lifecycle.ContainerContext.unit;
 
 import io.ferry.agent.AgentException;
 import io.ferry.agent.AgentException.Kind;
+import io.ferry.agent.network.AssignedIdentity;
 import io.ferry.agent.network.NetworkAttachment;
 import io.ferry.agent.storage.SnapshotInfo;
 import io.ferry.common.Names;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Snapshots of containers' writable layers and copies of containers. A running container is
@@ -68,12 +70,18 @@ public final class SnapshotManager {
     }));
   }
 
+  /** As {@link #copy(String, String, Optional)}, the copy's address leased by this host. */
+  public ContainerView copy(String source, String target) {
+    return copy(source, target, Optional.empty());
+  }
+
   /**
    * Copies container {@code source} to a new, stopped container {@code target}: same image, spec,
-   * limits and files, its own address and MAC. A running source is frozen while its layer is
-   * copied. Nothing of {@code target} is left when a step fails.
+   * limits and files, its own address and MAC ({@code network} when given, the coordinator's
+   * cluster-wide allocation; else leased by this host). A running source is frozen while its layer
+   * is copied. Nothing of {@code target} is left when a step fails.
    */
-  public ContainerView copy(String source, String target) {
+  public ContainerView copy(String source, String target, Optional<AssignedIdentity> network) {
     String problem = Names.problem("container", target);
     if (problem != null) {
       throw AgentException.invalid(problem);
@@ -96,9 +104,11 @@ public final class SnapshotManager {
                       return null;
                     });
                     ctx.storage.mount(target, ctx.images.rootfs(from.imageDigest()));
-                    NetworkAttachment net = ctx.network.attach(target);
+                    NetworkAttachment net = ctx.attachNetwork(target, network);
                     ContainerRecord copy = from.copyAs(target, ctx.clock.instant()).withNetwork(ContainerManager.identity(net));
-                    return containers.view(ctx.save(copy), true);
+                    ContainerView view = containers.view(ctx.save(copy), true);
+                    ctx.network.announceNew(target);
+                    return view;
                   } catch (RuntimeException e) {
                     ctx.network.detach(target);
                     ctx.storage.remove(target);

@@ -31,15 +31,21 @@ final class ContainerPlumbing {
     this.ip = ip;
   }
 
+  /** As {@link #ensure(Lease, Rollback, boolean)} with the host link up. */
+  NetworkAttachment ensure(Lease lease, Rollback rollback) {
+    return ensure(lease, rollback, true);
+  }
+
   /**
-   * Makes the container's plumbing match {@code lease}.
+   * Makes the container's plumbing match {@code lease}; the host end of the veth up when {@code
+   * hostUp}, else enslaved but down (the container is plumbed and cut off).
    *
    * @throws AgentException FAILED_PRECONDITION when the bridge is missing ({@link
    *     NetworkManager#ensureBridge()} not run or the bridge deleted since); INTERNAL or TIMEOUT from
    *     {@code ip}. Whatever this call created is registered in {@code rollback}; the caller undoes
    *     it.
    */
-  NetworkAttachment ensure(Lease lease, Rollback rollback) {
+  NetworkAttachment ensure(Lease lease, Rollback rollback, boolean hostUp) {
     String container = lease.container();
     String ns = names.namespace(container);
     String hostIf = names.hostInterface(container);
@@ -55,7 +61,7 @@ final class ContainerPlumbing {
         }
       });
       try {
-        ip.addNamespaceWithPair(ns, hostIf, NamingScheme.CONTAINER_INTERFACE, lease.mac(), config.mtu(), config.bridgeName());
+        ip.addNamespaceWithPair(ns, hostIf, NamingScheme.CONTAINER_INTERFACE, lease.mac(), config.mtu(), config.bridgeName(), hostUp);
       } catch (AgentException e) {
         requireBridge(e);
         throw e;
@@ -92,8 +98,15 @@ final class ContainerPlumbing {
     if (!freshPair && host.get().mtu() != config.mtu()) {
       ip.setMtu(NetScope.AGENT, hostIf, config.mtu());
     }
-    if (freshPair || !host.get().master().equals(config.bridgeName()) || !host.get().up()) {
+    if (hostUp && (freshPair || !host.get().master().equals(config.bridgeName()) || !host.get().up())) {
       attachToBridge(hostIf);
+    } else if (!hostUp) {
+      if (freshPair || !host.get().master().equals(config.bridgeName())) {
+        enslave(hostIf);
+      }
+      if (!freshPair && host.get().up()) {
+        ip.setDown(NetScope.AGENT, hostIf);
+      }
     }
 
     // Container end: MTU and MAC (set at creation for a fresh pair), address, up; lo up; route.
@@ -178,6 +191,16 @@ final class ContainerPlumbing {
       }
     }
     return true;
+  }
+
+  /** Enslaves, leaving the link down; the bridge is checked only when that fails. */
+  private void enslave(String hostIf) {
+    try {
+      ip.enslave(hostIf, config.bridgeName());
+    } catch (AgentException e) {
+      requireBridge(e);
+      throw e;
+    }
   }
 
   /** Enslaves and sets up; the bridge is checked only when that fails, to keep attach short. */

@@ -25,4 +25,17 @@ public interface Firewall {
    * not open INPUT itself; that is the operator's firewall.
    */
   boolean inputAllowed(String bridge);
+
+  /**
+   * Keeps the anycast gateway off the overlay ({@code ebtables}, in the same namespace): every
+   * host's bridge holds the same gateway address with the same MAC, so the gateway's own frames
+   * must stay on their host. Three rules, each added when missing: containers' ARP requests for
+   * the gateway are not forwarded into {@code overlayDevice} (their own host answers them);
+   * nothing the bridge itself sends with the gateway's MAC goes out of it; nothing arriving from it
+   * with that MAC is taken in (another host's gateway). Without them, every host's gateway answers
+   * every container's ARP and each bridge logs frames "with own address as source address".
+   *
+   * @return how many rules were added (0 when all were there)
+   */
+  int isolateGateway(String overlayDevice, Ipv4Address gateway, MacAddress gatewayMac);
 }

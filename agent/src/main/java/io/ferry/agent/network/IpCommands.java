@@ -4,9 +4,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The {@code ip} (iproute2) operations Ferry's networking is made of: the only place that talks to
- * the kernel's network configuration, so the domain logic ({@link NetworkManager}) runs on a fake
- * in unit tests. Each method is one {@code ip} invocation.
+ * The {@code ip} (iproute2) operations Ferry's networking is made of, with the few neighbours that
+ * iproute2 lacks ({@code bridge fdb} for the overlay's flood list, {@code sysctl} inside a
+ * namespace, BusyBox {@code arping} for announcements): the only place that talks to the kernel's
+ * network configuration, so the domain logic ({@link NetworkManager}) runs on a fake in unit tests.
+ * Each method is one command.
  *
  * <p>Contract: every call either does what it says or throws {@link io.ferry.agent.AgentException}
  * (INTERNAL with the tool's stderr; TIMEOUT when the command's timeout passed; whether the change
@@ -51,7 +53,13 @@ public interface IpCommands {
   /** Enslaves an interface of the agent's namespace to a bridge and sets it up (one command). */
   void attachToBridge(String name, String bridge);
 
+  /** Enslaves an interface of the agent's namespace to a bridge, leaving it as it is (down stays down). */
+  void enslave(String name, String bridge);
+
   void setUp(NetScope scope, String name);
+
+  /** Sets the interface administratively down (a veth's peer then loses its carrier). */
+  void setDown(NetScope scope, String name);
 
   void setMtu(NetScope scope, String name, int mtu);
 
@@ -67,6 +75,48 @@ public interface IpCommands {
 
   /** Sets the namespace's IPv4 default route to go via {@code gateway}, replacing any other. */
   void replaceDefaultRoute(NetScope scope, Ipv4Address gateway);
+
+  /**
+   * The bridge port state of interface {@code name} of the agent's namespace ({@code forwarding},
+   * {@code disabled}, {@code blocking}, ...): a port forwards only once the kernel has seen its
+   * carrier come up, which it does asynchronously after the link is set up. Empty when the
+   * interface is absent or on no bridge.
+   */
+  Optional<String> bridgePortState(String name);
+
+  /** The VXLAN interface of that name in the agent's namespace; empty when absent or not VXLAN. */
+  Optional<VxlanLink> vxlan(String name);
+
+  /**
+   * Creates a VXLAN interface in the agent's namespace, down, learning remote MACs from traffic:
+   * {@code ip link add NAME mtu MTU type vxlan id VNI local LOCAL dstport PORT}.
+   */
+  void addVxlan(String name, int vni, Ipv4Address local, int port, int mtu);
+
+  /**
+   * The flood list of a VXLAN interface: the remote addresses of its all-zero-MAC forwarding
+   * entries, where broadcast and unknown-unicast frames are sent ({@code bridge fdb show}).
+   */
+  List<Ipv4Address> floodPeers(String device);
+
+  /** Adds {@code peer} to the flood list ({@code bridge fdb append 00:00:00:00:00:00 ... dst}). */
+  void addFloodPeer(String device, Ipv4Address peer);
+
+  /** Removes {@code peer} from the flood list; nothing happens when it is not there. */
+  void removeFloodPeer(String device, Ipv4Address peer);
+
+  /**
+   * Writes one kernel setting of the namespace, e.g. {@code net.ipv4.conf.eth0.arp_notify=1}
+   * ({@code sysctl -w}, run inside the namespace: {@code /proc/sys/net} is per namespace).
+   */
+  void setSysctl(NetScope scope, String key, String value);
+
+  /**
+   * Sends one gratuitous ARP for {@code address} out of interface {@code name} of the namespace
+   * (BusyBox {@code arping -U}), so every host of the layer-2 network, through the overlay, learns
+   * where the address and its MAC are now.
+   */
+  void announce(NetScope scope, String name, Ipv4Address address);
 
   /**
    * Configures a freshly made container interface in one go: its address, it and loopback up, the
@@ -91,8 +141,22 @@ public interface IpCommands {
    */
   default void addNamespaceWithPair(
       String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+    addNamespaceWithPair(namespace, hostName, peerName, peerMac, mtu, bridge, true);
+  }
+
+  /**
+   * As {@link #addNamespaceWithPair(String, String, String, MacAddress, int, String)}, the host end
+   * set up only when {@code hostUp}; otherwise it is enslaved and stays down, so nothing of the
+   * container reaches the bridge.
+   */
+  default void addNamespaceWithPair(
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge, boolean hostUp) {
     addNamespace(namespace);
     addVethPair(hostName, peerName, peerMac, namespace, mtu);
-    attachToBridge(hostName, bridge);
+    if (hostUp) {
+      attachToBridge(hostName, bridge);
+    } else {
+      enslave(hostName, bridge);
+    }
   }
 }

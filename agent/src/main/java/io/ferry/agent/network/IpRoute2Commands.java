@@ -33,16 +33,29 @@ public final class IpRoute2Commands implements IpCommands {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private static final String ZERO_MAC = "00:00:00:00:00:00";
+
   private final List<String> prefix;
   private final Duration timeout;
+  private final Path busybox;
 
   /**
    * @param commandPrefix argv put before {@code ip} (empty in production)
    * @param timeout the longest one {@code ip} run may take
    */
   public IpRoute2Commands(List<String> commandPrefix, Duration timeout) {
+    this(commandPrefix, timeout, NetworkConfig.DEFAULT_BUSYBOX);
+  }
+
+  /**
+   * @param commandPrefix argv put before {@code ip} (empty in production)
+   * @param timeout the longest one command may take
+   * @param busybox the BusyBox binary whose {@code arping} sends announcements
+   */
+  public IpRoute2Commands(List<String> commandPrefix, Duration timeout, Path busybox) {
     this.prefix = List.copyOf(commandPrefix);
     this.timeout = timeout;
+    this.busybox = busybox;
   }
 
   /** Commands that run inside the network namespace {@code /run/netns/<hostNamespace>}. */
@@ -125,6 +138,143 @@ public final class IpRoute2Commands implements IpCommands {
   }
 
   @Override
+  public void setDown(NetScope scope, String name) {
+    check(scope, "link", "set", "dev", name, "down");
+  }
+
+  @Override
+  public Optional<String> bridgePortState(String name) {
+    CommandResult result = run(NetScope.AGENT, "-j", "-d", "link", "show", "dev", name);
+    if (!result.succeeded() && result.stderr().contains("does not exist")) {
+      return Optional.empty();
+    }
+    requireSuccess(result);
+    JsonNode links = json(result);
+    return links.isEmpty() ? Optional.empty() : parsePortState(links.get(0));
+  }
+
+  /** The {@code info_slave_data.state} of a bridge port in {@code ip -j -d link show}. */
+  static Optional<String> parsePortState(JsonNode link) {
+    JsonNode info = link.path("linkinfo");
+    if (!info.path("info_slave_kind").asText("").equals("bridge")) {
+      return Optional.empty();
+    }
+    String state = info.path("info_slave_data").path("state").asText("");
+    return state.isEmpty() ? Optional.empty() : Optional.of(state);
+  }
+
+  @Override
+  public Optional<VxlanLink> vxlan(String name) {
+    CommandResult result = run(NetScope.AGENT, "-j", "-d", "link", "show", "dev", name);
+    if (!result.succeeded() && result.stderr().contains("does not exist")) {
+      return Optional.empty();
+    }
+    requireSuccess(result);
+    JsonNode links = json(result);
+    return links.isEmpty() ? Optional.empty() : parseVxlan(links.get(0));
+  }
+
+  @Override
+  public void addVxlan(String name, int vni, Ipv4Address local, int port, int mtu) {
+    check(
+        NetScope.AGENT,
+        "link", "add", "name", name, "mtu", str(mtu), "type", "vxlan", "id", str(vni), "local", local.toString(),
+        "dstport", str(port));
+  }
+
+  @Override
+  public List<Ipv4Address> floodPeers(String device) {
+    CommandResult result = tool(NetScope.AGENT, List.of("bridge", "-j", "fdb", "show", "dev", device));
+    requireSuccess(result);
+    return parseFloodPeers(json(result));
+  }
+
+  @Override
+  public void addFloodPeer(String device, Ipv4Address peer) {
+    requireSuccess(tool(NetScope.AGENT, List.of("bridge", "fdb", "append", ZERO_MAC, "dev", device, "dst", peer.toString())));
+  }
+
+  @Override
+  public void removeFloodPeer(String device, Ipv4Address peer) {
+    CommandResult result = tool(NetScope.AGENT, List.of("bridge", "fdb", "del", ZERO_MAC, "dev", device, "dst", peer.toString()));
+    if (!result.succeeded() && !result.stderr().contains("No such file or directory")) {
+      requireSuccess(result);
+    }
+  }
+
+  @Override
+  public void setSysctl(NetScope scope, String key, String value) {
+    requireSuccess(tool(scope, List.of("sysctl", "-q", "-w", key + "=" + value)));
+  }
+
+  @Override
+  public void announce(NetScope scope, String name, Ipv4Address address) {
+    requireSuccess(
+        tool(scope, List.of(busybox.toString(), "arping", "-U", "-c", "1", "-w", "1", "-I", name, address.toString())));
+  }
+
+  /** Reads a VXLAN link from {@code ip -j -d link show}; empty when it is another kind. */
+  static Optional<VxlanLink> parseVxlan(JsonNode link) {
+    JsonNode info = link.path("linkinfo");
+    if (!info.path("info_kind").asText("").equals("vxlan")) {
+      return Optional.empty();
+    }
+    JsonNode data = info.path("info_data");
+    boolean up = false;
+    for (JsonNode flag : link.path("flags")) {
+      up |= flag.asText().equals("UP");
+    }
+    String local = data.path("local").asText("");
+    return Optional.of(
+        new VxlanLink(
+            link.path("ifname").asText(),
+            data.path("id").asInt(),
+            local.isEmpty() ? Optional.empty() : Optional.of(Ipv4Address.parse(local)),
+            data.path("port").asInt(),
+            link.path("mtu").asInt(),
+            up,
+            link.path("master").asText("")));
+  }
+
+  /** The destinations of the all-zero-MAC entries in {@code bridge -j fdb show}, in order, once each. */
+  static List<Ipv4Address> parseFloodPeers(JsonNode entries) {
+    List<Ipv4Address> peers = new ArrayList<>();
+    for (JsonNode entry : entries) {
+      if (entry.path("mac").asText().equals(ZERO_MAC) && entry.hasNonNull("dst")) {
+        String dst = entry.get("dst").asText();
+        if (dst.indexOf(':') < 0) { // IPv4 only: Ferry's overlay has no IPv6 underlay
+          Ipv4Address peer = Ipv4Address.parse(dst);
+          if (!peers.contains(peer)) {
+            peers.add(peer);
+          }
+        }
+      }
+    }
+    return peers;
+  }
+
+  /**
+   * Runs a tool other than {@code ip}: in the agent's namespace behind the command prefix, in a
+   * named namespace through {@code nsenter --net} (network namespace only, never {@code ip netns
+   * exec}, which remounts {@code /sys}).
+   */
+  private CommandResult tool(NetScope scope, List<String> command) {
+    List<String> argv = new ArrayList<>();
+    if (scope.isAgent()) {
+      argv.addAll(prefix);
+    } else {
+      argv.addAll(nsenterPrefix(scope.namespace()));
+    }
+    argv.addAll(command);
+    try {
+      return Command.of(argv).timeout(timeout).run();
+    } catch (CommandException e) {
+      throw new AgentException(
+          e.timedOut() ? Kind.TIMEOUT : Kind.INTERNAL, "'" + String.join(" ", argv) + "': " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public void setMtu(NetScope scope, String name, int mtu) {
     check(scope, "link", "set", "dev", name, "mtu", str(mtu));
   }
@@ -183,17 +333,22 @@ public final class IpRoute2Commands implements IpCommands {
         addresses);
   }
 
+  @Override
+  public void enslave(String name, String bridge) {
+    check(NetScope.AGENT, "link", "set", "dev", name, "master", bridge);
+  }
+
   /** One {@code ip -batch} run instead of three processes. */
   @Override
   public void addNamespaceWithPair(
-      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge) {
+      String namespace, String hostName, String peerName, MacAddress peerMac, int mtu, String bridge, boolean hostUp) {
     String batch =
         String.join(
             "\n",
             "netns add " + namespace,
             "link add name " + hostName + " mtu " + mtu + " type veth peer name " + peerName
                 + " address " + peerMac + " mtu " + mtu + " netns " + namespace,
-            "link set dev " + hostName + " master " + bridge + " up",
+            "link set dev " + hostName + " master " + bridge + (hostUp ? " up" : ""),
             "");
     requireSuccess(runWithInput(NetScope.AGENT, batch, "-batch", "-"));
   }

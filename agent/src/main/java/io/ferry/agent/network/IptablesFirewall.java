@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * {@link Firewall} with {@code iptables} (whichever backend the host's {@code iptables} is: nft or
- * legacy). Waits for the xtables lock ({@code -w}) within the command timeout. The command prefix
+ * legacy), and {@code ebtables} (Debian's {@code iptables} package ships it) for the bridge-level
+ * rules of the overlay. Waits for the xtables lock ({@code -w}) within the command timeout. The command prefix
  * works as in {@link IpRoute2Commands}: iptables rules belong to a network namespace, so with
  * {@code nsenter --net=...} the rules go into that namespace. Thread-safe.
  */
@@ -58,6 +59,45 @@ public final class IptablesFirewall implements Firewall {
       }
     }
     return false;
+  }
+
+  @Override
+  public int isolateGateway(String overlayDevice, Ipv4Address gateway, MacAddress gatewayMac) {
+    List<List<String>> rules = List.of(
+        List.of("-t", "filter", "FORWARD", "-o", overlayDevice, "-p", "ARP", "--arp-ip-dst", gateway.toString(), "-j", "DROP"),
+        List.of("-t", "filter", "OUTPUT", "-o", overlayDevice, "-s", gatewayMac.toString(), "-j", "DROP"),
+        List.of("-t", "nat", "PREROUTING", "-i", overlayDevice, "-s", gatewayMac.toString(), "-j", "DROP"));
+    int added = 0;
+    for (List<String> rule : rules) {
+      CommandResult exists = ebtables("--check", rule);
+      if (exists.succeeded()) {
+        continue;
+      }
+      if (exists.exitCode() != RULE_MISSING) {
+        throw failed(exists);
+      }
+      CommandResult add = ebtables("-A", rule);
+      if (!add.succeeded()) {
+        throw failed(add);
+      }
+      added++;
+    }
+    return added;
+  }
+
+  /** {@code ebtables -t TABLE ACTION CHAIN MATCH...}: {@code rule} starts with the table. */
+  private CommandResult ebtables(String action, List<String> rule) {
+    List<String> argv = new ArrayList<>(prefix);
+    argv.add("ebtables");
+    argv.addAll(rule.subList(0, 2));
+    argv.add(action);
+    argv.addAll(rule.subList(2, rule.size()));
+    try {
+      return Command.of(argv).timeout(timeout).run();
+    } catch (CommandException e) {
+      throw new AgentException(
+          e.timedOut() ? Kind.TIMEOUT : Kind.INTERNAL, "'" + String.join(" ", argv) + "': " + e.getMessage(), e);
+    }
   }
 
   private CommandResult run(String action, List<String> rest) {

@@ -123,6 +123,35 @@ class HelixClusterMemberIT {
   }
 
   @Test
+  void aWatchingMemberSeesTheLiveHostsComeAndGoWithTheirNetworks() {
+    createCluster();
+    java.util.concurrent.CopyOnWriteArrayList<List<HostRegistration>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    HelixClusterMember watcher =
+        member(host1("10.0.0.11:7701", Map.of()).withNetwork(new io.ferry.common.cluster.HostNetwork("10.100.0.0/16", "10.0.0.11")));
+    watcher.watchHosts(seen::add);
+    watcher.join();
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+        assertThat(last(seen)).extracting(HostRegistration::hostName).containsExactly("host-1"));
+
+    HostRegistration two =
+        new HostRegistration("host-2", "10.0.0.12:7701", 4000, 8L << 30, 0, Map.of(), "0.1.0-test")
+            .withNetwork(new io.ferry.common.cluster.HostNetwork("10.100.0.0/16", "10.0.0.12"));
+    HelixClusterMember joiner = member(two);
+    joiner.join();
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(last(seen)).contains(two).hasSize(2));
+
+    joiner.close(); // leaves at once
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+        assertThat(last(seen)).extracting(HostRegistration::hostName).containsExactly("host-1"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> watcher.watchHosts(l -> {}))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  private static List<HostRegistration> last(List<List<HostRegistration>> seen) {
+    return seen.isEmpty() ? List.of() : seen.get(seen.size() - 1);
+  }
+
+  @Test
   void afterASessionExpiryTheLiveInstanceComesBack() throws Exception {
     createCluster();
     HelixClusterMember member = member(host1("10.0.0.11:7701", Map.of()));

@@ -32,6 +32,26 @@ class AgentConfigTest {
   }
 
   @Test
+  void theOverlaysUnderlayAddressDefaultsToTheHostsConfiguredAddress(@TempDir Path dir) {
+    Path none = dir.resolve("absent");
+    AgentConfig viaHostAddress =
+        AgentConfig.load(none, none, Map.of("network.overlay.enabled", "true", "host.address", "10.77.0.12:7701", "listen.address", "0.0.0.0",
+            "cluster.zookeeper", "10.77.0.1:2181"));
+    assertThat(viaHostAddress.network().overlay().localAddress()).hasValueSatisfying(a -> assertThat(a).hasToString("10.77.0.12"));
+    AgentConfig viaListen = AgentConfig.load(none, none, Map.of("network.overlay.enabled", "true", "listen.address", "10.77.0.13"));
+    assertThat(viaListen.network().overlay().localAddress()).hasValueSatisfying(a -> assertThat(a).hasToString("10.77.0.13"));
+    assertThat(viaListen.network().mtu()).isEqualTo(1450);
+    assertThatThrownBy(() -> AgentConfig.load(none, none, Map.of("network.overlay.enabled", "true", "host.address", "agent1.example:7701",
+            "listen.address", "0.0.0.0", "cluster.zookeeper", "10.77.0.1:2181")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("network.overlay.local-address is required");
+    assertThatThrownBy(() -> AgentConfig.load(none, none, Map.of("network.overlay.enabled", "true")))
+        .as("listen.address defaults to loopback, which cannot carry an overlay")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("127.0.0.1 cannot carry an overlay");
+  }
+
+  @Test
   void rejectsUnknownKeysAndBadHostNames(@TempDir Path dir) {
     Path none = dir.resolve("absent");
     assertThatThrownBy(() -> AgentConfig.load(none, none, Map.of("runtime.crui", "/x")))
@@ -51,7 +71,8 @@ class AgentConfigTest {
     assertThat(c.metricsPort()).isEqualTo(9701);
     assertThat(c.stopTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.network().bridgeName()).isEqualTo("ferrybr0");
-    assertThat(c.network().subnet().toString()).isEqualTo("10.100.0.0/24");
+    assertThat(c.network().subnet().toString()).isEqualTo("10.100.0.0/16");
+    assertThat(c.network().overlay().enabled()).isFalse();
     assertThat(c.imageLimits().allowSetuid()).isTrue();
     assertThat(c.cluster().clustered()).isFalse();
     assertThat(c.cluster().clusterName()).isEqualTo("ferry");

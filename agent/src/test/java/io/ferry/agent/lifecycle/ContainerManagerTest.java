@@ -73,6 +73,44 @@ class ContainerManagerTest {
   }
 
   @Test
+  void withTheOverlayAContainerCreatedWithAClusterIdentityKeepsItAndIsAnnounced() {
+    containers.close();
+    NetworkConfig config =
+        NetworkConfig.load(
+            io.ferry.common.config.Settings.of("test", Map.of("network.overlay.enabled", "true")), "host-1", java.util.Optional.of("10.77.0.11"));
+    FakeIpCommands ip = new FakeIpCommands();
+    network = new NetworkManager(config, AddressAllocator.open(dir.resolve("net-overlay"), config.subnet(), Clock.systemUTC()), ip, new FakeFirewall());
+    network.ensureBridge();
+    containers = open();
+    manager = containers.manager();
+    io.ferry.agent.network.AssignedIdentity identity =
+        new io.ferry.agent.network.AssignedIdentity(
+            io.ferry.agent.network.Ipv4Address.parse("10.100.3.9"), io.ferry.agent.network.MacAddress.parse("0a:58:0a:64:03:09"),
+            16, java.util.Optional.of(io.ferry.agent.network.Ipv4Address.parse("10.100.0.1")));
+
+    ContainerView created =
+        manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(identity)), true);
+
+    assertThat(created.record().network().address()).isEqualTo("10.100.3.9");
+    assertThat(created.record().network().mac()).isEqualTo("0a:58:0a:64:03:09");
+    assertThat(ip.announcements()).containsExactly("fc-host-1.web eth0 10.100.3.9");
+  }
+
+  @Test
+  void anIdentityForAnotherSubnetIsRefusedAndLeavesNothing() {
+    io.ferry.agent.network.AssignedIdentity elsewhere =
+        new io.ferry.agent.network.AssignedIdentity(
+            io.ferry.agent.network.Ipv4Address.parse("10.100.3.9"), io.ferry.agent.network.MacAddress.parse("0a:58:0a:64:03:09"),
+            24, java.util.Optional.of(io.ferry.agent.network.Ipv4Address.parse("10.100.3.1")));
+    assertThatThrownBy(() ->
+            manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(elsewhere)), false))
+        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FAILED_PRECONDITION))
+        .hasMessageContaining("network.subnet must be the cluster's");
+    assertThat(manager.list()).isEmpty();
+    assertThat(network.allocator().leases()).isEmpty();
+  }
+
+  @Test
   void aCreateWhoseStartFailsLeavesNothingBehind() {
     runtime.failNext("start", AgentException.internal("runc run failed: no init", null));
 

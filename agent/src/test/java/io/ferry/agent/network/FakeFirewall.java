@@ -8,6 +8,7 @@ public final class FakeFirewall implements Firewall {
 
   final List<String> forwarded = new ArrayList<>();
   boolean inputOpen = true;
+  final List<String> isolated = new ArrayList<>();
 
   @Override
   public boolean allowForwarding(String bridge) {
@@ -21,5 +22,15 @@ public final class FakeFirewall implements Firewall {
   @Override
   public boolean inputAllowed(String bridge) {
     return inputOpen;
+  }
+
+  @Override
+  public int isolateGateway(String overlayDevice, Ipv4Address gateway, MacAddress gatewayMac) {
+    String rule = overlayDevice + " " + gateway + " " + gatewayMac;
+    if (isolated.contains(rule)) {
+      return 0;
+    }
+    isolated.add(rule);
+    return 3;
   }
 }

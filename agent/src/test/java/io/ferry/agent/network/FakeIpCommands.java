@@ -12,7 +12,8 @@ import java.util.TreeSet;
  * An in-memory kernel for {@link IpCommands}: namespaces, links (veth pairs that die together,
  * bridges), addresses and default routes, with the kernel's refusals that matter (names taken,
  * missing namespace or device, a gateway not on any up link's subnet). Counts mutating calls and
- * can fail the n-th one, to test rollback at every step. Not thread-safe.
+ * can fail the n-th one, to test rollback at every step. Not thread-safe, except that the flood-list
+ * calls are synchronized (a background peer sync may use them while a test reads).
  */
 public final class FakeIpCommands implements IpCommands {
 
@@ -29,6 +30,11 @@ public final class FakeIpCommands implements IpCommands {
     String peerScope;
     String peerName;
     final List<LinkState.InterfaceAddress> addresses = new ArrayList<>();
+    // VXLAN only
+    int vni;
+    Ipv4Address local;
+    int port;
+    final List<Ipv4Address> flood = new ArrayList<>();
 
     Link(String name, int index, String kind, MacAddress mac, int mtu) {
       this.name = name;
@@ -43,6 +49,8 @@ public final class FakeIpCommands implements IpCommands {
   private final Map<String, Map<String, Link>> links = new LinkedHashMap<>();
   private final Map<String, Ipv4Address> routes = new LinkedHashMap<>();
   private final List<String> mutations = new ArrayList<>();
+  private final Map<String, String> sysctls = new LinkedHashMap<>();
+  private final List<String> announcements = new ArrayList<>();
   private int nextIndex = 2;
   private int failAt = -1;
 
@@ -60,6 +68,21 @@ public final class FakeIpCommands implements IpCommands {
 
   List<String> mutations() {
     return List.copyOf(mutations);
+  }
+
+  /** Kernel settings written, as {@code "<scope>: key"} to value; a namespace's go with it. */
+  Map<String, String> sysctls() {
+    return Map.copyOf(sysctls);
+  }
+
+  /** Announcements sent, as {@code "<netns> <interface> <address>"}, oldest first. */
+  public List<String> announcements() {
+    return List.copyOf(announcements);
+  }
+
+  /** Puts a flood entry in place behind the manager's back (as an operator might). */
+  void addFloodEntryByHand(String device, Ipv4Address peer) {
+    device(NetScope.AGENT, device).flood.add(peer);
   }
 
   /** Names of the links of a scope, for assertions. */
@@ -93,6 +116,7 @@ public final class FakeIpCommands implements IpCommands {
     }
     links.remove(name);
     routes.remove(name);
+    sysctls.keySet().removeIf(k -> k.startsWith(name + ": "));
   }
 
   @Override
@@ -150,9 +174,104 @@ public final class FakeIpCommands implements IpCommands {
   }
 
   @Override
+  public void enslave(String name, String bridge) {
+    mutate("link set " + name + " master " + bridge);
+    Link master = device(NetScope.AGENT, bridge);
+    if (!master.kind.equals("bridge")) {
+      throw AgentException.internal("Device " + bridge + " is not a bridge", null);
+    }
+    device(NetScope.AGENT, name).master = bridge;
+  }
+
+  @Override
   public void setUp(NetScope scope, String name) {
     mutate("link set " + name + " up in " + scope);
     device(scope, name).up = true;
+  }
+
+  @Override
+  public void setDown(NetScope scope, String name) {
+    mutate("link set " + name + " down in " + scope);
+    device(scope, name).up = false;
+  }
+
+  @Override
+  public Optional<String> bridgePortState(String name) {
+    Link l = links.get(AGENT).get(name);
+    if (l == null || l.master.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(l.up ? "forwarding" : "disabled");
+  }
+
+  @Override
+  public Optional<VxlanLink> vxlan(String name) {
+    Link l = links.get(AGENT).get(name);
+    if (l == null || !l.kind.equals("vxlan")) {
+      return Optional.empty();
+    }
+    return Optional.of(new VxlanLink(l.name, l.vni, Optional.ofNullable(l.local), l.port, l.mtu, l.up, l.master));
+  }
+
+  @Override
+  public void addVxlan(String name, int vni, Ipv4Address local, int port, int mtu) {
+    mutate("link add " + name + " type vxlan id " + vni + " local " + local + " dstport " + port);
+    requireFree(AGENT, name);
+    for (Link other : links.get(AGENT).values()) {
+      if (other.kind.equals("vxlan") && other.vni == vni && other.port == port) {
+        throw AgentException.internal("Error: A VXLAN device with the specified VNI already exists.", null);
+      }
+    }
+    Link l = new Link(name, nextIndex++, "vxlan", MacAddress.derive("vxlan" + nextIndex), mtu);
+    l.vni = vni;
+    l.local = local;
+    l.port = port;
+    links.get(AGENT).put(name, l);
+  }
+
+  @Override
+  public synchronized List<Ipv4Address> floodPeers(String device) {
+    return List.copyOf(vxlanDevice(device).flood);
+  }
+
+  @Override
+  public synchronized void addFloodPeer(String device, Ipv4Address peer) {
+    mutate("fdb append 00:00:00:00:00:00 dev " + device + " dst " + peer);
+    Link l = vxlanDevice(device);
+    if (!l.flood.contains(peer)) {
+      l.flood.add(peer);
+    }
+  }
+
+  @Override
+  public synchronized void removeFloodPeer(String device, Ipv4Address peer) {
+    mutate("fdb del 00:00:00:00:00:00 dev " + device + " dst " + peer);
+    vxlanDevice(device).flood.remove(peer);
+  }
+
+  @Override
+  public void setSysctl(NetScope scope, String key, String value) {
+    mutate("sysctl " + key + "=" + value + " in " + scope);
+    scope(scope);
+    sysctls.put(key(scope) + ": " + key, value);
+  }
+
+  @Override
+  public void announce(NetScope scope, String name, Ipv4Address address) {
+    mutate("arping -U " + address + " dev " + name + " in " + scope);
+    Link link = device(scope, name);
+    if (!link.up) {
+      throw AgentException.internal("arping: interface " + name + " is down", null);
+    }
+    announcements.add(key(scope) + " " + name + " " + address);
+  }
+
+  private Link vxlanDevice(String device) {
+    Link l = device(NetScope.AGENT, device);
+    if (!l.kind.equals("vxlan")) {
+      throw AgentException.internal("Error: " + device + " is not a VXLAN device", null);
+    }
+    return l;
   }
 
   @Override

@@ -87,6 +87,12 @@ final class FaultInjectingIpCommands implements IpCommands {
   }
 
   @Override
+  public void enslave(String name, String bridge) {
+    change("enslave " + name);
+    delegate.enslave(name, bridge);
+  }
+
+  @Override
   public void setUp(NetScope scope, String name) {
     change("set up " + name);
     delegate.setUp(scope, name);
@@ -125,5 +131,56 @@ final class FaultInjectingIpCommands implements IpCommands {
   public void replaceDefaultRoute(NetScope scope, Ipv4Address gateway) {
     change("route replace " + gateway);
     delegate.replaceDefaultRoute(scope, gateway);
+  }
+
+  @Override
+  public void setDown(NetScope scope, String name) {
+    change("set down " + name);
+    delegate.setDown(scope, name);
+  }
+
+  @Override
+  public Optional<String> bridgePortState(String name) {
+    return delegate.bridgePortState(name);
+  }
+
+  @Override
+  public Optional<VxlanLink> vxlan(String name) {
+    return delegate.vxlan(name);
+  }
+
+  @Override
+  public void addVxlan(String name, int vni, Ipv4Address local, int port, int mtu) {
+    change("vxlan add " + name);
+    delegate.addVxlan(name, vni, local, port, mtu);
+  }
+
+  @Override
+  public List<Ipv4Address> floodPeers(String device) {
+    return delegate.floodPeers(device);
+  }
+
+  @Override
+  public void addFloodPeer(String device, Ipv4Address peer) {
+    change("flood add " + peer);
+    delegate.addFloodPeer(device, peer);
+  }
+
+  @Override
+  public void removeFloodPeer(String device, Ipv4Address peer) {
+    change("flood del " + peer);
+    delegate.removeFloodPeer(device, peer);
+  }
+
+  @Override
+  public void setSysctl(NetScope scope, String key, String value) {
+    change("sysctl " + key);
+    delegate.setSysctl(scope, key, value);
+  }
+
+  @Override
+  public void announce(NetScope scope, String name, Ipv4Address address) {
+    change("announce " + address);
+    delegate.announce(scope, name, address);
   }
 }

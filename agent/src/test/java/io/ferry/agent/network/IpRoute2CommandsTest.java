@@ -58,4 +58,50 @@ class IpRoute2CommandsTest {
     assertThat(lo.master()).isEmpty();
     assertThat(lo.peerIndex()).isEqualTo(-1);
   }
+
+  @Test
+  void readsAVxlanDeviceAndIgnoresOtherKinds() throws Exception {
+    VxlanLink vx =
+        IpRoute2Commands.parseVxlan(
+                JSON.readTree(
+                    """
+                    {"ifindex":4,"ifname":"vx0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1450,"master":"br0",
+                     "linkinfo":{"info_kind":"vxlan","info_data":{"id":42,"local":"10.198.0.11","link":"eth0","port":4789,
+                     "learning":true,"ageing":300},"info_slave_kind":"bridge"}}
+                    """))
+            .orElseThrow();
+    assertThat(vx).isEqualTo(new VxlanLink("vx0", 42, java.util.Optional.of(Ipv4Address.parse("10.198.0.11")), 4789, 1450, true, "br0"));
+    assertThat(IpRoute2Commands.parseVxlan(JSON.readTree("{\"ifname\":\"br0\",\"linkinfo\":{\"info_kind\":\"bridge\"}}"))).isEmpty();
+  }
+
+  @Test
+  void readsTheFloodListFromTheForwardingDatabase() throws Exception {
+    var peers =
+        IpRoute2Commands.parseFloodPeers(
+            JSON.readTree(
+                """
+                [{"mac":"26:7c:c6:44:c6:de","flags":[],"master":"br0","state":""},
+                 {"mac":"02:aa:bb:cc:dd:01","dst":"10.198.0.13","flags":["self"],"state":""},
+                 {"mac":"00:00:00:00:00:00","dst":"10.198.0.12","flags":["self"],"state":"permanent"},
+                 {"mac":"00:00:00:00:00:00","dst":"10.198.0.13","flags":["self"],"state":"permanent"},
+                 {"mac":"00:00:00:00:00:00","dst":"10.198.0.13","flags":["self"],"state":"permanent"},
+                 {"mac":"00:00:00:00:00:00","dst":"fd00::1","flags":["self"],"state":"permanent"}]
+                """));
+    assertThat(peers).extracting(Object::toString).containsExactly("10.198.0.12", "10.198.0.13");
+  }
+
+  @Test
+  void readsTheBridgePortStateOfALink() throws Exception {
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree(
+            """
+            {"ifname":"fv1","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"forwarding","learning":true}}}
+            """)))
+        .contains("forwarding");
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree(
+            """
+            {"ifname":"fv1","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"disabled"}}}
+            """)))
+        .contains("disabled");
+    assertThat(IpRoute2Commands.parsePortState(JSON.readTree("{\"ifname\":\"eth0\",\"linkinfo\":{\"info_kind\":\"veth\"}}"))).isEmpty();
+  }
 }

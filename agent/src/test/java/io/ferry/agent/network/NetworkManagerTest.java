@@ -47,7 +47,7 @@ class NetworkManagerTest {
     assertThat(bridge.isBridge()).isTrue();
     assertThat(bridge.up()).isTrue();
     assertThat(bridge.mtu()).isEqualTo(1500);
-    assertThat(bridge.addresses()).extracting(Object::toString).containsExactly("10.100.0.1/24");
+    assertThat(bridge.addresses()).extracting(Object::toString).containsExactly("10.100.0.1/16");
     assertThat(bridge.mac().isLocallyAdministered()).isTrue();
     assertThat(firewall.forwarded).containsExactly("ferrybr0");
 
@@ -74,7 +74,7 @@ class NetworkManagerTest {
     assertThat(a.namespace()).isEqualTo("fc-host-1.web1");
     assertThat(a.namespacePath()).isEqualTo(Path.of("/run/netns/fc-host-1.web1"));
     assertThat(a.address()).hasToString("10.100.0.2");
-    assertThat(a.prefixLength()).isEqualTo(24);
+    assertThat(a.prefixLength()).isEqualTo(16);
     assertThat(a.gateway()).hasToString("10.100.0.1");
     assertThat(a.mac()).isEqualTo(MacAddress.derive("web1"));
     assertThat(a.hostInterface()).isEqualTo("fv39ea183a6f").hasSizeLessThanOrEqualTo(15);
@@ -87,7 +87,7 @@ class NetworkManagerTest {
     assertThat(eth0.peerIndex()).isEqualTo(host.index());
     assertThat(eth0.mac()).isEqualTo(a.mac());
     assertThat(eth0.up()).isTrue();
-    assertThat(eth0.addresses()).extracting(Object::toString).containsExactly("10.100.0.2/24");
+    assertThat(eth0.addresses()).extracting(Object::toString).containsExactly("10.100.0.2/16");
     assertThat(ip.link(WEB1, "lo").orElseThrow().up()).isTrue();
     assertThat(ip.defaultGateway(WEB1)).contains(a.gateway());
     assertThat(manager.attachments()).containsExactly(a);
@@ -106,7 +106,7 @@ class NetworkManagerTest {
   void aHalfMadeAttachmentIsCompleted_onlyTheNetnsExists() {
     ip.addNamespace("fc-host-1.web1");
     NetworkAttachment a = manager.attach("web1");
-    assertThat(ip.link(WEB1, "eth0").orElseThrow().addresses()).extracting(Object::toString).containsExactly("10.100.0.2/24");
+    assertThat(ip.link(WEB1, "eth0").orElseThrow().addresses()).extracting(Object::toString).containsExactly("10.100.0.2/16");
     assertThat(ip.defaultGateway(WEB1)).contains(a.gateway());
   }
 
@@ -120,7 +120,7 @@ class NetworkManagerTest {
 
     assertThat(manager.attach("web1")).isEqualTo(a);
     LinkState eth0 = ip.link(WEB1, "eth0").orElseThrow();
-    assertThat(eth0.addresses()).extracting(Object::toString).containsExactly("10.100.0.2/24");
+    assertThat(eth0.addresses()).extracting(Object::toString).containsExactly("10.100.0.2/16");
     assertThat(eth0.mac()).isEqualTo(a.mac());
     assertThat(eth0.mtu()).isEqualTo(1500);
     assertThat(ip.defaultGateway(WEB1)).contains(a.gateway());

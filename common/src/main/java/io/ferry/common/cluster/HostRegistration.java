@@ -2,7 +2,10 @@ package io.ferry.common.cluster;
 
 import io.ferry.common.Names;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What an agent tells the cluster about its host when it joins: where its gRPC API is, what it
@@ -15,6 +18,8 @@ import java.util.Map;
  * <ul>
  *   <li>simple fields {@value #ADDRESS}, {@value #CPU_MILLIS}, {@value #MEMORY_BYTES},
  *       {@value #DISK_BYTES}, {@value #AGENT_VERSION}, numbers in decimal;
+ *   <li>optional simple fields {@value #NETWORK_SUBNET} and {@value #NETWORK_OVERLAY_ADDRESS}, the
+ *       host's {@link HostNetwork} (absent for agents that register none, e.g. older ones);
  *   <li>map field {@value #LABELS}, the labels as they are.
  * </ul>
  *
@@ -26,6 +31,7 @@ import java.util.Map;
  * @param diskBytes disk offered to containers; zero or more
  * @param labels the host's labels, validated by {@link HostLabels}; immutable, ordered by key
  * @param agentVersion the agent's software version, e.g. {@code 0.1.0} or {@code dev}
+ * @param network the host's container subnet and overlay address; empty when not registered
  */
 public record HostRegistration(
     String hostName,
@@ -34,7 +40,8 @@ public record HostRegistration(
     long memoryBytes,
     long diskBytes,
     Map<String, String> labels,
-    String agentVersion) {
+    String agentVersion,
+    Optional<HostNetwork> network) {
 
   public static final String ADDRESS = "ferry.address";
   public static final String CPU_MILLIS = "ferry.cpu_millis";
@@ -42,6 +49,14 @@ public record HostRegistration(
   public static final String DISK_BYTES = "ferry.disk_bytes";
   public static final String AGENT_VERSION = "ferry.agent_version";
   public static final String LABELS = "ferry.labels";
+  public static final String NETWORK_SUBNET = "ferry.network.subnet";
+  public static final String NETWORK_OVERLAY_ADDRESS = "ferry.network.overlay_address";
+
+  /**
+   * The Ferry simple fields a registration may leave out: a re-registration removes them from the
+   * InstanceConfig before writing its own, so a value the host no longer has does not linger.
+   */
+  public static final List<String> OPTIONAL_FIELDS = List.of(NETWORK_SUBNET, NETWORK_OVERLAY_ADDRESS);
 
   /** @throws IllegalArgumentException naming the host and the first bad value */
   public HostRegistration {
@@ -63,6 +78,18 @@ public record HostRegistration(
     if (agentVersion == null || agentVersion.isBlank()) {
       throw new IllegalArgumentException("host " + hostName + ": agent version is required");
     }
+    Objects.requireNonNull(network, "network");
+  }
+
+  /** A registration without a network (hosts of agents that register none). */
+  public HostRegistration(
+      String hostName, String address, long cpuMillis, long memoryBytes, long diskBytes, Map<String, String> labels, String agentVersion) {
+    this(hostName, address, cpuMillis, memoryBytes, diskBytes, labels, agentVersion, Optional.empty());
+  }
+
+  /** This registration with {@code newNetwork}. */
+  public HostRegistration withNetwork(HostNetwork newNetwork) {
+    return new HostRegistration(hostName, address, cpuMillis, memoryBytes, diskBytes, labels, agentVersion, Optional.of(newNetwork));
   }
 
   /** The Ferry simple fields of the InstanceConfig, keyed by their field names. */
@@ -73,6 +100,12 @@ public record HostRegistration(
     fields.put(MEMORY_BYTES, Long.toString(memoryBytes));
     fields.put(DISK_BYTES, Long.toString(diskBytes));
     fields.put(AGENT_VERSION, agentVersion);
+    network.ifPresent(n -> {
+      fields.put(NETWORK_SUBNET, n.subnet());
+      if (n.hasOverlay()) {
+        fields.put(NETWORK_OVERLAY_ADDRESS, n.overlayAddress());
+      }
+    });
     return Map.copyOf(fields);
   }
 
@@ -83,7 +116,8 @@ public record HostRegistration(
 
   /**
    * Reads a registration back from an InstanceConfig's fields; fields that are not Ferry's are
-   * ignored, a missing {@value #LABELS} map means no labels.
+   * ignored, a missing {@value #LABELS} map means no labels, a missing {@value #NETWORK_SUBNET} no
+   * network.
    *
    * @param hostName the instance name
    * @param simpleFields the record's simple fields
@@ -101,7 +135,20 @@ public record HostRegistration(
         number(hostName, simpleFields, MEMORY_BYTES),
         number(hostName, simpleFields, DISK_BYTES),
         labels == null ? Map.of() : labels,
-        required(hostName, simpleFields, AGENT_VERSION));
+        required(hostName, simpleFields, AGENT_VERSION),
+        network(hostName, simpleFields));
+  }
+
+  private static Optional<HostNetwork> network(String hostName, Map<String, String> fields) {
+    String subnet = fields == null ? null : fields.get(NETWORK_SUBNET);
+    if (subnet == null || subnet.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new HostNetwork(subnet, fields.getOrDefault(NETWORK_OVERLAY_ADDRESS, "")));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("host " + hostName + ": InstanceConfig network fields: " + e.getMessage(), e);
+    }
   }
 
   /** Returns null when {@code address} is a dialable {@code host:port}, else why not. */

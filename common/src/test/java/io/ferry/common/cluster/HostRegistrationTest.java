@@ -36,6 +36,36 @@ class HostRegistrationTest {
   }
 
   @Test
+  void aNetworkRoundTripsAndIsOptional() {
+    HostRegistration withOverlay = host1().withNetwork(new HostNetwork("10.100.0.0/16", "10.77.0.11"));
+    assertThat(withOverlay.simpleFields())
+        .containsEntry("ferry.network.subnet", "10.100.0.0/16")
+        .containsEntry("ferry.network.overlay_address", "10.77.0.11");
+    assertThat(HostRegistration.fromFields("host-1", withOverlay.simpleFields(), withOverlay.mapFields())).isEqualTo(withOverlay);
+
+    HostRegistration noOverlay = host1().withNetwork(new HostNetwork("10.100.0.0/16", ""));
+    assertThat(noOverlay.simpleFields()).containsKey("ferry.network.subnet").doesNotContainKey("ferry.network.overlay_address");
+    assertThat(HostRegistration.fromFields("host-1", noOverlay.simpleFields(), noOverlay.mapFields()).network())
+        .contains(new HostNetwork("10.100.0.0/16", ""));
+
+    assertThat(HostRegistration.fromFields("host-1", host1().simpleFields(), host1().mapFields()).network()).isEmpty();
+    assertThat(HostRegistration.OPTIONAL_FIELDS).containsExactlyInAnyOrder("ferry.network.subnet", "ferry.network.overlay_address");
+  }
+
+  @Test
+  void aMalformedNetworkIsRefusedNamingTheHost() {
+    Map<String, String> simple = new HashMap<>(host1().simpleFields());
+    simple.put("ferry.network.subnet", "10.100.0.1/16");
+    assertThatThrownBy(() -> HostRegistration.fromFields("host-1", simple, Map.of()))
+        .hasMessageContaining("host host-1")
+        .hasMessageContaining("host bits set");
+    simple.put("ferry.network.subnet", "10.100.0.0/16");
+    simple.put("ferry.network.overlay_address", "10.77.0");
+    assertThatThrownBy(() -> HostRegistration.fromFields("host-1", simple, Map.of()))
+        .hasMessageContaining("overlay address '10.77.0'");
+  }
+
+  @Test
   void readingBackIgnoresHelixsOwnFieldsAndTreatsMissingLabelsAsNone() {
     Map<String, String> simple = new HashMap<>(host1().simpleFields());
     simple.put("HELIX_ENABLED", "false");

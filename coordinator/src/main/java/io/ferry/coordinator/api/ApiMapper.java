@@ -6,6 +6,7 @@ import io.ferry.common.cluster.HostRegistration;
 import io.ferry.coordinator.hosts.HostDirectory.HostView;
 import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.placement.HostVerdict;
+import io.ferry.coordinator.store.ClusterAddress;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.store.OperationRecord;
@@ -15,6 +16,7 @@ import io.ferry.proto.v1.ContainerSpec;
 import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.Host;
 import io.ferry.proto.v1.HostState;
+import io.ferry.proto.v1.NetworkInfo;
 import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.OperationState;
 
@@ -39,7 +41,15 @@ final class ApiMapper {
       }
       observed = Container.newBuilder().setSpec(spec).setState(ContainerState.CONTAINER_STATE_UNSPECIFIED).setDetail("not yet reported by its host").build();
     }
-    return ClusterContainer.newBuilder()
+    NetworkInfo network = record.clusterAddress().map(ApiMapper::networkInfo).orElse(null);
+    if (network != null && observed.getNetwork().getAddress().isEmpty()) {
+      observed = observed.toBuilder().setNetwork(network).build(); // what it will have before its host reports it
+    }
+    ClusterContainer.Builder out = ClusterContainer.newBuilder();
+    if (network != null) {
+      out.setNetwork(network);
+    }
+    return out
         .setContainer(observed)
         .setHost(record.host())
         .setDesiredState(desired(record.desired(), observed.getState()))
@@ -48,6 +58,15 @@ final class ApiMapper {
         .putAllRequiredLabels(record.requiredLabels())
         .setAntiAffinityGroup(record.antiAffinityGroup())
         .setOperationId(record.operationId())
+        .build();
+  }
+
+  static NetworkInfo networkInfo(ClusterAddress address) {
+    return NetworkInfo.newBuilder()
+        .setAddress(address.address())
+        .setMac(address.mac())
+        .setPrefixLength(address.prefixLength())
+        .setGateway(address.gateway())
         .build();
   }
 

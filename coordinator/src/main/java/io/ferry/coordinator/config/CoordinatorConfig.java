@@ -4,6 +4,7 @@ import io.ferry.common.ByteSize;
 import io.ferry.common.Names;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.Settings;
+import io.ferry.coordinator.network.ClusterNetwork;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -27,6 +28,8 @@ import java.util.Map;
  *     long a host may be gone before Helix moves what it held, so a restarting agent moves nothing
  * @param work how operations and upkeep run
  * @param metricsPort where {@code GET /metrics} is served (Prometheus), on the listen address
+ * @param network the cluster's container network ({@code network.subnet}, default {@value
+ *     ClusterNetwork#DEFAULT_SUBNET}): containers' addresses come from it, hosts must serve it
  */
 public record CoordinatorConfig(
     String clusterName,
@@ -38,7 +41,8 @@ public record CoordinatorConfig(
     Duration sessionTimeout,
     Duration rebalanceDelay,
     WorkConfig work,
-    int metricsPort) {
+    int metricsPort,
+    ClusterNetwork network) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
@@ -88,6 +92,9 @@ public record CoordinatorConfig(
     if (rebalanceDelay.isNegative()) {
       throw new ConfigException("cluster.rebalance.delay", "cluster.rebalance.delay cannot be negative");
     }
+    if (network == null) {
+      throw new ConfigException(ClusterNetwork.KEY_SUBNET, ClusterNetwork.KEY_SUBNET + " is required");
+    }
   }
 
   /** True when this coordinator runs its own single-node ZooKeeper. */
@@ -129,7 +136,8 @@ public record CoordinatorConfig(
                 s.path("images.spool-dir", Path.of("/var/lib/ferry/coordinator/spool")),
                 s.size("images.max-archive", ByteSize.parse("16GiB")),
                 s.duration("migration.timeout", Duration.ofMinutes(30))),
-            s.port("metrics.port", 9700));
+            s.port("metrics.port", 9700),
+            ClusterNetwork.parse(s.string(ClusterNetwork.KEY_SUBNET, ClusterNetwork.DEFAULT_SUBNET)));
     s.rejectUnknownKeys();
     return config;
   }

@@ -3,6 +3,7 @@ package io.ferry.coordinator.hosts;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.coordinator.cluster.HostMember;
 import io.ferry.coordinator.cluster.Membership;
+import io.ferry.coordinator.network.ClusterNetwork;
 import io.ferry.coordinator.placement.ClusterSnapshot;
 import io.ferry.coordinator.placement.HostState;
 import io.ferry.coordinator.placement.HostStatus;
@@ -20,6 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * The hosts as placement and the API see them: membership (address, capacity, labels, liveness)
  * joined with the allocation recorded in ZooKeeper and the images each holds.
  *
+ * <p>A host whose registered container subnet is not the cluster's takes no containers (the
+ * addresses the leader hands out would not be its bridge's), with that reason in its placement
+ * verdict. A host that registers no subnet (an agent from before subnets were registered) is not
+ * checked.
+ *
  * <p>Keeps one {@link HostState} per host, rebuilt only when that host changes, so taking a {@link
  * ClusterSnapshot} of a thousand hosts costs a list copy rather than a thousand rebuilds.
  * Thread-safe: listeners run on the store's and membership's threads, readers on any.
@@ -36,9 +42,11 @@ public final class HostDirectory implements StoreListener {
   private final Membership membership;
   private final ClusterStore store;
   private final HostImages images;
+  private final ClusterNetwork network;
   private final Map<String, HostState> states = new ConcurrentHashMap<>();
 
-  public HostDirectory(Membership membership, ClusterStore store, HostImages images) {
+  public HostDirectory(Membership membership, ClusterStore store, HostImages images, ClusterNetwork network) {
+    this.network = network;
     this.membership = membership;
     this.store = store;
     this.images = images;
@@ -92,6 +100,17 @@ public final class HostDirectory implements StoreListener {
     return new HostView(member, status(member, recorded.isPresent()), allocation);
   }
 
+  /**
+   * Why a host cannot take containers beyond its status, in words; empty when nothing stands in
+   * the way: its registered container subnet must be the cluster's.
+   */
+  public static String unplaceable(HostRegistration registration, ClusterNetwork network) {
+    return registration.network()
+        .filter(n -> !network.servedBy(n.subnet()))
+        .map(n -> "network " + n.subnet() + " is not the cluster's " + network)
+        .orElse("");
+  }
+
   /** Online when live, enabled, and known to reservations (the leader records a joining host at once). */
   private static HostStatus status(HostMember member, boolean registered) {
     return member.live() && member.enabled() && registered ? HostStatus.ONLINE : HostStatus.OFFLINE;
@@ -127,6 +146,7 @@ public final class HostDirectory implements StoreListener {
         registration.labels(),
         images.refs(view.name()),
         allocation.groups(),
-        allocation.containers());
+        allocation.containers(),
+        unplaceable(registration, network));
   }
 }

@@ -3,6 +3,7 @@ package io.ferry.coordinator.operations;
 import io.ferry.common.Names;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
+import io.ferry.coordinator.store.AddressSource;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
@@ -37,8 +38,11 @@ public final class ContainerOperations {
   private final Migrations migrations;
   private final AgentClients agents;
   private final Clock clock;
+  private final AddressSource addresses;
 
-  public ContainerOperations(ClusterStore store, OperationRunner runner, Migrations migrations, AgentClients agents, Clock clock) {
+  public ContainerOperations(
+      ClusterStore store, OperationRunner runner, Migrations migrations, AgentClients agents, Clock clock, AddressSource addresses) {
+    this.addresses = addresses;
     this.store = store;
     this.runner = runner;
     this.migrations = migrations;
@@ -111,7 +115,7 @@ public final class ContainerOperations {
 
   /**
    * Copies stopped container {@code source} to {@code target} on the same host: reserves the same
-   * resources there for the copy, records it, and runs the copy.
+   * resources there for the copy, gives it its own cluster address, records it, and runs the copy.
    */
   public OperationRecord copy(String source, String target) {
     Names.require("target container", target);
@@ -126,7 +130,7 @@ public final class ContainerOperations {
     ContainerRecord copy =
         new ContainerRecord(
             target, from.host(), from.spec(), from.reserved(), from.requiredLabels(), "", ContainerRecord.Desired.STOPPED, new byte[0], operation.id(), now, now);
-    Reservations.Outcome outcome = store.launch(copy, operation);
+    Reservations.Outcome outcome = store.launch(copy, operation, addresses).outcome();
     if (outcome instanceof Reservations.Outcome.AlreadyPlaced) {
       throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + target + " already exists");
     }

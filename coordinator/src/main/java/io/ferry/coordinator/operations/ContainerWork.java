@@ -2,6 +2,7 @@ package io.ferry.coordinator.operations;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.ferry.coordinator.hosts.AgentClients;
+import io.ferry.coordinator.store.ClusterAddress;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.proto.v1.Container;
@@ -11,6 +12,7 @@ import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.CopyContainerRequest;
 import io.ferry.proto.v1.CreateContainerRequest;
 import io.ferry.proto.v1.DeleteContainerRequest;
+import io.ferry.proto.v1.NetworkInfo;
 import io.ferry.proto.v1.StartContainerRequest;
 import io.ferry.proto.v1.StopContainerRequest;
 import io.grpc.Status;
@@ -47,7 +49,7 @@ final class ContainerWork {
         Optional<Container> existing = find(host, name);
         if (existing.isEmpty()) {
           try {
-            agents.blocking(host).createContainer(CreateContainerRequest.newBuilder().setSpec(spec(container)).build());
+            agents.blocking(host).createContainer(CreateContainerRequest.newBuilder().setSpec(spec(container)).setNetwork(network(container)).build());
           } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
               throw e;
@@ -93,7 +95,8 @@ final class ContainerWork {
         if (existing.isPresent()) {
           return existing;
         }
-        return Optional.of(agents.blocking(host).copyContainer(CopyContainerRequest.newBuilder().setSource(source).setTarget(name).build()));
+        return Optional.of(
+            agents.blocking(host).copyContainer(CopyContainerRequest.newBuilder().setSource(source).setTarget(name).setNetwork(network(container)).build()));
       }
       default -> throw new IllegalStateException("no work for " + operation.kind());
     }
@@ -152,6 +155,24 @@ final class ContainerWork {
       request.setTimeoutSeconds(Integer.parseInt(operation.param("timeout")));
     }
     return request.build();
+  }
+
+  /**
+   * The network identity an agent is to give the container: its cluster address, or nothing (the
+   * agent leases one) for a record from before the cluster allocated addresses.
+   */
+  static NetworkInfo network(ContainerRecord container) {
+    return container.clusterAddress().map(ContainerWork::networkInfo).orElse(NetworkInfo.getDefaultInstance());
+  }
+
+  /** A cluster address as the agents' {@code NetworkInfo}. */
+  static NetworkInfo networkInfo(ClusterAddress address) {
+    return NetworkInfo.newBuilder()
+        .setAddress(address.address())
+        .setMac(address.mac())
+        .setPrefixLength(address.prefixLength())
+        .setGateway(address.gateway())
+        .build();
   }
 
   static ContainerSpec spec(ContainerRecord container) {

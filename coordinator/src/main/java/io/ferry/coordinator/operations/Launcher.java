@@ -11,6 +11,7 @@ import io.ferry.coordinator.placement.PlacementDecision;
 import io.ferry.coordinator.placement.PlacementRequest;
 import io.ferry.coordinator.placement.Placer;
 import io.ferry.coordinator.placement.Resources;
+import io.ferry.coordinator.store.AddressSource;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Places new containers: decides with {@link Placer} on the current {@link ClusterSnapshot}, then
- * records the placement, the reservation, the container's record and its launch operation in one
- * ZooKeeper write ({@link ClusterStore#launch}). A launch's decision explains the chosen host only
+ * records the placement, the reservation, the container's record with its cluster address (and
+ * the address's unique index node) and its launch operation in one ZooKeeper write ({@link
+ * ClusterStore#launch(ContainerRecord, OperationRecord, AddressSource)}). A launch's decision explains the chosen host only
  * ({@link Placer#choose}); a dry run explains every host ({@link Placer#place}).
  *
  * <p>Concurrent launches see each other's decisions before they are written (an in-memory overlay
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * decides again, at most {@link #MAX_DECISIONS} times.
  *
  * <p>Thread-safe. Failure modes: {@link CoordinatorException} ALREADY_EXISTS (name taken),
- * RESOURCE_EXHAUSTED with a reason per host (nothing fits), StoreUnavailableException.
+ * RESOURCE_EXHAUSTED with a reason per host (nothing fits) or for the cluster network (no free
+ * address), StoreUnavailableException.
  */
 public final class Launcher {
 
@@ -48,13 +51,15 @@ public final class Launcher {
   private final Placer placer = new Placer();
   private final Clock clock;
   private final CoordinatorMetrics metrics;
+  private final AddressSource addresses;
   private final Map<String, Resources> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Integer> inFlightCount = new ConcurrentHashMap<>();
 
   /** A launch that was placed and recorded. */
   public record Launched(String host, PlacementDecision decision, OperationRecord operation) {}
 
-  public Launcher(ClusterStore store, HostDirectory hosts, Clock clock, CoordinatorMetrics metrics) {
+  public Launcher(ClusterStore store, HostDirectory hosts, Clock clock, CoordinatorMetrics metrics, AddressSource addresses) {
+    this.addresses = addresses;
     this.store = store;
     this.hosts = hosts;
     this.clock = clock;
@@ -101,14 +106,15 @@ public final class Launcher {
               now,
               now);
       hold(host, request.resources());
-      Reservations.Outcome outcome;
+      ClusterStore.Launch launch;
       try {
-        outcome = store.launch(record, operation);
+        launch = store.launch(record, operation, addresses);
       } finally {
         release(host, request.resources());
       }
+      Reservations.Outcome outcome = launch.outcome();
       if (outcome instanceof Reservations.Outcome.Reserved) {
-        log.info("placed container {} on host {} (operation {})", name, host, operation.id());
+        log.info("placed container {} on host {} with address {} (operation {})", name, host, launch.record().network().address(), operation.id());
         metrics.placement(CoordinatorMetrics.Placement.PLACED);
         return new Launched(host, decision, operation);
       }
@@ -132,7 +138,7 @@ public final class Launcher {
       adjusted.add(
           pending == null
               ? h
-              : new HostState(h.name(), h.status(), h.capacity(), h.allocated().plus(pending), h.labels(), h.images(), h.antiAffinityGroups(), h.containerCount() + inFlightCount.getOrDefault(h.name(), 0)));
+              : new HostState(h.name(), h.status(), h.capacity(), h.allocated().plus(pending), h.labels(), h.images(), h.antiAffinityGroups(), h.containerCount() + inFlightCount.getOrDefault(h.name(), 0), h.unplaceable()));
     }
     return new ClusterSnapshot(adjusted);
   }

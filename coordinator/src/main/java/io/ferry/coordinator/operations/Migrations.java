@@ -364,7 +364,8 @@ public final class Migrations {
             .setMigrationId(op.id())
             .setSpec(ContainerWork.spec(container))
             .setImageDigest(observed.getImageDigest())
-            .setNetwork(observed.getNetwork())
+            // The cluster's address when it gave one; else what the source host leased itself.
+            .setNetwork(container.clusterAddress().isPresent() ? ContainerWork.network(container) : observed.getNetwork())
             .setMode(MigrationMode.valueOf(op.param(MODE)))
             .setSourceAddress(agents.address(op.param(SOURCE)))
             .setToken(op.param(TOKEN))

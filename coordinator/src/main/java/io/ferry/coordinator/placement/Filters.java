@@ -10,7 +10,8 @@ import java.util.Map;
  * The hard constraints: why a host cannot run a request, in words. Pure and stateless.
  *
  * <p>A host that is not {@link HostStatus#ONLINE} is refused for that alone (its resources do not
- * matter). Otherwise every failing filter contributes one reason, in this order: cpu, memory,
+ * matter); so is one that is {@linkplain HostState#isUnplaceable() unplaceable} (e.g. its container
+ * network is not the cluster's), with its reason. Otherwise every failing filter contributes one reason, in this order: cpu, memory,
  * disk, required labels (by key), anti-affinity. The target-host filter is applied by {@link
  * Placer} before these, by considering only the target.
  *
@@ -28,6 +29,10 @@ final class Filters {
     List<String> problems = new ArrayList<>();
     if (host.status() != HostStatus.ONLINE) {
       problems.add(host.status().word());
+      return problems;
+    }
+    if (host.isUnplaceable()) {
+      problems.add(host.unplaceable());
       return problems;
     }
     if (request.imageRequired() && !host.holdsImage(request.image().orElseThrow())) {
@@ -78,7 +83,7 @@ final class Filters {
    * without putting any reason into words (placement checks every host on every launch).
    */
   static boolean fits(HostState host, PlacementRequest request) {
-    if (host.status() != HostStatus.ONLINE) {
+    if (host.status() != HostStatus.ONLINE || host.isUnplaceable()) {
       return false;
     }
     if (request.imageRequired() && !host.holdsImage(request.image().orElseThrow())) {

@@ -21,6 +21,8 @@ import java.util.TreeSet;
  * @param antiAffinityGroups for each anti-affinity group, how many of its containers run here;
  *     groups with a zero count may be absent
  * @param containerCount how many containers are placed on the host
+ * @param unplaceable why the host takes no containers even though it is online (e.g. its container
+ *     network is not the cluster's), in words; empty when nothing stands in the way
  */
 public record HostState(
     String name,
@@ -30,7 +32,8 @@ public record HostState(
     Map<String, String> labels,
     Set<String> images,
     Map<String, Integer> antiAffinityGroups,
-    int containerCount) {
+    int containerCount,
+    String unplaceable) {
 
   public HostState {
     Names.require("host", name);
@@ -53,6 +56,30 @@ public record HostState(
       throw new IllegalArgumentException(
           "host " + name + ": container count cannot be negative: " + containerCount);
     }
+    unplaceable = unplaceable == null ? "" : unplaceable;
+  }
+
+  /** A host with nothing but its status and resources standing in the way. */
+  public HostState(
+      String name,
+      HostStatus status,
+      Resources capacity,
+      Resources allocated,
+      Map<String, String> labels,
+      Set<String> images,
+      Map<String, Integer> antiAffinityGroups,
+      int containerCount) {
+    this(name, status, capacity, allocated, labels, images, antiAffinityGroups, containerCount, "");
+  }
+
+  /** True when something other than its status keeps the host from taking containers. */
+  public boolean isUnplaceable() {
+    return !unplaceable.isEmpty();
+  }
+
+  /** This host with {@code reason} keeping it from taking containers (empty: nothing). */
+  public HostState withUnplaceable(String reason) {
+    return new HostState(name, status, capacity, allocated, labels, images, antiAffinityGroups, containerCount, reason);
   }
 
   /** An online, empty host with no labels and no images. */
@@ -94,35 +121,36 @@ public record HostState(
         labels,
         held,
         groups,
-        containerCount + 1);
+        containerCount + 1,
+        unplaceable);
   }
 
   public HostState withStatus(HostStatus newStatus) {
     return new HostState(
-        name, newStatus, capacity, allocated, labels, images, antiAffinityGroups, containerCount);
+        name, newStatus, capacity, allocated, labels, images, antiAffinityGroups, containerCount, unplaceable);
   }
 
   public HostState withAllocated(Resources newAllocated) {
     return new HostState(
-        name, status, capacity, newAllocated, labels, images, antiAffinityGroups, containerCount);
+        name, status, capacity, newAllocated, labels, images, antiAffinityGroups, containerCount, unplaceable);
   }
 
   public HostState withLabels(Map<String, String> newLabels) {
     return new HostState(
-        name, status, capacity, allocated, newLabels, images, antiAffinityGroups, containerCount);
+        name, status, capacity, allocated, newLabels, images, antiAffinityGroups, containerCount, unplaceable);
   }
 
   public HostState withImages(Set<String> newImages) {
     return new HostState(
-        name, status, capacity, allocated, labels, newImages, antiAffinityGroups, containerCount);
+        name, status, capacity, allocated, labels, newImages, antiAffinityGroups, containerCount, unplaceable);
   }
 
   public HostState withAntiAffinityGroups(Map<String, Integer> groups) {
-    return new HostState(name, status, capacity, allocated, labels, images, groups, containerCount);
+    return new HostState(name, status, capacity, allocated, labels, images, groups, containerCount, unplaceable);
   }
 
   public HostState withContainerCount(int count) {
     return new HostState(
-        name, status, capacity, allocated, labels, images, antiAffinityGroups, count);
+        name, status, capacity, allocated, labels, images, antiAffinityGroups, count, unplaceable);
   }
 }

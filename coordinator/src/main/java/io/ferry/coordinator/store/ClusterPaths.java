@@ -1,6 +1,7 @@
 package io.ferry.coordinator.store;
 
 import io.ferry.common.Names;
+import io.ferry.common.net.Ipv4Cidr;
 
 /**
  * Every ZooKeeper path Ferry uses, built in one place: {@code /ferry/<cluster>/...}. Path segments
@@ -60,6 +61,23 @@ public record ClusterPaths(String cluster) {
   /** Container {@code name}'s record: spec, host, desired and last observed state. */
   public String container(String containerName) {
     return containers() + "/" + Names.require("container", containerName);
+  }
+
+  /** Parent of the address index: one node per allocated container address. */
+  public String addresses() {
+    return root() + "/addresses";
+  }
+
+  /**
+   * The index node of one container address ({@code addresses/10.100.0.7}), created in the same
+   * transaction as the record holding the address and deleted in the one removing it: its existence
+   * is what keeps two containers from ever holding one address.
+   */
+  public String address(String ipv4) {
+    if (!Ipv4Cidr.isAddress(ipv4)) {
+      throw new IllegalArgumentException("'" + ipv4 + "' is not an IPv4 address");
+    }
+    return addresses() + "/" + Ipv4Cidr.format(Ipv4Cidr.parseAddress(ipv4));
   }
 
   /** Parent of the operations' records. */

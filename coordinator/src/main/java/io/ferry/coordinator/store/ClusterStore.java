@@ -73,7 +73,7 @@ public final class ClusterStore implements AutoCloseable {
 
   /** Creates the tree and loads the mirror, waiting at most {@code timeoutMillis} for the load. */
   public ClusterStore start(long timeoutMillis) throws InterruptedException {
-    for (String parent : List.of(paths.hosts(), paths.placements(), paths.containers(), paths.operations(), paths.coordinators())) {
+    for (String parent : List.of(paths.hosts(), paths.placements(), paths.containers(), paths.operations(), paths.coordinators(), paths.addresses())) {
       try {
         zk.create().creatingParentsIfNeeded().forPath(parent);
       } catch (KeeperException.NodeExistsException e) {
@@ -214,6 +214,59 @@ public final class ClusterStore implements AutoCloseable {
    * s for its turn.
    */
   public Reservations.Outcome launch(ContainerRecord record, OperationRecord launch) {
+    return launchOnce(record, launch);
+  }
+
+  /** What {@link #launch(ContainerRecord, OperationRecord, AddressSource)} did. */
+  public record Launch(Reservations.Outcome outcome, ContainerRecord record) {}
+
+  /** How many addresses one launch tries before giving up on a mirror that keeps lagging. */
+  static final int MAX_ADDRESS_ATTEMPTS = 16;
+
+  /**
+   * As {@link #launch(ContainerRecord, OperationRecord)}, the container getting an address from
+   * {@code addresses}: its record holds it, and its unique index node ({@link ClusterPaths#address})
+   * is created in the same transaction, so no two containers ever hold one address. When the index
+   * node exists already (this coordinator's view lagged), the held addresses are read from
+   * ZooKeeper and another address is taken, at most {@value #MAX_ADDRESS_ATTEMPTS} times.
+   *
+   * @return the outcome, and the record as written (with its address) when reserved
+   * @throws StoreUnavailableException when ZooKeeper fails or no address could be written
+   */
+  public Launch launch(ContainerRecord record, OperationRecord launch, AddressSource addresses) {
+    java.util.Set<String> taken = new java.util.HashSet<>();
+    for (int attempt = 0; attempt < MAX_ADDRESS_ATTEMPTS; attempt++) {
+      ClusterAddress address = addresses.take(taken);
+      try {
+        ContainerRecord withAddress = record.withNetwork(address);
+        return new Launch(launchOnce(withAddress, launch), withAddress);
+      } catch (Reservations.NodeTakenException e) {
+        if (!e.path().equals(paths.address(address.address()))) {
+          throw new StoreUnavailableException("cannot launch " + record.name() + ": " + e.getMessage(), e);
+        }
+        taken.add(address.address());
+        taken.addAll(heldAddresses());
+        log.info(
+            "launch of {}: address {} is held already (this coordinator's view lagged); taking another, avoiding the {} held",
+            record.name(), address.address(), taken.size());
+      } finally {
+        addresses.giveBack(address);
+      }
+    }
+    throw new StoreUnavailableException(
+        "cannot launch " + record.name() + ": " + MAX_ADDRESS_ATTEMPTS + " addresses in a row were held already: " + taken);
+  }
+
+  /** Every address with an index node, read from ZooKeeper (only after a conflict: it can be large). */
+  private List<String> heldAddresses() {
+    try {
+      return zk.getChildren().forPath(paths.addresses());
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot read " + paths.addresses(), e);
+    }
+  }
+
+  private Reservations.Outcome launchOnce(ContainerRecord record, OperationRecord launch) {
     ReentrantLock turn = reserving.computeIfAbsent(record.host(), h -> new ReentrantLock());
     try {
       if (!turn.tryLock(RESERVE_WAIT_SECONDS, TimeUnit.SECONDS)) {
@@ -226,10 +279,12 @@ public final class ClusterStore implements AutoCloseable {
     try {
       byte[] container = write(record);
       byte[] operation = write(launch);
-      List<CuratorOp> alongside =
-          List.of(
-              zk.transactionOp().create().forPath(paths.container(record.name()), container),
-              zk.transactionOp().create().forPath(paths.operation(launch.id()), operation));
+      List<CuratorOp> alongside = new ArrayList<>();
+      alongside.add(zk.transactionOp().create().forPath(paths.container(record.name()), container));
+      alongside.add(zk.transactionOp().create().forPath(paths.operation(launch.id()), operation));
+      if (record.network() != null) {
+        alongside.add(zk.transactionOp().create().forPath(paths.address(record.network().address()), record.name().getBytes(StandardCharsets.UTF_8)));
+      }
       Optional<String> group = record.antiAffinityGroup().isEmpty() ? Optional.empty() : Optional.of(record.antiAffinityGroup());
       Reservations.Outcome outcome =
           reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside, () -> Optional.ofNullable(hosts.get(record.host())));
@@ -241,7 +296,7 @@ public final class ClusterStore implements AutoCloseable {
         apply(paths.operation(launch.id()), operation, stat(reserved.zxid(), 0), false);
       }
       return outcome;
-    } catch (StoreUnavailableException e) {
+    } catch (StoreUnavailableException | Reservations.NodeTakenException e) {
       throw e;
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot launch " + record.name(), e);
@@ -323,16 +378,20 @@ public final class ClusterStore implements AutoCloseable {
   }
 
   /**
-   * Forgets a deleted container: its record goes, its placement and reservation are given back, and
-   * {@code operation} is recorded, in one write. False when it was already gone.
+   * Forgets a deleted container: its record goes, its placement and reservation are given back, its
+   * address's index node is deleted (the address is free again), and {@code operation} is recorded,
+   * in one write. False when it was already gone.
    */
   public boolean forget(String container, OperationRecord operation) {
     try {
-      return reservations.release(
-          container,
-          List.of(
-              zk.transactionOp().delete().forPath(paths.container(container)),
-              zk.transactionOp().setData().forPath(paths.operation(operation.id()), write(operation))));
+      List<CuratorOp> alongside = new ArrayList<>();
+      alongside.add(zk.transactionOp().delete().forPath(paths.container(container)));
+      alongside.add(zk.transactionOp().setData().forPath(paths.operation(operation.id()), write(operation)));
+      Optional<ClusterAddress> address = containerNow(container).flatMap(v -> v.value().clusterAddress());
+      if (address.isPresent() && zk.checkExists().forPath(paths.address(address.get().address())) != null) {
+        alongside.add(zk.transactionOp().delete().forPath(paths.address(address.get().address())));
+      }
+      return reservations.release(container, alongside);
     } catch (StoreUnavailableException e) {
       throw e;
     } catch (Exception e) {

@@ -3,6 +3,7 @@ package io.ferry.coordinator.store;
 import io.ferry.coordinator.placement.Resources;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A container as the cluster knows it, stored at {@code containers/NAME}: where it is placed, what
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param operationId the operation working on it now, empty when none
  * @param createdAtMillis when it was launched
  * @param updatedAtMillis when this record last changed
+ * @param network its address and MAC in the cluster network; null for records written before the
+ *     cluster allocated addresses (their host leased one itself)
  */
 public record ContainerRecord(
     String name,
@@ -37,7 +40,8 @@ public record ContainerRecord(
     byte[] observed,
     String operationId,
     long createdAtMillis,
-    long updatedAtMillis) {
+    long updatedAtMillis,
+    ClusterAddress network) {
 
   /** What the cluster drives a container towards. */
   public enum Desired {
@@ -59,29 +63,56 @@ public record ContainerRecord(
     operationId = operationId == null ? "" : operationId;
   }
 
+  /** A record without a cluster address. */
+  public ContainerRecord(
+      String name,
+      String host,
+      byte[] spec,
+      Resources reserved,
+      Map<String, String> requiredLabels,
+      String antiAffinityGroup,
+      Desired desired,
+      byte[] observed,
+      String operationId,
+      long createdAtMillis,
+      long updatedAtMillis) {
+    this(name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, null);
+  }
+
+  /** This record with {@code address} as its network identity. */
+  public ContainerRecord withNetwork(ClusterAddress address) {
+    return new ContainerRecord(
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, address);
+  }
+
+  /** Its network identity, if the cluster gave it one. */
+  public Optional<ClusterAddress> clusterAddress() {
+    return Optional.ofNullable(network);
+  }
+
   public ContainerRecord withDesired(Desired newDesired, String newOperationId, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, newDesired, observed, newOperationId, createdAtMillis, now);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, newDesired, observed, newOperationId, createdAtMillis, now, network);
   }
 
   public ContainerRecord withObserved(byte[] newObserved, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, newObserved, operationId, createdAtMillis, now);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, newObserved, operationId, createdAtMillis, now, network);
   }
 
   public ContainerRecord withOperation(String newOperationId, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now, network);
   }
 
   /** This container placed on {@code newHost} (a migration's commit). */
   public ContainerRecord withHost(String newHost, long now) {
     return new ContainerRecord(
-        name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now);
+        name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network);
   }
 
   public ContainerRecord withSpec(byte[] newSpec, Resources newReserved, long now) {
     return new ContainerRecord(
-        name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now);
+        name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network);
   }
 }

@@ -24,7 +24,8 @@ import org.apache.zookeeper.data.Stat;
  *
  * <p>Thread-safe: all state is in ZooKeeper. Failure modes: {@link Outcome.Insufficient} when
  * the host lacks room (nothing written), {@link Outcome.AlreadyPlaced} when the container has a
- * placement, {@link StoreUnavailableException} when ZooKeeper fails or contention outlasts the
+ * placement, {@link NodeTakenException} when a node to be created alongside exists (nothing
+ * written), {@link StoreUnavailableException} when ZooKeeper fails or contention outlasts the
  * retries.
  */
 public final class Reservations {
@@ -203,16 +204,20 @@ public final class Reservations {
           // placement is created first in the transaction, so it did not exist.)
           lost = current;
         } catch (KeeperException.NodeExistsException e) {
-          // This container was placed meanwhile, or a node alongside exists: look again.
+          // This container was placed meanwhile, or a node alongside exists.
           Optional<Placement> existing = placement(container);
           if (existing.isPresent()) {
             return new Outcome.AlreadyPlaced(existing.get());
+          }
+          Optional<String> taken = existingNode(e, ops);
+          if (taken.isPresent() && !taken.get().equals(paths.placement(container))) {
+            throw new NodeTakenException(taken.get());
           }
           lost = current;
         }
       }
       throw new StoreUnavailableException("host " + host + " is too contended: " + MAX_ATTEMPTS + " attempts lost");
-    } catch (StoreUnavailableException e) {
+    } catch (StoreUnavailableException | NodeTakenException e) {
       throw e;
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot reserve " + container + " on " + host, e);
@@ -262,6 +267,38 @@ public final class Reservations {
     } catch (Exception e) {
       throw new StoreUnavailableException("cannot resize " + container, e);
     }
+  }
+
+  /**
+   * A node that a reservation creates alongside its placement (e.g. a unique index node) exists
+   * already: nothing was written. The caller decides: another value, or give up.
+   */
+  public static final class NodeTakenException extends RuntimeException {
+    private final String path;
+
+    public NodeTakenException(String path) {
+      super("node " + path + " exists");
+      this.path = path;
+    }
+
+    public String path() {
+      return path;
+    }
+  }
+
+  /** The path of the create that failed a multi-op transaction with NODEEXISTS, when ZooKeeper says. */
+  private static Optional<String> existingNode(KeeperException e, List<CuratorOp> ops) {
+    List<org.apache.zookeeper.OpResult> results = e.getResults();
+    if (results == null) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < results.size() && i < ops.size(); i++) {
+      if (results.get(i) instanceof org.apache.zookeeper.OpResult.ErrorResult error
+          && error.getErr() == KeeperException.Code.NODEEXISTS.intValue()) {
+        return Optional.of(ops.get(i).get().getPath());
+      }
+    }
+    return Optional.empty();
   }
 
   private Versioned<HostAllocation> readHost(String host) throws Exception {

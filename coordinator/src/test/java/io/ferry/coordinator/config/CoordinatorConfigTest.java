@@ -22,6 +22,17 @@ class CoordinatorConfigTest {
     assertThat(c.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
     assertThat(c.listenAddress()).isEqualTo("127.0.0.1");
     assertThat(c.rebalanceDelay()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.network().subnet()).hasToString("10.100.0.0/16");
+    assertThat(c.network().gateway()).isEqualTo("10.100.0.1");
+  }
+
+  @Test
+  void theClusterNetworkComesFromNetworkSubnet() {
+    assertThat(CoordinatorConfig.load(NONE, Map.of("network.subnet", "10.200.0.0/20")).network().subnet()).hasToString("10.200.0.0/20");
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("network.subnet", "10.200.0.0/33")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("network.subnet"));
+    assertThatThrownBy(() -> CoordinatorConfig.load(NONE, Map.of("network.subnet", "10.0.0.0/8")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("network.subnet"));
   }
 
   @Test

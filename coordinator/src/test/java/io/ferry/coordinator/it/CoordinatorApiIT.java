@@ -109,6 +109,11 @@ class CoordinatorApiIT {
     assertThat(done.getKind()).isEqualTo("launch");
     assertThat(host(response.getChosenHost()).agent.containers.get("web-1").getState()).isEqualTo(ContainerState.CONTAINER_STATE_RUNNING);
     assertThat(host(response.getChosenHost()).agent.containers.get("web-1").getSpec().getLimits().getMemoryBytes()).isEqualTo(256 * MIB);
+    assertThat(host(response.getChosenHost()).agent.containers.get("web-1").getNetwork())
+        .as("the agent is given the container's cluster address")
+        .isEqualTo(io.ferry.proto.v1.NetworkInfo.newBuilder().setAddress("10.100.0.2").setMac("0a:58:0a:64:00:02").setPrefixLength(16).setGateway("10.100.0.1").build());
+    assertThat(containers(0).get(io.ferry.proto.v1.GetContainerRequest.newBuilder().setName("web-1").build()).getNetwork().getAddress())
+        .isEqualTo("10.100.0.2");
     for (int c = 0; c < 2; c++) {
       int reader = c;
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
@@ -196,6 +201,7 @@ class CoordinatorApiIT {
     Operation copied = follow(1, containers(1).copy(CopyContainerRequest.newBuilder().setSource("app").setTarget("app-copy").build()));
     assertThat(copied.getState()).as(copied.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     assertThat(host(where).agent.containers).containsKey("app-copy");
+    assertThat(host(where).agent.containers.get("app-copy").getNetwork().getAddress()).as("a copy gets its own address").isEqualTo("10.100.0.3");
 
     ClusterContainer frozen = containers(1).freeze(ContainerRef.newBuilder().setName("app-copy").build());
     assertThat(frozen.getContainer().getState()).isEqualTo(ContainerState.CONTAINER_STATE_FROZEN);
@@ -209,6 +215,12 @@ class CoordinatorApiIT {
           .isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     }
     assertThat(host(where).agent.containers).isEmpty();
+    // Deleting freed both addresses: the next launch gets the lowest again.
+    Operation again = follow(0, containers(0).launch(launch("app-2", 128)).getOperation());
+    assertThat(again.getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
+    assertThat(containers(0).get(GetContainerRequest.newBuilder().setName("app-2").build()).getNetwork().getAddress()).isEqualTo("10.100.0.2");
+    assertThat(follow(0, containers(0).delete(DeleteContainerRequest.newBuilder().setName("app-2").setForce(true).build())).getState())
+        .isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(HostServiceGrpc.newBlockingStub(channel(1)).listHosts(ListHostsRequest.getDefaultInstance()).getHostsList())
             .allSatisfy(h -> {

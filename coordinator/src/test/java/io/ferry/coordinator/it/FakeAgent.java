@@ -77,7 +77,7 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
       response.onError(Status.NOT_FOUND.withDescription("no image " + request.getSpec().getImage()).asRuntimeException());
       return;
     }
-    Container c = Container.newBuilder().setSpec(request.getSpec()).setState(request.getStart() ? ContainerState.CONTAINER_STATE_RUNNING : ContainerState.CONTAINER_STATE_STOPPED).build();
+    Container c = Container.newBuilder().setSpec(request.getSpec()).setNetwork(request.getNetwork()).setState(request.getStart() ? ContainerState.CONTAINER_STATE_RUNNING : ContainerState.CONTAINER_STATE_STOPPED).build();
     if (containers.putIfAbsent(name, c) != null) {
       response.onError(Status.ALREADY_EXISTS.withDescription(name).asRuntimeException());
       return;
@@ -164,7 +164,7 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
       response.onError(Status.NOT_FOUND.withDescription("no container " + request.getSource()).asRuntimeException());
       return;
     }
-    Container copy = source.toBuilder().setSpec(source.getSpec().toBuilder().setName(request.getTarget())).setState(ContainerState.CONTAINER_STATE_STOPPED).build();
+    Container copy = source.toBuilder().setSpec(source.getSpec().toBuilder().setName(request.getTarget())).setNetwork(request.getNetwork()).setState(ContainerState.CONTAINER_STATE_STOPPED).build();
     containers.put(request.getTarget(), copy);
     reply(response, copy);
   }

@@ -43,6 +43,32 @@ class PlacerFilterTest {
   }
 
   @Test
+  void aHostWhoseNetworkIsNotTheClustersTakesNothingAndSaysWhy() {
+    String why = io.ferry.coordinator.hosts.HostDirectory.unplaceable(
+        new io.ferry.common.cluster.HostRegistration("host-2", "10.0.0.12:7701", 1000, 1L << 30, 0, java.util.Map.of(), "dev")
+            .withNetwork(new io.ferry.common.cluster.HostNetwork("10.234.1.0/24", "")),
+        io.ferry.coordinator.network.ClusterNetwork.defaults());
+    assertThat(why).isEqualTo("network 10.234.1.0/24 is not the cluster's 10.100.0.0/16");
+    PlacementRequest r = request("web-1", res(1, 1, 1));
+    assertRefused(host("host-2", BIG).withUnplaceable(why), r, "host-2: network 10.234.1.0/24 is not the cluster's 10.100.0.0/16");
+    assertThat(placer.place(ClusterSnapshot.of(host("host-1", BIG), host("host-2", BIG).withUnplaceable(why)), r))
+        .isInstanceOfSatisfying(PlacementDecision.Placed.class, p -> assertThat(p.host()).isEqualTo("host-1"));
+    assertThat(host("host-2", BIG).withUnplaceable(why).withStatus(HostStatus.ONLINE).withAllocated(res(1, 1, 1)).unplaceable())
+        .as("kept by every with*").isEqualTo(why);
+  }
+
+  @Test
+  void hostsThatRegisterTheClustersNetworkOrNoneArePlaceable() {
+    io.ferry.coordinator.network.ClusterNetwork net = io.ferry.coordinator.network.ClusterNetwork.defaults();
+    io.ferry.common.cluster.HostRegistration plain =
+        new io.ferry.common.cluster.HostRegistration("host-1", "10.0.0.11:7701", 1000, 1L << 30, 0, java.util.Map.of(), "dev");
+    assertThat(io.ferry.coordinator.hosts.HostDirectory.unplaceable(plain, net)).isEmpty();
+    assertThat(io.ferry.coordinator.hosts.HostDirectory.unplaceable(
+            plain.withNetwork(new io.ferry.common.cluster.HostNetwork("10.100.0.0/16", "10.77.0.11")), net))
+        .isEmpty();
+  }
+
+  @Test
   void anOfflineHostIsRefusedForThatAloneEvenWhenFull() {
     HostState h = host("host-3", res(1, 1, 1), res(1, 1, 1)).withStatus(HostStatus.OFFLINE);
     assertRefused(h, request("web-1", res(1, 1, 1)), "host-3: offline");

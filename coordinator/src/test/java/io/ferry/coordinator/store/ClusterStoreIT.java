@@ -141,4 +141,89 @@ class ClusterStoreIT {
     assertThat(store.launch(second, OperationRecord.started("op-2", OperationRecord.Kind.LAUNCH, "ha-2", "", Map.of(), 1)))
         .isInstanceOfSatisfying(Reservations.Outcome.Insufficient.class, i -> assertThat(i.reason()).contains("anti-affinity group db"));
   }
+
+  /** An address source over a fixed list, as a lagging leader's pool would be: it does not know what others took. */
+  private static final class StaleSource implements AddressSource {
+    private final io.ferry.coordinator.network.AddressPool pool =
+        new io.ferry.coordinator.network.AddressPool(io.ferry.coordinator.network.ClusterNetwork.parse("10.100.0.0/24"));
+
+    @Override
+    public synchronized ClusterAddress take(java.util.Set<String> taken) {
+      return pool.take(taken);
+    }
+
+    @Override
+    public synchronized void giveBack(ClusterAddress address) {
+      pool.giveBack(address);
+    }
+  }
+
+  @Test
+  void twoCoordinatorsWithStaleViewsNeverGiveOneAddressTwiceAndADeleteFreesIt() throws Exception {
+    ClusterStore one = store();
+    ClusterStore two = store();
+    one.registerHost("host-1", Resources.of(1_000_000, ByteSize.ofGiB(1024), ByteSize.ofGiB(1024)));
+    one.registerHost("host-2", Resources.of(1_000_000, ByteSize.ofGiB(1024), ByteSize.ofGiB(1024)));
+    // Each coordinator's source starts at the lowest address and never hears of the other's
+    // launches: only the index nodes keep them apart.
+    StaleSource firstView = new StaleSource();
+    StaleSource secondView = new StaleSource();
+    int perCoordinator = 20;
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+    List<ClusterStore.Launch> launched = new CopyOnWriteArrayList<>();
+    try {
+      List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int worker = t;
+        done.add(threads.submit(() -> {
+          ClusterStore store = worker % 2 == 0 ? one : two;
+          AddressSource source = worker % 2 == 0 ? firstView : secondView;
+          for (int i = 0; i < perCoordinator / 2; i++) {
+            String name = "c-" + worker + "-" + i;
+            OperationRecord op = OperationRecord.started("op-" + name, OperationRecord.Kind.LAUNCH, name, "placed", Map.of(), 1);
+            launched.add(store.launch(record(name, "host-" + (1 + worker % 2), "op-" + name), op, source));
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    assertThat(launched).hasSize(2 * perCoordinator).allSatisfy(l -> assertThat(l.outcome()).isInstanceOf(Reservations.Outcome.Reserved.class));
+    List<String> addresses = launched.stream().map(l -> l.record().network().address()).toList();
+    assertThat(addresses).doesNotHaveDuplicates();
+    assertThat(launched.stream().map(l -> l.record().network().mac()).toList()).doesNotHaveDuplicates();
+
+    CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.connectString(), new RetryOneTime(100));
+    zk.start();
+    open.add(zk);
+    assertThat(zk.getChildren().forPath(paths.addresses())).containsExactlyInAnyOrderElementsOf(addresses);
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(two.container(launched.get(0).record().name())).hasValueSatisfying(v -> assertThat(v.value().network()).isEqualTo(launched.get(0).record().network())));
+
+    // A delete frees the address in the same write that removes the record.
+    String victim = launched.get(0).record().name();
+    String freed = launched.get(0).record().network().address();
+    OperationRecord del = OperationRecord.started("op-del", OperationRecord.Kind.DELETE, victim, "deleting", Map.of(), 2);
+    zk.create().forPath(paths.operation("op-del"), new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(del));
+    assertThat(one.forget(victim, del)).isTrue();
+    assertThat(zk.checkExists().forPath(paths.address(freed))).isNull();
+    assertThat(zk.checkExists().forPath(paths.container(victim))).isNull();
+
+    // Exhaustion: a /29 has five addresses.
+    ClusterStore three = store();
+    AddressSource tiny = new io.ferry.coordinator.network.AddressPool(io.ferry.coordinator.network.ClusterNetwork.parse("10.200.0.0/29"));
+    for (int i = 0; i < 5; i++) {
+      OperationRecord op = OperationRecord.started("op-t" + i, OperationRecord.Kind.LAUNCH, "t-" + i, "placed", Map.of(), 1);
+      assertThat(three.launch(record("t-" + i, "host-1", "op-t" + i), op, tiny).outcome()).isInstanceOf(Reservations.Outcome.Reserved.class);
+    }
+    OperationRecord sixth = OperationRecord.started("op-t5", OperationRecord.Kind.LAUNCH, "t-5", "placed", Map.of(), 1);
+    assertThatThrownBy(() -> three.launch(record("t-5", "host-1", "op-t5"), sixth, tiny))
+        .isInstanceOfSatisfying(io.ferry.coordinator.CoordinatorException.class,
+            e -> assertThat(e.kind()).isEqualTo(io.ferry.coordinator.CoordinatorException.Kind.RESOURCE_EXHAUSTED));
+    assertThat(three.container("t-5")).isEmpty();
+  }
 }

@@ -17,20 +17,32 @@ final class DaemonProcess implements AutoCloseable {
   private final Path jar;
   private final List<String> settings;
   private final Path log;
+  private final List<String> prefix;
   private Process process;
 
   DaemonProcess(String name, Path jar, List<String> settings, Path log) {
+    this(name, jar, settings, log, List.of());
+  }
+
+  /**
+   * @param prefix argv before {@code java}, e.g. {@code nsenter --net=/run/netns/HOST} to run the
+   *     daemon in a simulated host's network namespace ({@code nsenter} execs, so the process is
+   *     the JVM itself and a kill reaches it)
+   */
+  DaemonProcess(String name, Path jar, List<String> settings, Path log, List<String> prefix) {
     this.name = name;
     this.jar = jar;
     this.settings = List.copyOf(settings);
     this.log = log;
+    this.prefix = List.copyOf(prefix);
   }
 
   DaemonProcess start() throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify builds them)");
     }
-    List<String> command = new ArrayList<>(List.of("java", "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "--config", "/nonexistent/ferry.properties"));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of("java", "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "--config", "/nonexistent/ferry.properties"));
     command.addAll(settings);
     process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     return this;

@@ -30,9 +30,15 @@ import org.apache.curator.test.TestingServer;
 
 /**
  * A whole Ferry cluster on this machine, every part a real process: a ZooKeeper server, {@code N}
- * coordinators and {@code M} agents (real runc, each agent with its own bridge, subnet, state
- * directory and ports), the agents joining through Helix. Built for the cluster ITs: kill a
- * coordinator, ask every agent what it runs, dump everything when a test fails.
+ * coordinators and {@code M} agents (real runc), the agents joining through Helix. Each agent runs
+ * in its own simulated host ({@link SimulatedHosts}: a network namespace on an underlay bridge,
+ * its API bound on its underlay address), and all agents serve the same container subnet (the
+ * coordinators' default, {@code 10.100.0.0/16}) joined by the VXLAN overlay, as real hosts of one
+ * cluster would. Built for the cluster ITs: kill a coordinator, ask every agent what it runs, dump
+ * everything when a test fails.
+ *
+ * <p>{@link #close()} removes everything it made (processes, containers, mounts, namespaces,
+ * links, the bridge and its FORWARD rule) and goes on past failures.
  */
 final class LocalCluster implements AutoCloseable {
 
@@ -51,26 +57,36 @@ final class LocalCluster implements AutoCloseable {
   private final Map<String, DaemonProcess> agents = new LinkedHashMap<>();
   private final Map<String, Integer> agentPorts = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
-  private final List<String> bridges = new ArrayList<>();
+  private final SimulatedHosts network;
 
-  LocalCluster(String cluster, Path dir) throws Exception {
+  /** Agents' API port: each listens on its own host's address, so all use the same one. */
+  static final int AGENT_PORT = 7701;
+
+  /** @param index the cluster's network index (its underlay {@code 10.237.<index>.0/24}), unique per test class */
+  LocalCluster(String cluster, Path dir, int index) throws Exception {
     this.cluster = cluster;
     this.dir = dir;
-    this.zookeeper = new TestingServer(true);
+    this.network = new SimulatedHosts(index);
+    try {
+      network.start();
+      this.zookeeper = new TestingServer(true);
+    } catch (Exception e) {
+      network.close();
+      throw e;
+    }
   }
 
   /**
-   * The standard test cluster: coordinators {@code c1} and {@code c2}, agents {@code host-1..3}
-   * (bridge and subnet indexes {@code firstIndex..firstIndex+2}, with {@code agentSettings} of
-   * each host's number), all ready, with busybox imported everywhere and known to both
-   * coordinators.
+   * The standard test cluster: coordinators {@code c1} and {@code c2}, agents {@code host-1..3} on
+   * simulated hosts of underlay {@code index} (with {@code agentSettings} of each host's number),
+   * all ready, with busybox imported everywhere and known to both coordinators.
    */
-  static LocalCluster startStandard(String name, Path dir, int firstIndex, java.util.function.IntFunction<Map<String, String>> agentSettings) throws Exception {
-    LocalCluster cluster = new LocalCluster(name, dir);
+  static LocalCluster startStandard(String name, Path dir, int index, java.util.function.IntFunction<Map<String, String>> agentSettings) throws Exception {
+    LocalCluster cluster = new LocalCluster(name, dir, index);
     try {
       cluster.startCoordinator("c1").startCoordinator("c2");
       for (int i = 1; i <= 3; i++) {
-        cluster.startAgent("host-" + i, firstIndex + i - 1, agentSettings.apply(i));
+        cluster.startAgent("host-" + i, agentSettings.apply(i));
       }
       cluster.awaitReady(Duration.ofSeconds(180));
       cluster.importBusybox();
@@ -110,28 +126,47 @@ final class LocalCluster implements AutoCloseable {
     return this;
   }
 
-  /** Starts an agent joining the cluster; {@code index} picks its bridge and subnet. */
-  LocalCluster startAgent(String host, int index, Map<String, String> extra) throws IOException {
-    int port = agentPorts.computeIfAbsent(host, h -> freePort());
-    String bridge = "fit" + cluster.hashCode() % 1000 + "x" + index;
-    bridge = bridge.replace("-", "");
-    bridges.add(bridge);
-    List<String> settings =
-        new ArrayList<>(
-            List.of(
-                "host.name=" + host,
-                "listen.port=" + port,
-                "metrics.port=0",
-                "state.dir=" + dir.resolve(host),
-                "network.bridge=" + bridge,
-                "network.subnet=10.234." + index + ".0/24",
-                "cluster.zookeeper=" + zookeeper.getConnectString(),
-                "cluster.name=" + cluster,
-                "cluster.session.timeout=4s"));
-    extra.forEach((k, v) -> settings.add(k + "=" + v));
-    DaemonProcess process = new DaemonProcess(host, AGENT_JAR, settings, dir.resolve(host + ".log")).start();
+  /**
+   * Starts an agent joining the cluster on a new simulated host {@code host-N} (N from 1 to 9):
+   * its network namespace and underlay address first, then the agent in it, with the overlay on.
+   * {@code extra} settings win over the defaults.
+   */
+  LocalCluster startAgent(String host, Map<String, String> extra) throws IOException {
+    if (!agentPorts.containsKey(host)) {
+      network.add(host, Integer.parseInt(host.substring(host.indexOf('-') + 1)));
+      agentPorts.put(host, AGENT_PORT);
+    }
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("host.name", host);
+    settings.put("listen.address", network.address(host));
+    settings.put("listen.port", Integer.toString(AGENT_PORT));
+    settings.put("metrics.port", "0");
+    settings.put("state.dir", dir.resolve(host).toString());
+    settings.put("network.overlay.enabled", "true");
+    settings.put("network.netns-prefix", netnsPrefix(host));
+    settings.put("cluster.zookeeper", network.gateway() + ":" + zookeeper.getPort());
+    settings.put("cluster.name", cluster);
+    settings.put("cluster.session.timeout", "4s");
+    settings.putAll(extra);
+    List<String> argv = new ArrayList<>();
+    settings.forEach((k, v) -> argv.add(k + "=" + v));
+    DaemonProcess process = new DaemonProcess(host, AGENT_JAR, argv, dir.resolve(host + ".log"), network.enter(host)).start();
     agents.put(host, process);
     return this;
+  }
+
+  /** The agent's container netns prefix: unique to this cluster index, so no other test's cleanup touches it. */
+  private String netnsPrefix(String host) {
+    return network.namespace(host) + ".";
+  }
+
+  /** The simulated hosts' network, for tests that look at the overlay. */
+  SimulatedHosts network() {
+    return network;
+  }
+
+  DaemonProcess agent(String host) {
+    return agents.get(host);
   }
 
   /** Waits until every agent is online in the cluster's view and holds {@code images}. */
@@ -180,7 +215,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   ManagedChannel agentChannel(String host) {
-    return channels.computeIfAbsent("a:" + host, k -> NettyChannelBuilder.forAddress("127.0.0.1", agentPorts.get(host)).usePlaintext().build());
+    return channels.computeIfAbsent("a:" + host, k -> NettyChannelBuilder.forAddress(network.address(host), agentPorts.get(host)).usePlaintext().build());
   }
 
   String coordinatorAddress(String id) {
@@ -247,6 +282,11 @@ final class LocalCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       out.append("(cannot ask the agents: ").append(e).append(")\n");
     }
+    try {
+      out.append(network.dump());
+    } catch (RuntimeException e) {
+      out.append("(cannot dump the simulated hosts: ").append(e).append(")\n");
+    }
     coordinators.values().forEach(p -> out.append("---- ").append(p.name()).append(" log ----\n").append(p.logTail(60)).append('\n'));
     agents.values().forEach(p -> out.append("---- ").append(p.name()).append(" log ----\n").append(p.logTail(40)).append('\n'));
     return out.toString();
@@ -261,27 +301,43 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops everything and removes what the cluster made on this machine, going on past failures
+   * (each is reported on stderr): processes first (SIGKILL), then each host's containers (runc),
+   * mounts and container namespaces, then the simulated hosts, then ZooKeeper.
+   */
   @Override
   public void close() throws Exception {
     channels.values().forEach(ManagedChannel::shutdownNow);
     for (DaemonProcess p : coordinators.values()) {
-      p.kill();
+      attempt("kill " + p.name(), p::kill);
     }
     for (DaemonProcess p : agents.values()) {
-      p.kill();
+      attempt("kill " + p.name(), p::kill);
     }
     // The agents' containers outlive the agent by design: remove them with runc directly.
-    for (String host : agents.keySet()) {
+    for (String host : agentPorts.keySet()) {
       Path state = dir.resolve(host);
-      Command.of("bash", "-c", "for c in $(runc --root " + state.resolve("runc") + " list -q 2>/dev/null); do runc --root " + state.resolve("runc") + " delete -f $c; done")
-          .timeout(Duration.ofSeconds(60)).run();
-      Command.of("bash", "-c", "grep ' " + state + "/' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l").timeout(Duration.ofSeconds(30)).run();
-      Command.of("bash", "-c", "for n in $(ip netns list | awk '{print $1}' | grep '^fc-" + host + "\\.'); do ip netns del $n; done").timeout(Duration.ofSeconds(30)).run();
+      attempt("containers of " + host, () -> Command.of("bash", "-c", "for c in $(runc --root " + state.resolve("runc") + " list -q 2>/dev/null); do runc --root " + state.resolve("runc") + " delete -f $c; done")
+          .timeout(Duration.ofSeconds(60)).run());
+      attempt("mounts of " + host, () -> Command.of("bash", "-c", "grep ' " + state + "/' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l").timeout(Duration.ofSeconds(30)).run());
+      String prefix = netnsPrefix(host);
+      attempt("container netns of " + host, () -> Command.of("bash", "-c", "for n in $(ip netns list | awk -v p='" + prefix + "' 'index($1, p) == 1 { print $1 }'); do ip netns del $n; done").timeout(Duration.ofSeconds(30)).run());
     }
-    for (String bridge : bridges) {
-      Command.of("ip", "link", "del", bridge).timeout(Duration.ofSeconds(10)).run();
+    attempt("simulated hosts", network::close);
+    attempt("zookeeper", zookeeper::close);
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static void attempt(String what, Step step) {
+    try {
+      step.run();
+    } catch (Exception | Error e) {
+      System.err.println("LocalCluster.close: cannot clean up " + what + ": " + e);
     }
-    zookeeper.close();
   }
 
   private static int freePort() {
