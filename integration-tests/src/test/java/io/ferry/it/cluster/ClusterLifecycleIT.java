@@ -160,10 +160,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
   }
 
   private List<String> runningOn(String name) {
-    return cluster.containersByHost().entrySet().stream()
-        .filter(e -> e.getValue().stream().anyMatch(c -> c.getSpec().getName().equals(name) && c.getState() == ContainerState.CONTAINER_STATE_RUNNING))
-        .map(Map.Entry::getKey)
-        .toList();
+    return cluster.hostsRunning(name);
   }
 
   /** The ferry CLI run in this JVM against the cluster's coordinators. */

@@ -9,8 +9,6 @@ import io.ferry.proto.v1.ContainerSpec;
 import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.CreateContainerRequest;
 import io.ferry.proto.v1.DeleteContainerRequest;
-import io.ferry.proto.v1.ExecOutput;
-import io.ferry.proto.v1.ExecRequest;
 import io.ferry.proto.v1.GetContainerRequest;
 import io.ferry.proto.v1.InitKind;
 import io.ferry.proto.v1.LaunchResponse;
@@ -21,7 +19,6 @@ import io.ferry.proto.v1.OperationState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -182,7 +179,7 @@ class ClusterNetworkIT implements DumpOnFailure.HasCluster {
   /** Pings {@code target} from inside {@code container} until one answer comes back or the deadline passes. */
   private boolean ping(String host, String container, String target, Duration deadline) {
     long end = System.nanoTime() + deadline.toNanos();
-    Exec last = null;
+    ContainerShell.Exec last = null;
     while (System.nanoTime() < end) {
       last = exec(host, container, "ping", "-c", "1", "-W", "1", target);
       if (last.exitCode() == 0) {
@@ -193,23 +190,7 @@ class ClusterNetworkIT implements DumpOnFailure.HasCluster {
     return false;
   }
 
-  record Exec(int exitCode, String output) {}
-
-  private Exec exec(String host, String container, String... command) {
-    Iterator<ExecOutput> out =
-        AgentServiceGrpc.newBlockingStub(cluster.agentChannel(host)).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .exec(ExecRequest.newBuilder().setName(container).addAllCommand(List.of(command)).setTimeoutSeconds(10).build());
-    StringBuilder text = new StringBuilder();
-    int code = -1;
-    while (out.hasNext()) {
-      ExecOutput part = out.next();
-      switch (part.getPartCase()) {
-        case STDOUT -> text.append(part.getStdout().toStringUtf8());
-        case STDERR -> text.append(part.getStderr().toStringUtf8());
-        case EXIT_CODE -> code = part.getExitCode();
-        default -> { }
-      }
-    }
-    return new Exec(code, text.toString());
+  private ContainerShell.Exec exec(String host, String container, String... command) {
+    return ContainerShell.exec(cluster.agentChannel(host), container, command);
   }
 }

@@ -252,6 +252,15 @@ final class LocalCluster implements AutoCloseable {
    * The coordinator Helix made controller leader, read from ZooKeeper ({@code
    * /ferry-CLUSTER/CONTROLLER/LEADER}, whose record id is the coordinator's id); empty when none.
    */
+  /** The hosts whose agent reports {@code name} running, sorted (every host is asked). */
+  List<String> hostsRunning(String name) {
+    return containersByHost().entrySet().stream()
+        .filter(e -> e.getValue().stream().anyMatch(c -> c.getSpec().getName().equals(name) && c.getState() == io.ferry.proto.v1.ContainerState.CONTAINER_STATE_RUNNING))
+        .map(Map.Entry::getKey)
+        .sorted()
+        .toList();
+  }
+
   java.util.Optional<String> leaderId() {
     try (CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
       zk.start();
