@@ -1,0 +1,58 @@
+package io.ferry.migration.protocol;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How an agent runs migrations; validated once at start ({@code migration.*} keys of the agent).
+ *
+ * @param timeout the longest one migration's transfer may take, start to AWAITING_COMMIT; past it
+ *     the source rolls back
+ * @param rpcTimeout the deadline of each short call to the peer agent (prepare, restore, status,
+ *     abort); a restore gets this plus the container command timeout
+ * @param maxIncomingBytes the most one received stream may carry (the target also keeps {@code
+ *     diskReserveBytes} free)
+ * @param diskReserveBytes free space a target keeps on its state disk while receiving
+ * @param resolveInterval how often a source asks the target about migrations it cannot settle
+ *     alone (IN_DOUBT, AWAITING_COMMIT)
+ * @param fault a failure to inject, for tests only ({@link FaultPoint#NONE} in production)
+ */
+public record MigrationSettings(
+    Duration timeout,
+    Duration rpcTimeout,
+    long maxIncomingBytes,
+    long diskReserveBytes,
+    Duration resolveInterval,
+    FaultPoint fault) {
+
+  public static final MigrationSettings DEFAULTS =
+      new MigrationSettings(Duration.ofMinutes(30), Duration.ofSeconds(30), 256L << 30, 512L << 20, Duration.ofSeconds(10),
+          FaultPoint.NONE);
+
+  public MigrationSettings {
+    Objects.requireNonNull(fault, "fault");
+    if (timeout.isNegative() || timeout.isZero() || rpcTimeout.isNegative() || rpcTimeout.isZero()
+        || resolveInterval.isNegative() || resolveInterval.isZero()) {
+      throw new IllegalArgumentException("migration durations must be positive");
+    }
+    if (maxIncomingBytes <= 0 || diskReserveBytes < 0) {
+      throw new IllegalArgumentException("migration sizes must be positive");
+    }
+  }
+
+  /**
+   * Failures tests can make an agent commit on purpose, so that every rollback path runs against
+   * real runc and CRIU. Never set outside tests.
+   */
+  public enum FaultPoint {
+    NONE,
+    /** The target fails RestoreIncoming after it set the container up (before it runs). */
+    TARGET_RESTORE,
+    /** The target breaks the first ReceiveFiles stream after its first chunk. */
+    TARGET_RECEIVE_BREAK,
+    /** The target stops reading the first ReceiveFiles stream after its first chunk (it stalls). */
+    TARGET_RECEIVE_STALL,
+    /** The source's CRIU dump fails (live modes). */
+    SOURCE_DUMP
+  }
+}
