@@ -28,9 +28,11 @@ final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 
   private final ContainerContext ctx;
+  private final java.util.Set<String> networkHeld;
 
-  Recovery(ContainerContext ctx) {
+  Recovery(ContainerContext ctx, java.util.Set<String> networkHeld) {
     this.ctx = ctx;
+    this.networkHeld = networkHeld;
   }
 
   /** @return how many containers were found */
@@ -41,7 +43,9 @@ final class Recovery {
       ContainerRecord record = reconcile(stored);
       try {
         ctx.storage.mount(record.name(), ctx.images.rootfs(record.imageDigest()));
-        ctx.network.attach(record.name());
+        if (!networkHeld.contains(record.name())) {
+          ctx.network.attach(record.name());
+        }
       } catch (RuntimeException e) {
         record = record.withStatus(ContainerStatus.ERROR, "cannot recover its rootfs or network: " + e.getMessage(), ctx.clock.instant());
         log.error("container={} recovery failed: {}", record.name(), e.getMessage());

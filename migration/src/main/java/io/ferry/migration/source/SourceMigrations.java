@@ -185,6 +185,19 @@ public final class SourceMigrations implements AutoCloseable {
     }
   }
 
+  /**
+   * The caller of MigrateOut went away: a transfer that has not asked the target to restore yet
+   * stops and rolls back (the coordinator will find it ABORTED); later ones finish as usual.
+   */
+  public void callerGone(String id) {
+    Held entry = held.get(id);
+    OutgoingMigration running = entry == null ? null : entry.running;
+    if (running != null && !running.journal().restoreSent()) {
+      log.warn("migration={} the MigrateOut caller went away before the restore: rolling back", id);
+      running.cancel();
+    }
+  }
+
   /** The migration's journal if it is unfinished here. */
   public Optional<Journal> journal(String id) {
     Held entry = held.get(id);
