@@ -48,9 +48,12 @@ public record MigrationSettings(
     NONE,
     /** The target fails RestoreIncoming after it set the container up (before it runs). */
     TARGET_RESTORE,
-    /** The target breaks the first ReceiveFiles stream after its first chunk. */
+    /** The target breaks every ReceiveFiles stream at its first chunk of data. */
     TARGET_RECEIVE_BREAK,
-    /** The target stops reading the first ReceiveFiles stream after its first chunk (it stalls). */
+    /**
+     * The target stops reading a stream of CRIU images at its first chunk (the source is then
+     * frozen): it stalls until the migration is aborted or the agent killed.
+     */
     TARGET_RECEIVE_STALL,
     /** The source's CRIU dump fails (live modes). */
     SOURCE_DUMP

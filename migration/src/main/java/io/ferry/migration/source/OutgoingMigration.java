@@ -167,6 +167,7 @@ final class OutgoingMigration {
 
   private void cold() {
     stop();
+    move(Phase.SYNCING_ROOTFS, "the writable layer, container stopped");
     TreeManifest first = TreeManifest.scan(container.upperDir());
     sendLayer(first, DeltaPlan.everything(first), false, false);
     restore(false, "");
