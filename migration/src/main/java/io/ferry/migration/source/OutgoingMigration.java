@@ -386,12 +386,15 @@ final class OutgoingMigration {
         log.warn("migration={} target not told to discard (it cannot run the container): {}", request.id(), e.getMessage());
       }
     }
+    boolean touched = journal.phase() != Phase.PREPARED;
     journal = store.save(journal.moveTo(Phase.ROLLING_BACK, failure.getMessage(), clock.instant()));
     report(failure.getMessage());
     if (lazyDump != null) {
       lazyDump.close();
     }
-    SourceRollback.resume(container, request.id());
+    if (touched) {
+      SourceRollback.resume(container, request.id());
+    }
     journal = store.save(journal.moveTo(Phase.ABORTED, "rolled back: " + failure.getMessage(), clock.instant()));
     store.finish(journal);
     report(journal.detail());

@@ -101,7 +101,7 @@ public final class SourceMigrations implements AutoCloseable {
   /** Starts settling held migrations in the background. */
   public void start() {
     long every = settings.resolveInterval().toMillis();
-    timer.scheduleWithFixedDelay(this::settleQuietly, every, every, TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(this::settleNow, every, every, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -169,19 +169,26 @@ public final class SourceMigrations implements AutoCloseable {
   }
 
   private void runTransfer(Held entry, OutgoingMigration migration, CompletableFuture<Result> result) {
+    Result r = null;
+    RuntimeException failure = null;
     try {
-      Result r = migration.run();
-      entry.journal = migration.journal();
-      result.complete(r);
+      r = migration.run();
     } catch (RuntimeException e) {
+      failure = e;
+    }
+    // Settle the entry before anyone hears of the end: a commit may follow at once.
+    synchronized (entry) {
       entry.journal = migration.journal();
-      if (entry.journal.phase() == Phase.ABORTED) {
+      entry.running = null;
+      if (failure != null && entry.journal.phase() == Phase.ABORTED) {
         release(entry);
       }
-      result.completeExceptionally(e);
-    } finally {
-      entry.running = null;
-      entry.transferDone.complete(null);
+    }
+    entry.transferDone.complete(null);
+    if (failure == null) {
+      result.complete(r);
+    } else {
+      result.completeExceptionally(failure);
     }
   }
 
@@ -389,7 +396,8 @@ public final class SourceMigrations implements AutoCloseable {
     }
   }
 
-  private void settleQuietly() {
+  /** Settles what can be settled now (the periodic task; tests call it directly). */
+  public void settleNow() {
     for (Held entry : List.copyOf(held.values())) {
       try {
         settle(entry);
