@@ -191,6 +191,18 @@ final class MigrationCluster implements AutoCloseable {
       return "fc-" + name + "." + container;
     }
 
+    /** Whether the container's eth0 has a carrier, i.e. its host-side veth is up. */
+    boolean linkUp(String container) {
+      CommandResult r = Command.of("ip", "-n", containerNetns(container), "-o", "link", "show", "eth0").timeout(CMD).run();
+      return r.succeeded() && r.stdout().contains("LOWER_UP");
+    }
+
+    /** Restarts the agent (SIGKILL, as a crash) with these extra settings. */
+    void restart(Map<String, String> extra) throws Exception {
+      kill();
+      start(extra);
+    }
+
     boolean runcKnows(String container) {
       return Command.of("runc", "--root", state.resolve("runc").toString(), "state", container).timeout(CMD).run().succeeded();
     }
