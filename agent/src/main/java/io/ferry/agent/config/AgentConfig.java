@@ -113,7 +113,7 @@ public record AgentConfig(
    * 256GiB), {@code disk-reserve} (free space a target keeps, 512MiB), {@code resolve-interval}
    * (how often a source asks a target about unsettled migrations, 10s), and {@code
    * fault-injection} (tests only: none, target-restore, target-receive-break,
-   * target-receive-stall, source-dump).
+   * target-receive-stall, source-dump, target-crash-after-restore).
    */
   static MigrationSettings loadMigration(Settings s) {
     MigrationSettings d = MigrationSettings.DEFAULTS;

@@ -183,6 +183,35 @@ class MigrationFaultIT {
     assertNothingOn(cluster.b, name, id);
   }
 
+  @Test
+  void aTargetThatDiesBeforeConfirmingItsRestoreLeavesTheSourceFrozenUntilTheTargetDiscardedItsCopy() throws Exception {
+    configure(Map.of(), Map.of("migration.fault-injection", "target-crash-after-restore"));
+    String name = "box-doubt";
+    startCounter(cluster.a, name);
+    Count before = count(cluster.a, name).orElseThrow();
+    String id = newId("doubt");
+
+    Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, true);
+    assertThat(run.error()).as("the restore got no answer").isNotNull();
+    assertThat(run.error().getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(run.error().getStatus().getDescription()).contains("in doubt");
+    await().atMost(Duration.ofSeconds(10)).until(() -> !cluster.b.process.isAlive());
+    MigrationRef ref = MigrationRef.newBuilder().setMigrationId(id).build();
+    assertThat(cluster.a.migration().getMigration(ref).getPhase()).isEqualTo(MigrationPhase.MIGRATION_PHASE_IN_DOUBT);
+    assertThat(cluster.b.runcKnows(name)).as("the target's restored copy runs without its agent").isTrue();
+    assertThat(cluster.a.agent().getContainer(MigrationCluster.ref(name)).getState())
+        .as("so the source must not resume").isEqualTo(ContainerState.CONTAINER_STATE_FROZEN);
+    assertThat(cluster.a.linkUp(name)).isFalse();
+
+    // The target comes back: it discards what it never confirmed; the source then resumes by itself.
+    settings.put(cluster.b, Map.of());
+    cluster.b.start(Map.of());
+    assertRunsOnlyOnSource(name, before);
+    assertThat(cluster.b.migration().getMigration(ref).getPhase()).isEqualTo(MigrationPhase.MIGRATION_PHASE_ABORTED);
+    assertThat(cluster.a.migration().getMigration(ref).getPhase()).isEqualTo(MigrationPhase.MIGRATION_PHASE_ABORTED);
+    assertNothingOn(cluster.b, name, id);
+  }
+
   private void failLive(String name, Status.Code code, String words) throws Exception {
     startCounter(cluster.a, name);
     Count before = count(cluster.a, name).orElseThrow();

@@ -56,6 +56,11 @@ public record MigrationSettings(
      */
     TARGET_RECEIVE_STALL,
     /** The source's CRIU dump fails (live modes). */
-    SOURCE_DUMP
+    SOURCE_DUMP,
+    /**
+     * The target agent's process dies right after its restore succeeded, before it confirmed it
+     * (journal or answer): the source is left in doubt with a copy running on the target.
+     */
+    TARGET_CRASH_AFTER_RESTORE
   }
 }

@@ -430,6 +430,10 @@ public final class IncomingMigrations {
           lazyPort = OptionalInt.of(tunnel.port());
         }
         IncomingSlot.Restored restored = in.slot.restore(request.getTcpEstablished(), lazyPort);
+        if (settings.fault() == FaultPoint.TARGET_CRASH_AFTER_RESTORE) {
+          log.error("migration={} the agent dies now, its restore unconfirmed (injected by migration.fault-injection)", j.id());
+          Runtime.getRuntime().halt(137);
+        }
         if (lazyPort.isEmpty()) {
           in.journal = store.save(in.journal.withMode(Mode.LIVE).moveTo(Phase.AWAITING_COMMIT,
               "restored: " + restored.description(), clock.instant()));
