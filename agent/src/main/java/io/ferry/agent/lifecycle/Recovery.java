@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Rootfs mounts and network namespaces are made sure of for every container, so a later start or
- * exec finds them. Recovery bypasses the transition table on purpose: the runtime's truth wins
+ * exec finds them, except the network of containers an unfinished outgoing migration holds: a
+ * frozen copy's link stays down while the container may run on another host. Recovery bypasses the transition table on purpose: the runtime's truth wins
  * over whatever operation was in flight when the previous agent died.
  */
 final class Recovery {
