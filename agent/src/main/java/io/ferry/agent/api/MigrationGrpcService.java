@@ -213,7 +213,9 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
       checkPeer(request.getMigrationId(), remoteAddress());
       Optional<String> name = migrations.incoming().journal(request.getMigrationId()).map(Journal::container);
       migrations.incoming().restore(request);
-      return name.map(n -> ProtoMapper.container(containers.get(n))).orElse(Container.getDefaultInstance());
+      // From the records (no runc or cgroup reads): the source waits for this answer, frozen.
+      return name.flatMap(n -> containers.list().stream().filter(v -> v.record().name().equals(n)).findFirst())
+          .map(ProtoMapper::container).orElse(Container.getDefaultInstance());
     });
   }
 

@@ -151,7 +151,8 @@ public final class AgentMigrations implements AutoCloseable {
   }
 
   private static ManagedChannel channel(String address) {
-    return NettyChannelBuilder.forTarget(address).usePlaintext().maxInboundMessageSize(8 << 20).build();
+    return NettyChannelBuilder.forTarget(address).usePlaintext().maxInboundMessageSize(8 << 20)
+        .flowControlWindow(io.ferry.agent.AgentServer.FLOW_CONTROL_WINDOW_BYTES).build();
   }
 
   /**

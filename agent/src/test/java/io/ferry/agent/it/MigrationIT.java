@@ -186,6 +186,32 @@ class MigrationIT {
   }
 
   @Test
+  @Order(7)
+  void liveMovesAContainerWithTouchedMemory() {
+    int mib = Integer.getInteger("ferry.it.migration.memory-mib", 64);
+    String name = "box-mem";
+    cluster.a.agent().createContainer(io.ferry.proto.v1.CreateContainerRequest.newBuilder()
+        .setSpec(io.ferry.proto.v1.ContainerSpec.newBuilder().setName(name).setImage("busybox")
+            .setInit(io.ferry.proto.v1.InitKind.INIT_KIND_GENERIC)
+            .addAllCommand(java.util.List.of("/bin/sh", "-c",
+                "x=$(head -c " + mib + "m /dev/urandom | od -An -v -tx1 | head -c " + mib + "m); echo ready > /tmp/ready;"
+                    + " i=0; while true; do i=$((i+1)); echo \"${#x} $i\" > /tmp/count; sleep 0.1; done")))
+        .setStart(true).build());
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+        .until(() -> Files.exists(cluster.a.rootfsFile(name, "tmp/count")));
+    Count counted = count(cluster.a, name).orElseThrow();
+    String id = newId("mem");
+    Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, false);
+    assertThat(run.error()).as("migration error").isNull();
+    log.info("live with {} MiB touched: total {} ms, frozen {} ms, rootfs {} B, memory {} B", mib, run.result().getTotalMillis(),
+        run.result().getFrozenMillis(), run.result().getRootfsBytes(), run.result().getMemoryBytes());
+    assertThat(run.result().getMemoryBytes()).isGreaterThan((long) mib << 20);
+    commit(id, cluster.a, cluster.b);
+    assertThat(awaitCountPast(cluster.b, name, counted.value() + 5).id()).isEqualTo(counted.id());
+    deleteOn(cluster.b, name);
+  }
+
+  @Test
   @Disabled("needs the cluster overlay (VXLAN, branch wt/net): a TCP peer on a third host reaching the container by"
       + " its address wherever it runs; until then the client namespace's route moves between hosts instead")
   void tcpPeerOnAThirdHostKeepsItsConnectionThroughTheOverlay() {
