@@ -203,6 +203,16 @@ final class MigrationCluster implements AutoCloseable {
       start(extra);
     }
 
+    /** runc's status of the container ("running", "paused", ...), empty when runc does not know it. */
+    String runcStatus(String container) {
+      CommandResult r = Command.of("runc", "--root", state.resolve("runc").toString(), "state", container).timeout(CMD).run();
+      if (!r.succeeded()) {
+        return "";
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"status\":\\s*\"([a-z]+)\"").matcher(r.stdout());
+      return m.find() ? m.group(1) : "";
+    }
+
     boolean runcKnows(String container) {
       return Command.of("runc", "--root", state.resolve("runc").toString(), "state", container).timeout(CMD).run().succeeded();
     }

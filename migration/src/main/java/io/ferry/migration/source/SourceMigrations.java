@@ -456,13 +456,21 @@ public final class SourceMigrations implements AutoCloseable {
     return held.values().stream().filter(h -> h.journal.container().equals(container)).map(h -> h.journal.id()).findFirst();
   }
 
-  /** Leaves held copies as they are (they are recovered from the journals by the next agent). */
+  /**
+   * Stops transfers in progress (they roll back, for up to 10 s each; what is left is recovered
+   * from the journals by the next agent) and leaves held copies as they are.
+   */
   @Override
   public void close() {
     for (Held entry : List.copyOf(held.values())) {
       OutgoingMigration running = entry.running;
       if (running != null) {
         running.cancel();
+        try {
+          entry.transferDone.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          log.warn("migration={} still rolling back at shutdown; the next agent settles it", entry.journal.id());
+        }
       }
       entry.peer.close();
     }
