@@ -111,7 +111,9 @@ public record AgentConfig(
    * The {@code migration.*} keys: {@code timeout} (one transfer, default 30m), {@code rpc-timeout}
    * (each short call to the peer agent, 30s), {@code max-incoming-bytes} (one received stream,
    * 256GiB), {@code disk-reserve} (free space a target keeps, 512MiB), {@code resolve-interval}
-   * (how often a source asks a target about unsettled migrations, 10s), and {@code
+   * (how often a source asks a target about unsettled migrations, 10s), {@code
+   * stream-pages-above} (live mode streams memory pages while CRIU dumps them for containers
+   * using at least this much memory, 32MiB), and {@code
    * fault-injection} (tests only: none, target-restore, target-receive-break,
    * target-receive-stall, source-dump, target-crash-after-restore).
    */
@@ -131,7 +133,8 @@ public record AgentConfig(
           s.size("migration.max-incoming-bytes", ByteSize.ofBytes(d.maxIncomingBytes())).bytes(),
           s.size("migration.disk-reserve", ByteSize.ofBytes(d.diskReserveBytes())).bytes(),
           s.duration("migration.resolve-interval", d.resolveInterval()),
-          point);
+          point,
+          s.size("migration.stream-pages-above", ByteSize.ofBytes(d.streamPagesAbove())).bytes());
     } catch (IllegalArgumentException e) {
       throw new ConfigException("migration", "migration settings: " + e.getMessage());
     }

@@ -5,6 +5,7 @@ import io.ferry.agent.network.Ipv4Address;
 import io.ferry.agent.network.MacAddress;
 import io.ferry.agent.network.NetworkAttachment;
 import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.RestoreOptions;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeState;
@@ -78,6 +79,14 @@ public final class IncomingContainer implements AutoCloseable {
   /** Boots it (cold, near-live). */
   public ContainerView start() {
     return manager.startLocked(require(), false);
+  }
+
+  /** A CRIU page server on {@code 127.0.0.1:port} writing a streamed dump's pages into {@link #checkpointDir()}. */
+  public PageStreaming.PageServer receivePages(int port, Duration timeout) {
+    if (!(ctx.runtime instanceof PageStreaming streaming)) {
+      throw AgentException.precondition("this host's runtime cannot receive streamed pages (no working CRIU)");
+    }
+    return streaming.receivePages(checkpointDir(), port, timeout);
   }
 
   /** Restores it from {@link #checkpointDir()} with these options; the images are deleted after. */

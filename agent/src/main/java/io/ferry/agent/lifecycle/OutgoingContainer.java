@@ -5,6 +5,7 @@ import io.ferry.agent.network.NetworkAttachment;
 import io.ferry.agent.runtime.CheckpointOptions;
 import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -38,6 +39,15 @@ public final class OutgoingContainer implements AutoCloseable {
 
   public Path upperDir() {
     return ctx.paths(name).upper();
+  }
+
+  /** Memory its cgroup uses now; 0 when it cannot be read (not running). */
+  public long memoryBytes() {
+    try {
+      return ctx.runtime.usage(name).memoryBytes();
+    } catch (AgentException e) {
+      return 0;
+    }
   }
 
   /** The container's network attachment (its host-side veth), if it has one. */
@@ -81,6 +91,15 @@ public final class OutgoingContainer implements AutoCloseable {
     return ctx.runtime.checkpointer()
         .orElseThrow(() -> AgentException.precondition("this host's runtime cannot checkpoint (no working CRIU)"))
         .checkpoint(name, imageDir, new CheckpointOptions(true, tcpEstablished, false, false));
+  }
+
+  /** As {@link #dump}, the pages sent to the CRIU page server at {@code 127.0.0.1:port} as they are read. */
+  public CheckpointResult dumpToPageServer(Path imageDir, boolean tcpEstablished, int port) {
+    requireFrozen();
+    if (!(ctx.runtime instanceof PageStreaming streaming) || ctx.runtime.checkpointer().isEmpty()) {
+      throw AgentException.precondition("this host's runtime cannot stream pages (no working CRIU)");
+    }
+    return streaming.checkpointToPageServer(name, imageDir, new CheckpointOptions(true, tcpEstablished, false, false), port);
   }
 
   /** As {@link #dump}, for post-copy: the pages are served on {@code 127.0.0.1:port} afterwards. */

@@ -68,6 +68,11 @@ final class AgentSourceHost implements SourceHost {
     }
 
     @Override
+    public long memoryBytes() {
+      return c.memoryBytes();
+    }
+
+    @Override
     public Path upperDir() {
       return c.upperDir();
     }
@@ -102,6 +107,11 @@ final class AgentSourceHost implements SourceHost {
     @Override
     public long dump(Path imageDir, boolean tcpEstablished) {
       return AgentErrors.call(() -> c.dump(imageDir, tcpEstablished)).imageBytes();
+    }
+
+    @Override
+    public long dumpToPageServer(Path imageDir, boolean tcpEstablished, int pageServerPort) {
+      return AgentErrors.call(() -> c.dumpToPageServer(imageDir, tcpEstablished, pageServerPort)).imageBytes();
     }
 
     @Override

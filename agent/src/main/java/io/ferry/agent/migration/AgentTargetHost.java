@@ -8,6 +8,7 @@ import io.ferry.agent.lifecycle.MigrationSupport;
 import io.ferry.agent.network.Ipv4Address;
 import io.ferry.agent.network.MacAddress;
 import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.RestoreOptions;
 import io.ferry.agent.runtime.RuntimeState;
 import io.ferry.agent.AgentException;
@@ -131,6 +132,22 @@ final class AgentTargetHost implements TargetHost {
         }
       });
       return new Restored("pid " + restored.state().pid().orElse(0) + " (pages arriving)", pages);
+    }
+
+    @Override
+    public PageServer servePages(int port) {
+      PageStreaming.PageServer server = AgentErrors.call(() -> c.receivePages(port, pagesTimeout));
+      return new PageServer() {
+        @Override
+        public void awaitDone(Duration timeout) {
+          AgentErrors.run(() -> server.awaitDone(timeout));
+        }
+
+        @Override
+        public void close() {
+          server.close();
+        }
+      };
     }
 
     @Override

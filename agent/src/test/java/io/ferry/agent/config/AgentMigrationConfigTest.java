@@ -27,9 +27,10 @@ class AgentMigrationConfigTest {
     AgentConfig c = AgentConfig.load(dir.resolve("absent"), dir.resolve("absent.env"), Map.of(
         "migration.timeout", "2m", "migration.rpc-timeout", "5s", "migration.max-incoming-bytes", "1KiB",
         "migration.disk-reserve", "1MiB", "migration.resolve-interval", "1s",
-        "migration.fault-injection", "target-receive-stall", "runtime.cgroup-parent", "/ferry-host-a"));
+        "migration.fault-injection", "target-receive-stall", "runtime.cgroup-parent", "/ferry-host-a",
+        "migration.stream-pages-above", "0"));
     assertThat(c.migration()).isEqualTo(new MigrationSettings(Duration.ofMinutes(2), Duration.ofSeconds(5), 1024, 1 << 20,
-        Duration.ofSeconds(1), MigrationSettings.FaultPoint.TARGET_RECEIVE_STALL));
+        Duration.ofSeconds(1), MigrationSettings.FaultPoint.TARGET_RECEIVE_STALL, 0));
     assertThat(c.cgroupParent()).isEqualTo("/ferry-host-a");
   }
 

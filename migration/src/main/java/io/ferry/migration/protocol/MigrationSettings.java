@@ -16,6 +16,11 @@ import java.util.Objects;
  * @param resolveInterval how often a source asks the target about migrations it cannot settle
  *     alone (IN_DOUBT, AWAITING_COMMIT)
  * @param fault a failure to inject, for tests only ({@link FaultPoint#NONE} in production)
+ * @param streamPagesAbove live mode sends the memory pages while CRIU dumps them (through a
+ *     tunnel to a page server on the target) instead of after, as files, for containers using at
+ *     least this many bytes of memory: streaming avoids writing and reading the pages twice and
+ *     overlaps dump and transfer (about 2.5x less downtime at 100 MB here), but its fixed cost
+ *     (a page server, a relayed connection) makes small dumps slower (about 0.4 s more here)
  */
 public record MigrationSettings(
     Duration timeout,
@@ -23,11 +28,12 @@ public record MigrationSettings(
     long maxIncomingBytes,
     long diskReserveBytes,
     Duration resolveInterval,
-    FaultPoint fault) {
+    FaultPoint fault,
+    long streamPagesAbove) {
 
   public static final MigrationSettings DEFAULTS =
       new MigrationSettings(Duration.ofMinutes(30), Duration.ofSeconds(30), 256L << 30, 512L << 20, Duration.ofSeconds(10),
-          FaultPoint.NONE);
+          FaultPoint.NONE, 32L << 20);
 
   public MigrationSettings {
     Objects.requireNonNull(fault, "fault");

@@ -110,6 +110,11 @@ public final class GrpcTargetPeer implements TargetPeer {
 
   @Override
   public CompletableFuture<Void> tunnel(String tunnelId, Socket local, LongConsumer sentBytes) {
+    return tunnel(tunnelId, CompletableFuture.completedFuture(local), sentBytes);
+  }
+
+  @Override
+  public CompletableFuture<Void> tunnel(String tunnelId, CompletableFuture<Socket> local, LongConsumer sentBytes) {
     SocketPump[] pump = new SocketPump[1];
     ClientResponseObserver<TunnelFrame, TunnelFrame> responses = new ClientResponseObserver<>() {
       @Override

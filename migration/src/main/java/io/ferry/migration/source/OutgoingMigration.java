@@ -12,6 +12,7 @@ import io.ferry.migration.protocol.ModeChoice;
 import io.ferry.migration.protocol.ModeSelector;
 import io.ferry.migration.protocol.Phase;
 import io.ferry.migration.protocol.Result;
+import io.ferry.migration.protocol.TunnelIds;
 import io.ferry.migration.transfer.DeltaPlan;
 import io.ferry.migration.transfer.ProgressMeter;
 import io.ferry.migration.transfer.TarStreams;
@@ -181,28 +182,103 @@ final class OutgoingMigration {
 
   private void live() {
     TreeManifest first = syncRootfs();
-    freeze();
-    move(Phase.DUMPING, "CRIU dump");
-    Path images = workDir().resolve("images");
-    long bytes;
-    try {
-      createEmpty(images);
-      if (settings.fault() == FaultPoint.SOURCE_DUMP) {
-        throw new MigrationException(Kind.INTERNAL, "CRIU dump failed (injected by migration.fault-injection)");
+    boolean streaming = container.memoryBytes() >= settings.streamPagesAbove();
+    // The page stream is made ready before the freeze: the target's page server starts meanwhile.
+    try (PageStream pages = streaming ? openPageStream() : null) {
+      freeze();
+      move(Phase.DUMPING, streaming ? "CRIU dump, memory pages streamed to the target" : "CRIU dump");
+      Path images = workDir().resolve("images");
+      long bytes;
+      try {
+        createEmpty(images);
+        if (settings.fault() == FaultPoint.SOURCE_DUMP) {
+          throw new MigrationException(Kind.INTERNAL, "CRIU dump failed (injected by migration.fault-injection)");
+        }
+        bytes = streaming ? pages.dump(images) : container.dump(images, request.tcpEstablished());
+      } catch (MigrationException e) {
+        if (request.mode() != Mode.AUTO) {
+          throw e;
+        }
+        fallBackToNearLive(first, e);
+        return;
       }
-      bytes = container.dump(images, request.tcpEstablished());
-    } catch (MigrationException e) {
-      if (request.mode() != Mode.AUTO) {
-        throw e;
-      }
-      fallBackToNearLive(first, e);
-      return;
+      meter.expect(bytes);
+      move(Phase.TRANSFERRING_MEMORY, "images" + (streaming ? " besides the pages: " : ": ") + bytes + " bytes");
+      sendImages(images, streaming);
     }
-    meter.expect(bytes);
-    move(Phase.TRANSFERRING_MEMORY, "images: " + bytes + " bytes");
-    sendImages(images);
     syncDelta(first);
     restore(true, "");
+  }
+
+  private PageStream openPageStream() {
+    try {
+      return new PageStream();
+    } catch (IOException e) {
+      throw MigrationException.internal("cannot listen for CRIU's page stream: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A live dump's pages sent while CRIU reads them: CRIU connects to a loopback listener here,
+   * and that connection goes through the pages tunnel to a page server the target started for
+   * it when the tunnel opened. No page is written to disk on this host; the transfer overlaps the
+   * dump.
+   */
+  private final class PageStream implements AutoCloseable {
+    private final ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    private final CompletableFuture<Socket> criu = new CompletableFuture<>();
+    private final CompletableFuture<Void> tunnel;
+
+    PageStream() throws IOException {
+      listener.setSoTimeout((int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()));
+      Thread acceptor = new Thread(() -> {
+        try {
+          criu.complete(listener.accept());
+        } catch (IOException e) {
+          criu.completeExceptionally(e);
+        }
+      }, "criu-pages-" + request.id());
+      acceptor.setDaemon(true);
+      acceptor.start();
+      tunnel = peer.tunnel(TunnelIds.PAGES, criu, n -> {
+        memoryBytes.addAndGet(n);
+        meter.add(n);
+        reportThrottled();
+      });
+    }
+
+    /** Dumps with the pages going to the stream; returns the size of the images written here. */
+    long dump(Path images) {
+      long written = container.dumpToPageServer(images, request.tcpEstablished(), listener.getLocalPort());
+      try {
+        tunnel.get(settings.rpcTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new MigrationException(Kind.UNAVAILABLE, "the page stream to the target did not end cleanly: " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new MigrationException(Kind.ABORTED, "interrupted while the pages were sent");
+      }
+      log.info("migration={} pages streamed: {} bytes; images here {} bytes", request.id(), memoryBytes.get(), written);
+      return written;
+    }
+
+    /** Stops listening; a stream that did not end is cut. */
+    @Override
+    public void close() {
+      try {
+        listener.close();
+      } catch (IOException e) {
+        log.debug("migration={} closing the page listener: {}", request.id(), e.getMessage());
+      }
+      if (!tunnel.isDone() && !criu.completeExceptionally(new IOException("the dump did not connect"))
+          && !criu.isCompletedExceptionally()) {
+        try {
+          criu.join().close();
+        } catch (IOException e) {
+          log.debug("migration={} closing CRIU's page connection: {}", request.id(), e.getMessage());
+        }
+      }
+    }
   }
 
   private void postCopy() {
@@ -215,9 +291,9 @@ final class OutgoingMigration {
     lazyDump = container.dumpLazily(images, request.tcpEstablished(), port);
     meter.expect(lazyDump.imageBytes());
     move(Phase.TRANSFERRING_MEMORY, "images without pages: " + lazyDump.imageBytes() + " bytes");
-    sendImages(images);
+    sendImages(images, false);
     syncDelta(first);
-    String tunnelId = "lazy-pages";
+    String tunnelId = TunnelIds.LAZY_PAGES;
     CompletableFuture<Void> tunnel;
     try {
       Socket pageServer = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -293,9 +369,11 @@ final class OutgoingMigration {
     }
   }
 
-  private void sendImages(Path images) {
+  /** @param besidePages the pages went through the page server: the target adds these to them */
+  private void sendImages(Path images, boolean besidePages) {
     checkCancelled();
-    FileChunk.Header header = FileChunk.Header.newBuilder().setKind(FileChunk.Header.Kind.KIND_CHECKPOINT).build();
+    FileChunk.Header header = FileChunk.Header.newBuilder().setKind(FileChunk.Header.Kind.KIND_CHECKPOINT)
+        .setDelta(besidePages).build();
     try (TarStreams.Packing packing = tar.pack(images, Optional.empty(), false, settings.timeout())) {
       peer.send(header, packing.output(), n -> {
         memoryBytes.addAndGet(n);

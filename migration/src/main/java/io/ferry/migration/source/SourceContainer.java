@@ -27,6 +27,9 @@ public interface SourceContainer extends AutoCloseable {
 
   State state();
 
+  /** Memory it uses now (its cgroup's), 0 when unknown. */
+  long memoryBytes();
+
   /** The writable layer of its rootfs (an overlay's upper directory). */
   Path upperDir();
 
@@ -55,6 +58,14 @@ public interface SourceContainer extends AutoCloseable {
    * @return the images' size in bytes
    */
   long dump(Path imageDir, boolean tcpEstablished);
+
+  /**
+   * As {@link #dump}, with the memory pages sent to the CRIU page server at {@code
+   * 127.0.0.1:pageServerPort} as they are read (the other images still go into {@code imageDir}).
+   *
+   * @return the size of the images written into {@code imageDir}
+   */
+  long dumpToPageServer(Path imageDir, boolean tcpEstablished, int pageServerPort);
 
   /**
    * CRIU dump for post-copy: everything but the memory pages into {@code imageDir}; then CRIU

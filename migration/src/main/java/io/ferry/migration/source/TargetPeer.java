@@ -41,6 +41,12 @@ public interface TargetPeer extends AutoCloseable {
    */
   CompletableFuture<Void> tunnel(String tunnelId, Socket local, LongConsumer sentBytes);
 
+  /**
+   * As {@link #tunnel(String, Socket, LongConsumer)}, opened before the local connection exists:
+   * the target gets ready at once, and the pump starts when {@code local} completes.
+   */
+  CompletableFuture<Void> tunnel(String tunnelId, CompletableFuture<Socket> local, LongConsumer sentBytes);
+
   /** Cancels calls in flight (a concurrent abort) and releases the channel. */
   @Override
   void close();

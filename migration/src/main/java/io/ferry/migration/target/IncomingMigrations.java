@@ -13,6 +13,7 @@ import io.ferry.migration.protocol.ModeSelector;
 import io.ferry.migration.protocol.Outcome;
 import io.ferry.migration.protocol.Phase;
 import io.ferry.migration.protocol.Role;
+import io.ferry.migration.protocol.TunnelIds;
 import io.ferry.migration.transfer.FileReceiver;
 import io.ferry.migration.transfer.TarStreams;
 import io.ferry.proto.v1.FileChunk;
@@ -83,6 +84,7 @@ public final class IncomingMigrations {
     volatile TarStreams.Unpacking unpacking;
     volatile boolean rootfsReceived;
     volatile boolean imagesReceived;
+    final List<IncomingSlot.PageServer> pageServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     final CountDownLatch stall = new CountDownLatch(1);
 
     Incoming(Journal journal, IncomingSlot slot) {
@@ -223,6 +225,7 @@ public final class IncomingMigrations {
       in.journal = store.save(in.journal.moveTo(Phase.ROLLING_BACK, why, clock.instant()));
     }
     in.tunnels.values().forEach(TunnelEndpoint::close);
+    in.pageServers.forEach(IncomingSlot.PageServer::close);
     in.slot.discard();
     in.journal = store.save(in.journal.moveTo(Phase.ABORTED, why, clock.instant()));
     Outcome outcome = store.finish(in.journal);
@@ -281,7 +284,7 @@ public final class IncomingMigrations {
         requireReceiving(in);
         return switch (header.getKind()) {
           case KIND_ROOTFS -> openRootfs(in, header);
-          case KIND_CHECKPOINT -> openCheckpoint(in);
+          case KIND_CHECKPOINT -> openCheckpoint(in, header.getDelta());
           default -> throw new MigrationException(Kind.INVALID_ARGUMENT, "cannot receive " + header.getKind() + " here");
         };
       }
@@ -315,11 +318,13 @@ public final class IncomingMigrations {
     return sink(in, upper, header.getKind(), () -> in.rootfsReceived = true);
   }
 
-  private FileReceiver.Sink openCheckpoint(Incoming in) {
+  private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages) {
     in.journal = store.save(in.journal.moveTo(Phase.TRANSFERRING_MEMORY, "CRIU images", clock.instant()));
     Path dir = in.slot.checkpointDir();
     try {
-      SafePaths.removeTree(dir);
+      if (!addToPages) {
+        SafePaths.removeTree(dir);
+      }
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
@@ -406,6 +411,12 @@ public final class IncomingMigrations {
       }
       if (request.getFromCheckpoint() && !in.imagesReceived) {
         throw MigrationException.precondition("migration " + request.getMigrationId() + ": no checkpoint received");
+      }
+      if (request.getFromCheckpoint()) {
+        for (IncomingSlot.PageServer pages : in.pageServers) {
+          pages.awaitDone(settings.rpcTimeout());
+        }
+        in.pageServers.clear();
       }
       Journal j = in.journal;
       in.journal = store.save(j.withRestoreSent().moveTo(Phase.RESTORING,
@@ -498,7 +509,9 @@ public final class IncomingMigrations {
           }
           Incoming in = authorized(frame.getOpen().getMigrationId(), frame.getOpen().getToken());
           String tunnelId = frame.getOpen().getTunnelId();
-          endpoint = TunnelEndpoint.listen(in.journal.id() + "-" + tunnelId, out, settings.timeout());
+          endpoint = tunnelId.equals(TunnelIds.PAGES)
+              ? pagesEndpoint(in, out)
+              : TunnelEndpoint.listen(in.journal.id() + "-" + tunnelId, out, settings.timeout());
           current[0] = endpoint;
           TunnelEndpoint previous = in.tunnels.put(tunnelId, endpoint);
           if (previous != null) {
@@ -523,6 +536,42 @@ public final class IncomingMigrations {
         }
       }
     };
+  }
+
+  /**
+   * The tunnel a live dump streams its pages through: this side starts a CRIU page server writing
+   * into the incoming checkpoint directory, connects to it, and carries the dump's connection
+   * there. Runs on the tunnel's first frame, so no page arrives before the connection exists.
+   */
+  private TunnelEndpoint pagesEndpoint(Incoming in, ServerCallStreamObserver<TunnelFrame> out) {
+    int port;
+    synchronized (in) {
+      requireReceiving(in);
+      in.journal = store.save(in.journal.moveTo(Phase.TRANSFERRING_MEMORY, "memory pages streamed by the dump", clock.instant()));
+      Path dir = in.slot.checkpointDir();
+      try {
+        SafePaths.removeTree(dir);
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
+      }
+      port = freeLoopbackPort();
+      in.pageServers.add(in.slot.servePages(port));
+    }
+    try {
+      java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port);
+      return TunnelEndpoint.connected(in.journal.id() + "-" + TunnelIds.PAGES, out, socket);
+    } catch (IOException e) {
+      throw MigrationException.internal("cannot connect to the page server on port " + port + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int freeLoopbackPort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw MigrationException.internal("no free loopback port: " + e.getMessage(), e);
+    }
   }
 
   // ---- checks ----

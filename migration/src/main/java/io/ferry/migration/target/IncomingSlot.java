@@ -39,6 +39,21 @@ public interface IncomingSlot extends AutoCloseable {
    */
   Restored restore(boolean tcpEstablished, OptionalInt lazyPagesPort);
 
+  /**
+   * Starts a CRIU page server on {@code 127.0.0.1:port} writing a streamed dump's pages into
+   * {@link #checkpointDir()}; returns once it listens.
+   */
+  PageServer servePages(int port);
+
+  /** A running page server. */
+  interface PageServer extends AutoCloseable {
+    /** Waits until the dump disconnected and every page is written; throws when it failed. */
+    void awaitDone(java.time.Duration timeout);
+
+    @Override
+    void close();
+  }
+
   /** Kills and deletes whatever of the container exists here: runc container, network, rootfs, record. */
   void discard();
 

@@ -54,6 +54,23 @@ final class TunnelEndpoint {
     return endpoint;
   }
 
+  /** An endpoint whose local connection exists already (the target dialled its own page server). */
+  static TunnelEndpoint connected(String name, ServerCallStreamObserver<TunnelFrame> out, Socket socket) {
+    ServerSocket none;
+    try {
+      none = new ServerSocket();
+    } catch (IOException e) {
+      throw MigrationException.internal("cannot make a socket: " + e.getMessage(), e);
+    }
+    TunnelEndpoint endpoint = new TunnelEndpoint(name, none, out);
+    synchronized (endpoint) {
+      endpoint.closeListener();
+      endpoint.pump = new SocketPump(name, socket, out, false, n -> {});
+      endpoint.pump.start();
+    }
+    return endpoint;
+  }
+
   int port() {
     return listener.getLocalPort();
   }

@@ -31,7 +31,8 @@ public final class SocketPump {
   private static final int FRAME = 256 * 1024;
 
   private final String name;
-  private final Socket socket;
+  private final CompletableFuture<Socket> connection;
+  private volatile Socket socket;
   private final CallStreamObserver<TunnelFrame> out;
   private final boolean clientSide;
   private final LongConsumer sentBytes;
@@ -47,8 +48,19 @@ public final class SocketPump {
    * @param sentBytes told about every data frame sent
    */
   public SocketPump(String name, Socket socket, CallStreamObserver<TunnelFrame> out, boolean clientSide, LongConsumer sentBytes) {
+    this(name, CompletableFuture.completedFuture(socket), out, clientSide, sentBytes);
+  }
+
+  /**
+   * A pump whose local connection comes later (CRIU connects once its dump starts): the stream
+   * is open meanwhile, and nothing is read or written until the connection is there.
+   */
+  public SocketPump(
+      String name, CompletableFuture<Socket> connection, CallStreamObserver<TunnelFrame> out, boolean clientSide,
+      LongConsumer sentBytes) {
     this.name = name;
-    this.socket = socket;
+    this.connection = connection;
+    this.socket = connection.getNow(null);
     this.out = out;
     this.clientSide = clientSide;
     this.sentBytes = sentBytes;
@@ -67,6 +79,7 @@ public final class SocketPump {
   /** A frame from the peer. */
   public void fromPeer(TunnelFrame frame) {
     try {
+      Socket socket = connected();
       switch (frame.getPayloadCase()) {
         case DATA -> {
           OutputStream os = socket.getOutputStream();
@@ -111,7 +124,10 @@ public final class SocketPump {
 
   private void readLoop() {
     byte[] buffer = new byte[FRAME];
-    try (InputStream in = socket.getInputStream()) {
+    // Not try-with-resources: closing a socket's input stream closes the socket, and the other
+    // direction may still be carrying data after this one ended.
+    try {
+      InputStream in = connected().getInputStream();
       while (true) {
         int n = in.read(buffer);
         if (n < 0) {
@@ -179,7 +195,32 @@ public final class SocketPump {
     }
   }
 
+  /** The local connection, waiting for it if it is still to come. */
+  private Socket connected() throws IOException {
+    Socket s = socket;
+    if (s != null) {
+      return s;
+    }
+    try {
+      s = connection.get();
+      socket = s;
+      return s;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("tunnel " + name + ": no local connection: " + e.getCause(), e.getCause());
+    } catch (java.util.concurrent.CancellationException e) {
+      throw new IOException("tunnel " + name + ": closed before its local connection came");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("tunnel " + name + ": interrupted while waiting for the local connection");
+    }
+  }
+
   private void closeSocket() {
+    connection.cancel(false);
+    Socket socket = connection.getNow(null);
+    if (socket == null) {
+      return;
+    }
     try {
       socket.close();
     } catch (IOException e) {

@@ -79,6 +79,11 @@ final class FakeSource implements SourceHost {
     }
 
     @Override
+    public long memoryBytes() {
+      return 1 << 20;
+    }
+
+    @Override
     public Path upperDir() {
       return upper;
     }
@@ -125,6 +130,11 @@ final class FakeSource implements SourceHost {
         throw new UncheckedIOException(e);
       }
       return 6;
+    }
+
+    @Override
+    public long dumpToPageServer(Path imageDir, boolean tcpEstablished, int pageServerPort) {
+      throw new UnsupportedOperationException("streamed pages are covered by the integration tests");
     }
 
     @Override
@@ -203,6 +213,11 @@ final class FakeSource implements SourceHost {
 
     @Override
     public CompletableFuture<Void> tunnel(String tunnelId, Socket local, LongConsumer sentBytes) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public CompletableFuture<Void> tunnel(String tunnelId, CompletableFuture<Socket> local, LongConsumer sentBytes) {
       throw new UnsupportedOperationException();
     }
 

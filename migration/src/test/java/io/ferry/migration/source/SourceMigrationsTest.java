@@ -58,7 +58,7 @@ class SourceMigrationsTest {
 
   private SourceMigrations newMigrations() {
     MigrationSettings settings = new MigrationSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), 1L << 30, 0,
-        Duration.ofHours(1), MigrationSettings.FaultPoint.NONE);
+        Duration.ofHours(1), MigrationSettings.FaultPoint.NONE, Long.MAX_VALUE);
     return new SourceMigrations(store, host, (address, id, token) -> host.target, settings, Clock.systemUTC(),
         new TarStreams(state.resolve("tmp")), workers, timer);
   }

@@ -100,6 +100,11 @@ class IncomingMigrationsTest {
         }
 
         @Override
+        public PageServer servePages(int port) {
+          throw new UnsupportedOperationException("streamed pages are covered by the integration tests");
+        }
+
+        @Override
         public void discard() {
           events.add("discard");
           try {
@@ -141,7 +146,7 @@ class IncomingMigrationsTest {
 
   private IncomingMigrations newIncoming() {
     MigrationSettings settings = new MigrationSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), 1L << 30, 0,
-        Duration.ofHours(1), MigrationSettings.FaultPoint.NONE);
+        Duration.ofHours(1), MigrationSettings.FaultPoint.NONE, 0);
     return new IncomingMigrations(store, host, (address, id, token) -> {
       throw new AssertionError("no image fetch expected");
     }, settings, Clock.systemUTC(), new TarStreams(state.resolve("tmp")));

@@ -5,6 +5,7 @@ import io.ferry.agent.AgentException.Kind;
 import io.ferry.agent.runtime.CheckpointOptions;
 import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.RestoreOptions;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeState;
@@ -65,6 +66,11 @@ final class RuncCheckpoints {
           "irmap-scan-path /usr/share/polkit-1");
 
   CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
+    return checkpoint(id, imageDir, options, java.util.OptionalInt.empty());
+  }
+
+  /** As {@link #checkpoint(String, Path, CheckpointOptions)}, the pages sent to {@code 127.0.0.1:port} when given. */
+  CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options, java.util.OptionalInt pageServerPort) {
     long started = System.nanoTime();
     RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
     if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
@@ -87,6 +93,7 @@ final class RuncCheckpoints {
     if (options.leaveRunning()) {
       args.add("--leave-running");
     }
+    pageServerPort.ifPresent(port -> args.addAll(List.of("--page-server", "127.0.0.1:" + port)));
     addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
     args.add(id);
     CommandResult result = cli.run(RuncOp.CHECKPOINT, id, cli.argvWithCriu(args), c -> c);
@@ -388,6 +395,75 @@ final class RuncCheckpoints {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * {@code criu page-server --status-fd 1}: CRIU writes one byte to its stdout once it listens.
+   * Its log goes next to the image directory ({@code <imageDir>-page-server.log}).
+   */
+  PageStreaming.PageServer receivePages(Path imageDir, int port, Duration timeout) {
+    Path logFile = imageDir.resolveSibling(imageDir.getFileName() + "-page-server.log");
+    Process process;
+    try {
+      Files.createDirectories(imageDir);
+      process = new ProcessBuilder(criu.toString(), "page-server", "--images-dir", imageDir.toString(),
+          "--address", "127.0.0.1", "--port", Integer.toString(port), "--status-fd", "1", "-v4",
+          "--work-dir", imageDir.getParent().toString(), "--log-file", logFile.getFileName().toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot start a CRIU page server into " + imageDir + ": " + e.getMessage(), e);
+    }
+    CompletableFuture<Integer> ready = CompletableFuture.supplyAsync(() -> {
+      try {
+        return process.getInputStream().read();
+      } catch (IOException e) {
+        return -1;
+      }
+    });
+    try {
+      if (ready.get(cli.timeout().toMillis(), TimeUnit.MILLISECONDS) != 0) {
+        io.ferry.common.process.Command.killTree(process);
+        throw new AgentException(Kind.INTERNAL, "the CRIU page server into " + imageDir + " did not start" + CriuLogs.describe(logFile));
+      }
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.TIMEOUT, "the CRIU page server into " + imageDir + " was not ready" + CriuLogs.describe(logFile));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.INTERNAL, "interrupted while starting a page server");
+    }
+    log.info("op=page-server images={} listening on 127.0.0.1:{}", imageDir, port);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return new PageStreaming.PageServer() {
+      @Override
+      public void awaitDone(Duration wait) {
+        long nanos = Math.min(wait.toNanos(), Math.max(0, deadline - System.nanoTime()));
+        try {
+          if (!process.waitFor(nanos, TimeUnit.NANOSECONDS)) {
+            io.ferry.common.process.Command.killTree(process);
+            throw new AgentException(Kind.TIMEOUT, "the CRIU page server into " + imageDir + " did not finish" + CriuLogs.describe(logFile));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AgentException(Kind.INTERNAL, "interrupted while waiting for a page server");
+        }
+        if (process.exitValue() != 0) {
+          throw new AgentException(Kind.INTERNAL, "the CRIU page server into " + imageDir + " failed (exit " + process.exitValue() + ")"
+              + CriuLogs.describe(logFile));
+        }
+      }
+
+      @Override
+      public void close() {
+        if (process.isAlive()) {
+          io.ferry.common.process.Command.killTree(process);
+          waitQuietly(process);
+        }
+      }
+    };
   }
 
   /** Keys of the console log as open in the container's processes (see {@link ExternalFiles}). */

@@ -6,6 +6,7 @@ import io.ferry.agent.runtime.CheckpointOptions;
 import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.Checkpointer;
 import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.ContainerRuntime;
 import io.ferry.agent.runtime.ExecSink;
 import io.ferry.agent.runtime.ExecSpec;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every runc and CRIU invocation is bounded by {@code commandTimeout} (exec by its own). Thread
  * safety and error kinds are as {@link ContainerRuntime} and {@link Checkpointer} specify.
  */
-public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCheckpointer {
+public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCheckpointer, PageStreaming {
 
   private static final Logger log = LoggerFactory.getLogger(RuncRuntime.class);
 
@@ -252,6 +253,17 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCh
   @Override
   public RuntimeState restore(RuntimeSpec spec, Path imageDir, RestoreOptions options) {
     return checkpoints.restore(spec, imageDir.toAbsolutePath().normalize(), options);
+  }
+
+  @Override
+  public CheckpointResult checkpointToPageServer(String id, Path imageDir, CheckpointOptions options, int pageServerPort) {
+    checkId(id);
+    return checkpoints.checkpoint(id, imageDir.toAbsolutePath().normalize(), options, java.util.OptionalInt.of(pageServerPort));
+  }
+
+  @Override
+  public PageServer receivePages(Path imageDir, int port, Duration timeout) {
+    return checkpoints.receivePages(imageDir.toAbsolutePath().normalize(), port, timeout);
   }
 
   @Override
