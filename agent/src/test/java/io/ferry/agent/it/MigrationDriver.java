@@ -61,7 +61,8 @@ final class MigrationDriver {
         .setSpec(ContainerSpec.newBuilder().setName(name).setImage("busybox").setInit(InitKind.INIT_KIND_GENERIC)
             .addAllCommand(List.of("/bin/sh", "-c", COUNTER)))
         .setStart(true).build());
-    await().atMost(Duration.ofSeconds(20)).until(() -> count(host, name).map(Count::value).orElse(0L) >= 3);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        .until(() -> count(host, name).map(Count::value).orElse(0L) >= 3);
     host.exec(name, "sh", "-c", "echo written-before-the-move > /data/kept.txt");
     return c;
   }
@@ -77,6 +78,20 @@ final class MigrationDriver {
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The count now, waiting out the instant the counter truncates the file to rewrite it (a read
+   * may find it empty).
+   */
+  static Count currentCount(Host host, String name) {
+    AtomicReference<Count> seen = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      Optional<Count> c = count(host, name);
+      c.ifPresent(seen::set);
+      return c.isPresent();
+    });
+    return seen.get();
   }
 
   /** How a migration ended: its progress reports, and its result or its error. */

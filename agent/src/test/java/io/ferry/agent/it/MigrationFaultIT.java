@@ -138,7 +138,7 @@ class MigrationFaultIT {
     configure(Map.of(), Map.of("migration.fault-injection", "target-receive-stall"));
     String name = "box-killtarget";
     startCounter(cluster.a, name);
-    Count before = count(cluster.a, name).orElseThrow();
+    Count before = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("killtarget");
     CompletableFuture<Run> running = CompletableFuture.supplyAsync(
         () -> migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, true));
@@ -164,7 +164,7 @@ class MigrationFaultIT {
     configure(Map.of(), Map.of("migration.fault-injection", "target-receive-stall"));
     String name = "box-killsource";
     startCounter(cluster.a, name);
-    Count before = count(cluster.a, name).orElseThrow();
+    Count before = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("killsource");
     CompletableFuture<Run> running = CompletableFuture.supplyAsync(
         () -> migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, true));
@@ -187,7 +187,7 @@ class MigrationFaultIT {
     configure(Map.of(), Map.of("migration.fault-injection", "target-crash-after-restore"));
     String name = "box-doubt";
     startCounter(cluster.a, name);
-    Count before = count(cluster.a, name).orElseThrow();
+    Count before = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("doubt");
 
     Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, true);
@@ -213,7 +213,7 @@ class MigrationFaultIT {
 
   private void failLive(String name, Status.Code code, String words) throws Exception {
     startCounter(cluster.a, name);
-    Count before = count(cluster.a, name).orElseThrow();
+    Count before = MigrationDriver.currentCount(cluster.a, name);
     String id = newId(name);
 
     Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, true);
@@ -231,7 +231,7 @@ class MigrationFaultIT {
   private void assertRunsOnlyOnSource(String name, Count before) {
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
         cluster.a.agent().getContainer(MigrationCluster.ref(name)).getState() == ContainerState.CONTAINER_STATE_RUNNING);
-    Count after = awaitCountPast(cluster.a, name, count(cluster.a, name).orElseThrow().value() + 5);
+    Count after = awaitCountPast(cluster.a, name, MigrationDriver.currentCount(cluster.a, name).value() + 5);
     assertThat(after.id()).as("the same process as before the migration").isEqualTo(before.id());
     assertThat(cluster.a.linkUp(name)).as("its link is up again").isTrue();
     if (cluster.b.process.isAlive()) {

@@ -92,7 +92,7 @@ class MigrationIT {
     assertThat(cluster.b.agent().listImages(ListImagesRequest.getDefaultInstance()).getImagesList()).isEmpty();
     String name = "box-cold";
     Container before = startCounter(cluster.a, name);
-    Count counted = count(cluster.a, name).orElseThrow();
+    Count counted = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("cold");
 
     Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_COLD, false);
@@ -121,7 +121,7 @@ class MigrationIT {
   void nearLiveRestartsWithTheFilesOfTheFinalDeltaAndItsDeletions() throws Exception {
     String name = "box-near";
     startCounter(cluster.a, name);
-    Count counted = count(cluster.a, name).orElseThrow();
+    Count counted = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("near");
 
     Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_NEAR_LIVE, false);
@@ -131,7 +131,7 @@ class MigrationIT {
         .contains(MigrationPhase.MIGRATION_PHASE_SYNCING_ROOTFS, MigrationPhase.MIGRATION_PHASE_STOPPING,
             MigrationPhase.MIGRATION_PHASE_SYNCING_DELTA, MigrationPhase.MIGRATION_PHASE_RESTORING);
     // The stopped source's last tick file: the delta must have removed every earlier one.
-    long lastTickOnSource = count(cluster.a, name).orElseThrow().value();
+    long lastTickOnSource = MigrationDriver.currentCount(cluster.a, name).value();
     commit(id, cluster.a, cluster.b);
 
     String ticks = cluster.b.exec(name, "ls", "/data");
@@ -199,7 +199,7 @@ class MigrationIT {
         .setStart(true).build());
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
         .until(() -> Files.exists(cluster.a.rootfsFile(name, "tmp/count")));
-    Count counted = count(cluster.a, name).orElseThrow();
+    Count counted = MigrationDriver.currentCount(cluster.a, name);
     String id = newId("mem");
     Run run = migrate(id, name, cluster.a, cluster.b, MigrationMode.MIGRATION_MODE_LIVE, false);
     assertThat(run.error()).as("migration error").isNull();
@@ -222,7 +222,7 @@ class MigrationIT {
     String address = before.getNetwork().getAddress();
     cluster.routeClientVia(cluster.a);
     try (TcpClient client = TcpClient.connect(cluster, busybox, address)) {
-      Count counted = count(cluster.a, name).orElseThrow();
+      Count counted = MigrationDriver.currentCount(cluster.a, name);
       long receivedBefore = client.last.get();
       String id = newId(expected.name().toLowerCase().replace("migration_mode_", ""));
 
