@@ -60,6 +60,8 @@ final class MigrationCluster implements AutoCloseable {
   final String clientNs = "fmc" + n;
   final Host a;
   final Host b;
+  /** Set by a failing test: its state directories and logs stay for a look. */
+  volatile boolean failed;
 
   MigrationCluster(Path root) {
     this.root = root;
@@ -264,13 +266,9 @@ final class MigrationCluster implements AutoCloseable {
       } catch (IOException e) {
         log.warn("cannot list /run/netns: {}", e.getMessage());
       }
-      for (String controller : List.of("freezer", "memory", "cpu,cpuacct", "pids", "devices", "blkio", "net_cls,net_prio",
-          "perf_event", "hugetlb", "cpuset", "rdma", "misc", "systemd", "unified")) {
-        Path dir = Path.of("/sys/fs/cgroup", controller, "ferry-" + name);
-        if (Files.isDirectory(dir)) {
-          Command.of("sh", "-c", "find \"$0\" -depth -type d -exec rmdir {} + 2>/dev/null; true", dir.toString()).timeout(CMD).run();
-        }
-      }
+      // The cgroup parent of this agent, in every hierarchy mounted here.
+      Command.of("sh", "-c", "for d in /sys/fs/cgroup/*/\"$0\"; do [ -d \"$d\" ] && find \"$d\" -depth -type d -exec rmdir {} \\; ; done;"
+          + " true", "ferry-" + name).timeout(CMD).run();
     }
   }
 
@@ -339,6 +337,9 @@ final class MigrationCluster implements AutoCloseable {
       h.deleteContainers();
       h.kill();
       h.removeLeftovers();
+    }
+    if (!failed) {
+      sh("rm -rf --one-file-system " + root);
     }
     sh("ip netns del " + a.netns + "; ip netns del " + b.netns + "; ip netns del " + clientNs + "; ip link del " + underlay
         + "; ip link del " + a.veth + "; ip link del " + b.veth + "; ip link del fmv" + n + "c; "

@@ -60,6 +60,10 @@ class MigrationFaultIT {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
       log.error("{} failed; cluster state:{}", context.getDisplayName(), cluster == null ? " none" : cluster.dump());
+      if (cluster != null) {
+        cluster.failed = true;
+        log.error("state and logs kept in {}", cluster.root);
+      }
     }
   };
 

@@ -46,6 +46,10 @@ class MigrationSystemdIT {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
       log.error("{} failed; cluster state:{}", context.getDisplayName(), cluster == null ? " none" : cluster.dump());
+      if (cluster != null) {
+        cluster.failed = true;
+        log.error("state and logs kept in {}", cluster.root);
+      }
     }
   };
 
