@@ -1,6 +1,10 @@
 package io.ferry.agent;
 
 import io.ferry.agent.api.AgentGrpcService;
+import io.ferry.agent.api.MigrationGrpcService;
+import io.ferry.agent.migration.AgentMigrations;
+import io.ferry.migration.protocol.JournalStore;
+import io.grpc.ServerInterceptors;
 import io.ferry.agent.cluster.ClusterMember;
 import io.ferry.agent.cluster.HelixClusterMember;
 import io.ferry.agent.config.AgentConfig;
@@ -44,7 +48,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One running agent: probes the host, opens its image store, rootfs store, network and runtime,
  * finds the containers a previous agent process left (they keep running while no agent runs),
- * then serves {@code AgentService}, the standard health service and reflection over gRPC, and
+ * settles unfinished migrations from their journals, then serves {@code AgentService}, {@code
+ * MigrationService}, the standard health service and reflection over gRPC, and
  * Prometheus metrics over HTTP. When configured with a cluster ({@code cluster.zookeeper}), it then
  * joins it in the background ({@link HelixClusterMember}) and leaves it first thing on close;
  * otherwise it stays standalone.
@@ -61,6 +66,13 @@ public final class AgentServer implements AutoCloseable {
 
   private static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
 
+  /**
+   * HTTP/2 flow-control window per stream: migration streams carry ~1 MiB messages, and with
+   * Netty's default window (1 MiB) each chunk waited for a window update (80 MB of CRIU images
+   * moved at ~40 MB/s between two simulated hosts).
+   */
+  public static final int FLOW_CONTROL_WINDOW_BYTES = 16 << 20;
+
   private final AgentConfig config;
   private final HostFacts facts;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -70,6 +82,7 @@ public final class AgentServer implements AutoCloseable {
   private ExecutorService importWorkers;
   private ImageStore images;
   private Containers containers;
+  private AgentMigrations migrations;
   private ClusterMember member;
   private NetworkManager network;
   private OverlayPeerSync overlayPeers;
@@ -88,14 +101,23 @@ public final class AgentServer implements AutoCloseable {
     RootfsStore storage = new RootfsStore(config.stateDir().resolve("containers"), config.commandTimeout(), clock);
     network = NetworkManager.open(config.network(), config.stateDir(), clock);
     network.ensureBridge();
-    RuncRuntime runtime = new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout());
+    RuncRuntime runtime =
+        new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout(), config.cgroupParent());
     AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers.manager().countsByStatus());
     containers =
         new Containers(
             runtime, images, storage, network, config.stateDir().resolve("containers"), observer(metrics), clock, config.stopTimeout());
-    int recovered = containers.recover();
+    // Unfinished outgoing migrations keep their frozen copies' links down: recovery leaves them.
+    JournalStore journals = AgentMigrations.openJournals(config.stateDir());
+    int recovered = containers.recover(AgentMigrations.heldContainers(journals));
     ReconcileReport leaks = network.reconcile();
     log.info("agent {}: {} container(s) recovered; network cleanup: {}", config.hostName(), recovered, leaks);
+
+    migrations =
+        new AgentMigrations(
+            journals, config.migration(), containers, images, this::currentFacts, runtime.capabilities().checkpoint(),
+            MigrationGrpcService::decodeSpec, config.commandTimeout(), config.stateDir(), clock);
+    migrations.recover();
 
     rpcExecutor = boundedPool("agent-rpc", RPC_THREADS);
     importWorkers = Executors.newFixedThreadPool(4, named("image-import"));
@@ -103,8 +125,11 @@ public final class AgentServer implements AutoCloseable {
         NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
             .executor(rpcExecutor)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             .addService(new AgentGrpcService(
                     this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers))
+            .addService(ServerInterceptors.intercept(
+                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -210,6 +235,9 @@ public final class AgentServer implements AutoCloseable {
     if (rpcExecutor != null) {
       rpcExecutor.shutdownNow();
       importWorkers.shutdownNow();
+    }
+    if (migrations != null) {
+      migrations.close();
     }
     if (containers != null) {
       containers.close();

@@ -1,6 +1,7 @@
 package io.ferry.agent.api;
 
 import io.ferry.agent.AgentException;
+import io.ferry.migration.protocol.MigrationException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -20,6 +21,9 @@ final class GrpcErrors {
       return status;
     }
     if (error instanceof AgentException e) {
+      return code(e.kind()).withDescription(e.getMessage()).asRuntimeException();
+    }
+    if (error instanceof MigrationException e) {
       return code(e.kind()).withDescription(e.getMessage()).asRuntimeException();
     }
     if (error instanceof IllegalArgumentException e) {
@@ -49,6 +53,22 @@ final class GrpcErrors {
       default:
         return Status.INTERNAL;
     }
+  }
+
+  static Status code(MigrationException.Kind kind) {
+    return switch (kind) {
+      case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case NOT_FOUND -> Status.NOT_FOUND;
+      case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+      case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+      case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
+      case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+      case UNAVAILABLE -> Status.UNAVAILABLE;
+      case ABORTED -> Status.ABORTED;
+      case TIMEOUT -> Status.DEADLINE_EXCEEDED;
+      case DATA_LOSS -> Status.DATA_LOSS;
+      default -> Status.INTERNAL;
+    };
   }
 
   /** Answers a unary call with {@code body}'s result, or its failure as a status. */

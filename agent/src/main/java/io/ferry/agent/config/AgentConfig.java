@@ -2,6 +2,8 @@ package io.ferry.agent.config;
 
 import io.ferry.agent.images.ImageLimits;
 import io.ferry.agent.network.NetworkConfig;
+import io.ferry.migration.protocol.MigrationSettings;
+import io.ferry.common.ByteSize;
 import io.ferry.common.Names;
 import io.ferry.common.config.ConfigException;
 import io.ferry.common.config.Settings;
@@ -36,6 +38,9 @@ import java.util.Optional;
  * @param imageLimits what an imported image may cost ({@code images.*} keys)
  * @param cluster whether and how the agent joins a cluster ({@code cluster.*}, {@code host.*},
  *     {@code capacity.*} keys); standalone by default
+ * @param cgroupParent the cgroup containers go under ({@code runtime.cgroup-parent}, {@code
+ *     /ferry}); agents sharing one machine as simulated hosts need one each
+ * @param migration how migrations run ({@code migration.*} keys, see {@link #loadMigration})
  */
 public record AgentConfig(
     String hostName,
@@ -49,7 +54,9 @@ public record AgentConfig(
     int metricsPort,
     NetworkConfig network,
     ImageLimits imageLimits,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    String cgroupParent,
+    MigrationSettings migration) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/agent.properties");
   public static final Path HOST_ENV_FILE = Path.of("/etc/ferry/host.env");
@@ -95,7 +102,9 @@ public record AgentConfig(
                 s.integer("images.max-entries", (int) ImageLimits.DEFAULTS.maxEntries(), 1, Integer.MAX_VALUE),
                 s.flag("images.allow-setuid", ImageLimits.DEFAULTS.allowSetuid()),
                 s.duration("images.tar-timeout", ImageLimits.DEFAULTS.tarTimeout())),
-            ClusterSettings.load(s, listenAddress));
+            ClusterSettings.load(s, listenAddress),
+            s.string("runtime.cgroup-parent", "/ferry"),
+            loadMigration(s));
     s.rejectUnknownKeys();
     return config;
   }
@@ -112,6 +121,39 @@ public record AgentConfig(
       return Ipv4Cidr.isAddress(host) ? Optional.of(host) : Optional.empty();
     }
     return Ipv4Cidr.isAddress(listenAddress) && !listenAddress.equals("0.0.0.0") ? Optional.of(listenAddress) : Optional.empty();
+  }
+
+  /**
+   * The {@code migration.*} keys: {@code timeout} (one transfer, default 30m), {@code rpc-timeout}
+   * (each short call to the peer agent, 30s), {@code max-incoming-bytes} (one received stream,
+   * 256GiB), {@code disk-reserve} (free space a target keeps, 512MiB), {@code resolve-interval}
+   * (how often a source asks a target about unsettled migrations, 10s), {@code
+   * stream-pages-above} (live mode streams memory pages while CRIU dumps them for containers
+   * using at least this much memory, 32MiB), and {@code
+   * fault-injection} (tests only: none, target-restore, target-receive-break,
+   * target-receive-stall, source-dump, target-crash-after-restore).
+   */
+  static MigrationSettings loadMigration(Settings s) {
+    MigrationSettings d = MigrationSettings.DEFAULTS;
+    String fault = s.string("migration.fault-injection", "none");
+    MigrationSettings.FaultPoint point;
+    try {
+      point = MigrationSettings.FaultPoint.valueOf(fault.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("migration.fault-injection", "migration.fault-injection: unknown fault '" + fault + "'");
+    }
+    try {
+      return new MigrationSettings(
+          s.duration("migration.timeout", d.timeout()),
+          s.duration("migration.rpc-timeout", d.rpcTimeout()),
+          s.size("migration.max-incoming-bytes", ByteSize.ofBytes(d.maxIncomingBytes())).bytes(),
+          s.size("migration.disk-reserve", ByteSize.ofBytes(d.diskReserveBytes())).bytes(),
+          s.duration("migration.resolve-interval", d.resolveInterval()),
+          point,
+          s.size("migration.stream-pages-above", ByteSize.ofBytes(d.streamPagesAbove())).bytes());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("migration", "migration settings: " + e.getMessage());
+    }
   }
 
   /** Parses {@code KEY=value} lines, ignoring blank lines and {@code #} comments. */

@@ -142,7 +142,35 @@ public final class ImageStore implements AutoCloseable {
         throw mismatch(expected.get(), scanned.digest());
       }
       long scannedMs = millisSince(started);
-      return publish(scanned, work, options, started, scannedMs);
+      return publish(scanned.digest(), scanned, work, options, started, scannedMs);
+    } finally {
+      FileTrees.deleteQuietly(work);
+    }
+  }
+
+  /**
+   * Imports an image another host sent as a tar of its tree (a migration's FetchImage), under the
+   * digest it has there, so that a container's record names the same image on every host. The
+   * archive goes through the same checks as any upload; only its digest is not compared (a tar of
+   * an unpacked tree never has the original upload's digest). The sender is trusted for the
+   * digest: it is an agent of the cluster, authenticated by the migration's token. A digest already
+   * in the store is not imported again.
+   *
+   * @throws AgentException as {@link #importArchive}, INVALID_ARGUMENT for a malformed digest
+   */
+  public ImageRecord importReplica(InputStream in, String digest, ImportOptions options) {
+    String expected = new ImportOptions(List.of(), Optional.of(digest), "").expectedSha256().orElseThrow();
+    if (contains(expected)) {
+      synchronized (index) {
+        index.aliases().point(options.aliases(), expected);
+        return index.record(expected);
+      }
+    }
+    long started = System.nanoTime();
+    Path work = layout.newWorkDir("replica-");
+    try {
+      ArchiveScanner.Scanned scanned = scanner.scan(in, work.resolve("canonical.tar"));
+      return publish(expected, scanned, work, options, started, millisSince(started));
     } finally {
       FileTrees.deleteQuietly(work);
     }
@@ -330,8 +358,8 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
-  private ImageRecord publish(ArchiveScanner.Scanned scanned, Path work, ImportOptions options, long started, long scannedMs) {
-    String digest = scanned.digest();
+  private ImageRecord publish(
+      String digest, ArchiveScanner.Scanned scanned, Path work, ImportOptions options, long started, long scannedMs) {
     KeyedLocks.Held held = digestLocks.acquire(digest);
     try {
       synchronized (index) {

@@ -197,27 +197,27 @@ public final class ContainerManager {
    * @throws AgentException FAILED_PRECONDITION when it is live and {@code force} is false
    */
   public void delete(String name, boolean force) {
-    ctx.operation(
-        name,
-        "delete",
-        unit(
-            () -> {
-              ContainerRecord record = ctx.require(name);
-              if (record.status().isLive() || record.status() == ContainerStatus.STARTING) {
-                if (!force) {
-                  throw AgentException.precondition(
-                      "container " + name + " is " + record.status() + ": stop it first, or delete with force");
-                }
-                killAndWait(name);
-              }
-              if (ctx.runtime.state(name).isPresent()) {
-                ctx.runtime.delete(name, true);
-              }
-              ctx.network.detach(name);
-              ctx.storage.remove(name);
-              ctx.forget(name);
-              log.info("container={} deleted", name);
-            }));
+    ctx.operation(name, "delete", unit(() -> deleteLocked(ctx.require(name), force)));
+  }
+
+  /** The delete itself, with the container's lock held by the caller. */
+  void deleteLocked(ContainerRecord record, boolean force) {
+    String name = record.name();
+    if (record.status().isLive() || record.status() == ContainerStatus.STARTING) {
+      if (!force) {
+        throw AgentException.precondition(
+            "container " + name + " is " + record.status() + ": stop it first, or delete with force");
+      }
+      // runc kill --all signals frozen tasks and thaws them: they die without running again.
+      killAndWait(name);
+    }
+    if (ctx.runtime.state(name).isPresent()) {
+      ctx.runtime.delete(name, true);
+    }
+    ctx.network.detach(name);
+    ctx.storage.remove(name);
+    ctx.forget(name);
+    log.info("container={} deleted", name);
   }
 
   /**
@@ -257,7 +257,7 @@ public final class ContainerManager {
   // ---- the steps, called with the container's lock held ----
 
   /** Starts (or restores) the container; returns it running, described from runc's answer. */
-  private ContainerView startLocked(ContainerRecord record, boolean stateful) {
+  ContainerView startLocked(ContainerRecord record, boolean stateful) {
     ContainerStatus from = record.status();
     if (stateful && from != ContainerStatus.CHECKPOINTED) {
       throw AgentException.precondition("container " + record.name() + " has no checkpoint to resume (it is " + from + ")");
@@ -289,7 +289,7 @@ public final class ContainerManager {
     }
   }
 
-  private ContainerRecord stopLocked(ContainerRecord record, StopOptions options) {
+  ContainerRecord stopLocked(ContainerRecord record, StopOptions options) {
     if (!record.status().isLive()) {
       throw AgentException.precondition("container " + record.name() + " is " + record.status() + ", not running");
     }
@@ -351,7 +351,7 @@ public final class ContainerManager {
     }
   }
 
-  private void killAndWait(String name) {
+  void killAndWait(String name) {
     signal(name, Signal.KILL, true);
     if (!waitForExit(name, Duration.ofSeconds(10))) {
       throw new AgentException(Kind.TIMEOUT, "container " + name + " did not die within 10 s of SIGKILL");

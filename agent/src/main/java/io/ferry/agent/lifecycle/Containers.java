@@ -19,6 +19,7 @@ public final class Containers {
   private final ContainerManager manager;
   private final SnapshotManager snapshots;
   private final ExitWatcher exits;
+  private final MigrationSupport migrations;
 
   /**
    * @param containersRoot where the containers' records and layers live
@@ -40,6 +41,7 @@ public final class Containers {
     this.exits = new ExitWatcher(ctx);
     this.manager = new ContainerManager(ctx, exits);
     this.snapshots = new SnapshotManager(ctx, manager);
+    this.migrations = new MigrationSupport(ctx, manager);
   }
 
   /**
@@ -47,7 +49,16 @@ public final class Containers {
    * exit on their own; returns how many containers were found.
    */
   public int recover() {
-    int found = new Recovery(ctx).run();
+    return recover(java.util.Set.of());
+  }
+
+  /**
+   * As {@link #recover()}, leaving the network of the containers named in {@code networkHeld} as it
+   * is (not repaired, not brought up): outgoing migrations keep a frozen copy's link down while
+   * the container may run on another host.
+   */
+  public int recover(java.util.Set<String> networkHeld) {
+    int found = new Recovery(ctx, networkHeld).run();
     exits.start(EXIT_SWEEP);
     return found;
   }
@@ -67,5 +78,9 @@ public final class Containers {
 
   public SnapshotManager snapshots() {
     return snapshots;
+  }
+
+  public MigrationSupport migrations() {
+    return migrations;
   }
 }

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Rootfs mounts and network namespaces are made sure of for every container, so a later start or
- * exec finds them. Recovery bypasses the transition table on purpose: the runtime's truth wins
+ * exec finds them, except the network of containers an unfinished outgoing migration holds: a
+ * frozen copy's link stays down while the container may run on another host. Recovery bypasses the transition table on purpose: the runtime's truth wins
  * over whatever operation was in flight when the previous agent died.
  */
 final class Recovery {
@@ -28,9 +29,11 @@ final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 
   private final ContainerContext ctx;
+  private final java.util.Set<String> networkHeld;
 
-  Recovery(ContainerContext ctx) {
+  Recovery(ContainerContext ctx, java.util.Set<String> networkHeld) {
     this.ctx = ctx;
+    this.networkHeld = networkHeld;
   }
 
   /** @return how many containers were found */
@@ -41,7 +44,9 @@ final class Recovery {
       ContainerRecord record = reconcile(stored);
       try {
         ctx.storage.mount(record.name(), ctx.images.rootfs(record.imageDigest()));
-        ctx.attachNetwork(record);
+        if (!networkHeld.contains(record.name())) {
+          ctx.attachNetwork(record);
+        }
       } catch (RuntimeException e) {
         record = record.withStatus(ContainerStatus.ERROR, "cannot recover its rootfs or network: " + e.getMessage(), ctx.clock.instant());
         log.error("container={} recovery failed: {}", record.name(), e.getMessage());

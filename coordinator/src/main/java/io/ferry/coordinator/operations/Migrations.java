@@ -470,8 +470,9 @@ public final class Migrations {
             .build());
       }
       Optional<MigrationStatus> source = status(op.param(SOURCE), ref);
+      // A source IN_DOUBT waits for exactly this answer: the target, reachable, does not run it.
       boolean sourceDone = source.isEmpty() || source.get().getPhase() == MigrationPhase.MIGRATION_PHASE_ABORTED
-          || source.get().getPhase() == MigrationPhase.MIGRATION_PHASE_PREPARED;
+          || source.get().getPhase() == MigrationPhase.MIGRATION_PHASE_IN_DOUBT;
       if (sourceDone) {
         String detail = source.map(MigrationStatus::getDetail).filter(d -> !d.isEmpty()).orElse("the transfer did not finish");
         return new Outcome.Abort("ABORTED: " + detail, false);

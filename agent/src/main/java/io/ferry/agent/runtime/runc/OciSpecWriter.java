@@ -50,14 +50,34 @@ final class OciSpecWriter {
 
   static final String INIT_KIND_ANNOTATION = "io.ferry.init-kind";
 
-  /** The cgroup parent of every Ferry container, under each controller's hierarchy. */
+  /** The default cgroup parent of every Ferry container, under each controller's hierarchy. */
   static final String CGROUP_PARENT = "/ferry";
 
   private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** The cgroup of container {@code id}, relative to each hierarchy's root. */
+  private final String cgroupParent;
+
+  OciSpecWriter() {
+    this(CGROUP_PARENT);
+  }
+
+  /**
+   * @param cgroupParent the cgroup under which containers go ({@code /ferry}); agents sharing one
+   *     machine (simulated hosts in tests) need one each, since a migrating container exists on
+   *     both of them at once under the same name
+   */
+  OciSpecWriter(String cgroupParent) {
+    this.cgroupParent = cgroupParent;
+  }
+
+  /** The cgroup of container {@code id} under the default parent, relative to each hierarchy's root. */
   static String cgroupPath(String id) {
     return CGROUP_PARENT + "/" + id;
+  }
+
+  /** The cgroup of container {@code id} under this writer's parent. */
+  String cgroupPathOf(String id) {
+    return cgroupParent + "/" + id;
   }
 
   /** What the configuration is for: restores need more than starts. */
@@ -157,7 +177,7 @@ final class OciSpecWriter {
 
   private ObjectNode linux(RuntimeSpec spec, boolean systemd) {
     ObjectNode linux = MAPPER.createObjectNode();
-    linux.put("cgroupsPath", cgroupPath(spec.id()));
+    linux.put("cgroupsPath", cgroupPathOf(spec.id()));
     ArrayNode namespaces = linux.putArray("namespaces");
     for (String type : List.of("pid", "mount", "uts", "ipc", "cgroup")) {
       namespaces.addObject().put("type", type);

@@ -4,6 +4,8 @@ import io.ferry.agent.AgentException;
 import io.ferry.agent.AgentException.Kind;
 import io.ferry.agent.runtime.CheckpointOptions;
 import io.ferry.agent.runtime.CheckpointResult;
+import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.RestoreOptions;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeState;
@@ -15,6 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -33,12 +38,18 @@ final class RuncCheckpoints {
   private final StateLayout layout;
   private final Bundles bundles;
   private final Supplier<CgroupV1> cgroups;
+  private final Function<String, String> cgroupPath;
+  private final Path criu;
 
-  RuncCheckpoints(RuncCli cli, StateLayout layout, Bundles bundles, Supplier<CgroupV1> cgroups) {
+  RuncCheckpoints(
+      RuncCli cli, StateLayout layout, Bundles bundles, Supplier<CgroupV1> cgroups, Function<String, String> cgroupPath,
+      Path criu) {
     this.cli = cli;
     this.layout = layout;
     this.bundles = bundles;
     this.cgroups = cgroups;
+    this.cgroupPath = cgroupPath;
+    this.criu = criu;
   }
 
   /**
@@ -55,6 +66,11 @@ final class RuncCheckpoints {
           "irmap-scan-path /usr/share/polkit-1");
 
   CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
+    return checkpoint(id, imageDir, options, java.util.OptionalInt.empty());
+  }
+
+  /** As {@link #checkpoint(String, Path, CheckpointOptions)}, the pages sent to {@code 127.0.0.1:port} when given. */
+  CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options, java.util.OptionalInt pageServerPort) {
     long started = System.nanoTime();
     RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
     if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
@@ -77,6 +93,7 @@ final class RuncCheckpoints {
     if (options.leaveRunning()) {
       args.add("--leave-running");
     }
+    pageServerPort.ifPresent(port -> args.addAll(List.of("--page-server", "127.0.0.1:" + port)));
     addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
     args.add(id);
     CommandResult result = cli.run(RuncOp.CHECKPOINT, id, cli.argvWithCriu(args), c -> c);
@@ -135,11 +152,325 @@ final class RuncCheckpoints {
     return state;
   }
 
+  /**
+   * Post-copy dump: {@code runc checkpoint --lazy-pages --page-server 127.0.0.1:PORT --status-fd 1}.
+   * CRIU's page server would bind every address (runc passes no address for lazy dumps), so the
+   * container's CRIU configuration says {@code address 127.0.0.1}, which CRIU applies over runc's
+   * options. runc writes one byte to its stdout (the status fd) when the page server is ready.
+   */
+  LazyCheckpointer.LazyDump checkpointLazily(
+      String id, Path imageDir, CheckpointOptions options, int port, Duration timeout) {
+    long started = System.nanoTime();
+    RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
+    if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
+      throw AgentException.precondition("container " + id + " is " + state.status() + ": only a running or paused"
+          + " container can be checkpointed");
+    }
+    prepareImageDir(id, imageDir);
+    Path work;
+    List<String> keys;
+    try {
+      keys = consoleKeys(state);
+      List<String> lines = new ArrayList<>(ExternalFiles.dumpLines(keys));
+      lines.addAll(IRMAP_SCAN_PATHS);
+      lines.add("address 127.0.0.1");
+      bundles.writeCriuConfig(id, lines);
+      work = bundles.freshCriuWork(id);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot prepare the checkpoint of container " + id + ": " + e.getMessage(), e);
+    }
+    List<String> args = new ArrayList<>(List.of("checkpoint", "--image-path", imageDir.toString(), "--work-path", work.toString(),
+        "--lazy-pages", "--page-server", "127.0.0.1:" + port, "--status-fd", "1"));
+    if (options.leaveRunning()) {
+      args.add("--leave-running");
+    }
+    addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
+    args.add(id);
+    Path stderr = work.resolve("runc-checkpoint.err");
+    Process process;
+    try {
+      process = new ProcessBuilder(cli.argvWithCriu(args))
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectError(stderr.toFile())
+          .start();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot run runc checkpoint for " + id + ": " + e.getMessage(), e);
+    }
+    Path dumpLog = work.resolve("dump.log");
+    CompletableFuture<Integer> ready = CompletableFuture.supplyAsync(() -> {
+      try {
+        return process.getInputStream().read();
+      } catch (IOException e) {
+        return -1;
+      }
+    });
+    int signal;
+    try {
+      signal = ready.get(cli.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.TIMEOUT, "runc checkpoint --lazy-pages of " + id + " was not ready within "
+          + cli.timeout().toMillis() + " ms" + describe(stderr, dumpLog));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.INTERNAL, "interrupted while checkpointing " + id);
+    } catch (java.util.concurrent.ExecutionException e) {
+      signal = -1;
+    }
+    if (signal != 0) {
+      io.ferry.common.process.Command.killTree(process);
+      waitQuietly(process);
+      throw RuncCli.failure(RuncOp.CHECKPOINT, id, read(stderr), CriuLogs.describe(dumpLog));
+    }
+    try {
+      ExternalFiles.writeMetadata(imageDir, keys);
+      long bytes = size(imageDir);
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+      log.info("container={} op=checkpoint-lazy images={} bytes={} page_server=127.0.0.1:{} took_ms={}", id, imageDir, bytes,
+          port, elapsed.toMillis());
+      CheckpointResult images = new CheckpointResult(imageDir, bytes, elapsed);
+      return new LazyDumpProcess(id, process, images, stderr, dumpLog, timeout);
+    } catch (IOException e) {
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.INTERNAL, "cannot finish the checkpoint of container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A lazy dump's {@code runc checkpoint}, serving pages until the target has them all. */
+  private static final class LazyDumpProcess implements LazyCheckpointer.LazyDump {
+    private final String id;
+    private final Process process;
+    private final CheckpointResult images;
+    private final Path stderr;
+    private final Path dumpLog;
+    private final long deadline;
+
+    LazyDumpProcess(String id, Process process, CheckpointResult images, Path stderr, Path dumpLog, Duration timeout) {
+      this.id = id;
+      this.process = process;
+      this.images = images;
+      this.stderr = stderr;
+      this.dumpLog = dumpLog;
+      this.deadline = System.nanoTime() + timeout.toNanos();
+    }
+
+    @Override
+    public CheckpointResult images() {
+      return images;
+    }
+
+    @Override
+    public void awaitDone(Duration timeout) {
+      long wait = Math.min(timeout.toNanos(), Math.max(0, deadline - System.nanoTime()));
+      try {
+        if (!process.waitFor(wait, TimeUnit.NANOSECONDS)) {
+          io.ferry.common.process.Command.killTree(process);
+          throw new AgentException(Kind.TIMEOUT, "the lazy dump of " + id + " still served pages after "
+              + Duration.ofNanos(wait).toMillis() + " ms" + describe(stderr, dumpLog));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AgentException(Kind.INTERNAL, "interrupted while the lazy dump of " + id + " served pages");
+      }
+      if (process.exitValue() != 0) {
+        throw RuncCli.failure(RuncOp.CHECKPOINT, id, read(stderr), CriuLogs.describe(dumpLog));
+      }
+      log.info("container={} op=checkpoint-lazy every page served", id);
+    }
+
+    @Override
+    public void close() {
+      if (process.isAlive()) {
+        io.ferry.common.process.Command.killTree(process);
+        waitQuietly(process);
+        log.info("container={} op=checkpoint-lazy page server stopped", id);
+      }
+    }
+  }
+
+  /**
+   * Post-copy restore: CRIU's lazy-pages daemon (in the same work directory, where it listens on
+   * {@code lazy-pages.socket} for the restore) connects to {@code 127.0.0.1:port}, then {@code runc
+   * restore --lazy-pages} hands it the restored memory to fill.
+   */
+  LazyCheckpointer.LazyRestore restoreLazily(RuntimeSpec spec, Path imageDir, RestoreOptions options, int port, Duration timeout) {
+    long started = System.nanoTime();
+    String id = spec.id();
+    if (!Files.isDirectory(imageDir)) {
+      throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
+    }
+    bundles.checkHostPaths(spec);
+    if (cli.state(id).isPresent()) {
+      throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
+    }
+    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
+    Path work;
+    try {
+      bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
+      work = bundles.freshCriuWork(id);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot prepare the restore of container " + id + ": " + e.getMessage(), e);
+    }
+    Path daemonLog = work.resolve("lazy-pages.log");
+    Process daemon;
+    try {
+      daemon = new ProcessBuilder(criu.toString(), "lazy-pages", "--page-server", "--address", "127.0.0.1",
+          "--port", Integer.toString(port), "--images-dir", imageDir.toString(), "--work-dir", work.toString(),
+          "-v4", "--log-file", daemonLog.toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectErrorStream(true)
+          .redirectOutput(work.resolve("lazy-pages.out").toFile())
+          .start();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot start CRIU's lazy-pages daemon for " + id + ": " + e.getMessage(), e);
+    }
+    long socketDeadline = System.nanoTime() + cli.timeout().toNanos();
+    while (!Files.exists(work.resolve("lazy-pages.socket"))) {
+      if (!daemon.isAlive() || System.nanoTime() > socketDeadline) {
+        io.ferry.common.process.Command.killTree(daemon);
+        throw new AgentException(Kind.INTERNAL, "CRIU's lazy-pages daemon for " + id + " did not start"
+            + describe(work.resolve("lazy-pages.out"), daemonLog));
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+    }
+    List<String> args = new ArrayList<>(List.of(
+        "restore", "--detach", "--lazy-pages", "--image-path", imageDir.toString(), "--work-path", work.toString(),
+        "--bundle", bundle.toString(), "--pid-file", layout.pidFile(id).toString()));
+    addFlags(args, options.tcpEstablished(), options.fileLocks(), options.externalUnixSockets());
+    args.add(id);
+    CommandResult result;
+    try {
+      result = cli.run(RuncOp.RESTORE, id, cli.argvWithCriu(args), c -> c.stdoutTo(spec.consoleLog()).stderrTo(spec.consoleLog()));
+    } catch (AgentException e) {
+      io.ferry.common.process.Command.killTree(daemon);
+      cleanUpFailedRestore(id);
+      throw e;
+    }
+    if (!result.succeeded()) {
+      io.ferry.common.process.Command.killTree(daemon);
+      AgentException error = RuncCli.failure(RuncOp.RESTORE, id, result.stderr(), CriuLogs.describe(work.resolve("restore.log")));
+      cleanUpFailedRestore(id);
+      throw error;
+    }
+    RuntimeState state = cli.state(id)
+        .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
+        .toRuntimeState();
+    log.info("container={} op=restore-lazy images={} pid={} took_ms={}", id, imageDir, state.pid().orElse(0),
+        (System.nanoTime() - started) / 1_000_000);
+    CompletableFuture<Void> pages = new CompletableFuture<>();
+    daemon.onExit().whenComplete((p, error) -> {
+      if (p != null && p.exitValue() == 0) {
+        log.info("container={} op=restore-lazy every page arrived after {} ms", id, (System.nanoTime() - started) / 1_000_000);
+        pages.complete(null);
+      } else {
+        pages.completeExceptionally(new AgentException(Kind.INTERNAL, "CRIU's lazy-pages daemon for " + id + " failed"
+            + describe(work.resolve("lazy-pages.out"), daemonLog)));
+      }
+    });
+    CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+      if (daemon.isAlive()) {
+        io.ferry.common.process.Command.killTree(daemon);
+      }
+    });
+    return new LazyCheckpointer.LazyRestore(state, pages);
+  }
+
+  private static String describe(Path stderr, Path log) {
+    String err = read(stderr);
+    return (err.isBlank() ? "" : ": " + err) + CriuLogs.describe(log);
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file).strip() : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static void waitQuietly(Process process) {
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * {@code criu page-server --status-fd 1}: CRIU writes one byte to its stdout once it listens.
+   * Its log goes next to the image directory ({@code <imageDir>-page-server.log}).
+   */
+  PageStreaming.PageServer receivePages(Path imageDir, int port, Duration timeout) {
+    Path logFile = imageDir.resolveSibling(imageDir.getFileName() + "-page-server.log");
+    Process process;
+    try {
+      Files.createDirectories(imageDir);
+      process = new ProcessBuilder(criu.toString(), "page-server", "--images-dir", imageDir.toString(),
+          "--address", "127.0.0.1", "--port", Integer.toString(port), "--status-fd", "1", "-v4",
+          "--work-dir", imageDir.getParent().toString(), "--log-file", logFile.getFileName().toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot start a CRIU page server into " + imageDir + ": " + e.getMessage(), e);
+    }
+    CompletableFuture<Integer> ready = CompletableFuture.supplyAsync(() -> {
+      try {
+        return process.getInputStream().read();
+      } catch (IOException e) {
+        return -1;
+      }
+    });
+    try {
+      if (ready.get(cli.timeout().toMillis(), TimeUnit.MILLISECONDS) != 0) {
+        io.ferry.common.process.Command.killTree(process);
+        throw new AgentException(Kind.INTERNAL, "the CRIU page server into " + imageDir + " did not start" + CriuLogs.describe(logFile));
+      }
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.TIMEOUT, "the CRIU page server into " + imageDir + " was not ready" + CriuLogs.describe(logFile));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      io.ferry.common.process.Command.killTree(process);
+      throw new AgentException(Kind.INTERNAL, "interrupted while starting a page server");
+    }
+    log.info("op=page-server images={} listening on 127.0.0.1:{}", imageDir, port);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return new PageStreaming.PageServer() {
+      @Override
+      public void awaitDone(Duration wait) {
+        long nanos = Math.min(wait.toNanos(), Math.max(0, deadline - System.nanoTime()));
+        try {
+          if (!process.waitFor(nanos, TimeUnit.NANOSECONDS)) {
+            io.ferry.common.process.Command.killTree(process);
+            throw new AgentException(Kind.TIMEOUT, "the CRIU page server into " + imageDir + " did not finish" + CriuLogs.describe(logFile));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AgentException(Kind.INTERNAL, "interrupted while waiting for a page server");
+        }
+        if (process.exitValue() != 0) {
+          throw new AgentException(Kind.INTERNAL, "the CRIU page server into " + imageDir + " failed (exit " + process.exitValue() + ")"
+              + CriuLogs.describe(logFile));
+        }
+      }
+
+      @Override
+      public void close() {
+        if (process.isAlive()) {
+          io.ferry.common.process.Command.killTree(process);
+          waitQuietly(process);
+        }
+      }
+    };
+  }
+
   /** Keys of the console log as open in the container's processes (see {@link ExternalFiles}). */
   private List<String> consoleKeys(RuncState state) throws IOException {
     return state.annotation(OciSpecWriter.CONSOLE_ANNOTATION)
         .map(console -> {
-          List<Integer> pids = new ArrayList<>(cgroups.get().processes(OciSpecWriter.cgroupPath(state.id())));
+          List<Integer> pids = new ArrayList<>(cgroups.get().processes(cgroupPath.apply(state.id())));
           if (state.pid() > 0 && !pids.contains(state.pid())) {
             pids.add(state.pid());
           }

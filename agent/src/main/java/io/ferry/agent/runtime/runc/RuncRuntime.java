@@ -5,6 +5,8 @@ import io.ferry.agent.AgentException.Kind;
 import io.ferry.agent.runtime.CheckpointOptions;
 import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.Checkpointer;
+import io.ferry.agent.runtime.LazyCheckpointer;
+import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.ContainerRuntime;
 import io.ferry.agent.runtime.ExecSink;
 import io.ferry.agent.runtime.ExecSpec;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every runc and CRIU invocation is bounded by {@code commandTimeout} (exec by its own). Thread
  * safety and error kinds are as {@link ContainerRuntime} and {@link Checkpointer} specify.
  */
-public final class RuncRuntime implements ContainerRuntime, Checkpointer {
+public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCheckpointer, PageStreaming {
 
   private static final Logger log = LoggerFactory.getLogger(RuncRuntime.class);
 
@@ -59,6 +61,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
   private final StateLayout layout;
   private final RuncExec exec;
   private final RuncCheckpoints checkpoints;
+  private final String cgroupParent;
 
   /**
    * @param runcBinary runc 1.1 or later
@@ -68,7 +71,19 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
    * @param commandTimeout the longest one runc or CRIU invocation may take
    */
   public RuncRuntime(Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout) {
+    this(runcBinary, criuBinary, stateRoot, commandTimeout, OciSpecWriter.CGROUP_PARENT);
+  }
+
+  /**
+   * As {@link #RuncRuntime(Path, Path, Path, Duration)}, with containers' cgroups under {@code
+   * cgroupParent} (an absolute cgroup path such as {@code /ferry}) instead of {@code /ferry}.
+   */
+  public RuncRuntime(Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout, String cgroupParent) {
     Objects.requireNonNull(runcBinary, "runcBinary");
+    if (cgroupParent == null || !cgroupParent.matches("(/[A-Za-z0-9][A-Za-z0-9_.-]*)+")) {
+      throw AgentException.invalid("cgroup parent must be an absolute cgroup path like /ferry: " + cgroupParent);
+    }
+    this.cgroupParent = cgroupParent;
     this.criu = Objects.requireNonNull(criuBinary, "criuBinary");
     Objects.requireNonNull(commandTimeout, "commandTimeout");
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {
@@ -82,9 +97,10 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
           + e.getMessage(), e);
     }
     this.cli = new RuncCli(runcBinary, criuBinary, layout.runcRoot(), commandTimeout);
-    this.bundles = new Bundles(layout, new OciSpecWriter(), HOST_CRIU_CONFIG);
+    OciSpecWriter writer = new OciSpecWriter(cgroupParent);
+    this.bundles = new Bundles(layout, writer, HOST_CRIU_CONFIG);
     this.exec = new RuncExec(cli);
-    this.checkpoints = new RuncCheckpoints(cli, layout, bundles, CgroupV1::host);
+    this.checkpoints = new RuncCheckpoints(cli, layout, bundles, CgroupV1::host, writer::cgroupPathOf, criuBinary);
   }
 
   @Override
@@ -207,14 +223,14 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
   public Limits readLimits(String id) {
     checkId(id);
     requireAlive(id, "read the limits of");
-    return CgroupV1.host().readLimits(OciSpecWriter.cgroupPath(id));
+    return CgroupV1.host().readLimits(cgroupParent + "/" + id);
   }
 
   @Override
   public ResourceUsage usage(String id) {
     checkId(id);
     requireAlive(id, "read the usage of");
-    return CgroupV1.host().usage(OciSpecWriter.cgroupPath(id));
+    return CgroupV1.host().usage(cgroupParent + "/" + id);
   }
 
   @Override
@@ -237,6 +253,28 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer {
   @Override
   public RuntimeState restore(RuntimeSpec spec, Path imageDir, RestoreOptions options) {
     return checkpoints.restore(spec, imageDir.toAbsolutePath().normalize(), options);
+  }
+
+  @Override
+  public CheckpointResult checkpointToPageServer(String id, Path imageDir, CheckpointOptions options, int pageServerPort) {
+    checkId(id);
+    return checkpoints.checkpoint(id, imageDir.toAbsolutePath().normalize(), options, java.util.OptionalInt.of(pageServerPort));
+  }
+
+  @Override
+  public PageServer receivePages(Path imageDir, int port, Duration timeout) {
+    return checkpoints.receivePages(imageDir.toAbsolutePath().normalize(), port, timeout);
+  }
+
+  @Override
+  public LazyDump checkpointLazily(String id, Path imageDir, CheckpointOptions options, int pageServerPort, Duration timeout) {
+    checkId(id);
+    return checkpoints.checkpointLazily(id, imageDir.toAbsolutePath().normalize(), options, pageServerPort, timeout);
+  }
+
+  @Override
+  public LazyRestore restoreLazily(RuntimeSpec spec, Path imageDir, RestoreOptions options, int pageServerPort, Duration timeout) {
+    return checkpoints.restoreLazily(spec, imageDir.toAbsolutePath().normalize(), options, pageServerPort, timeout);
   }
 
   /**
