@@ -172,7 +172,8 @@ up() {
             -jar agent/target/ferry-agent.jar "host.name=$(host_name "$i")" \
             "listen.address=$(host_ip "$i")" "listen.port=$FERRY_QS_AGENT_PORT" \
             "state.dir=$state/$(host_name "$i")" "cluster.zookeeper=$zookeeper_address" \
-            "network.overlay.enabled=true" "host.labels=zone=$(( (i + 1) / 2 ))"
+            "network.overlay.enabled=true" "host.labels=zone=$(( (i + 1) / 2 ))" \
+            "runtime.cgroup-parent=/ferry-$(host_name "$i")"
     done
     wait_for "$FERRY_QS_HOSTS hosts online" 90 hosts_online
     import_images_and_launch
@@ -186,6 +187,7 @@ Next commands to try (bin/ferry talks to the coordinator at $coordinator_address
   bin/ferry launch busybox box-1 --memory 64MiB -- /bin/sh -c 'while true; do sleep 1; done'
   bin/ferry exec box-1 -- ping -c 1 $(web_address)        # across hosts, over the overlay
   bin/ferry launch busybox box-2 --label zone=2 --dry-run   # why this host
+  bin/ferry move web-1 --mode live                   # live migration to another host (same address)
   bin/ferry stop web-1 --stateful                    # CRIU checkpoint; then: start --stateful
   bin/ferry events                                   # lifecycle events as they happen
   deploy/quickstart.sh status

@@ -122,11 +122,14 @@ public final class IncomingContainer implements AutoCloseable {
     }
     record = ctx.move(record, ContainerStatus.STARTING, "restoring the migrated checkpoint");
     try {
+      // The link comes up just before the restore: restored TCP sockets send at once, and a send
+      // on an interface without carrier fails them (seen: the restored peer closed its
+      // connection). The other hosts learn the address moved only from the announcement below.
+      ctx.network.setHostLinkUp(name, true);
       RuntimeState state = restore.apply(ctx.prepare(record));
       state.pid().ifPresent(pid -> ctx.initPids.put(name, pid));
       ctx.move(record, ContainerStatus.RUNNING, "restored from migration, init pid " + state.pid().orElse(0));
       // Now the other hosts may send here: its TCP sockets are back.
-      ctx.network.setHostLinkUp(name, true);
       ctx.network.announceNew(name);
       return state;
     } catch (RuntimeException e) {

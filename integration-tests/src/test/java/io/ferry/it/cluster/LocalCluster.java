@@ -147,6 +147,9 @@ final class LocalCluster implements AutoCloseable {
     settings.put("cluster.zookeeper", network.gateway() + ":" + zookeeper.getPort());
     settings.put("cluster.name", cluster);
     settings.put("cluster.session.timeout", "4s");
+    // The simulated hosts share this machine's cgroups: a container moving from one to another
+    // must not find its own frozen source in the cgroup it is restored into.
+    settings.put("runtime.cgroup-parent", "/ferry-" + cluster + "-" + host);
     settings.putAll(extra);
     List<String> argv = new ArrayList<>();
     settings.forEach((k, v) -> argv.add(k + "=" + v));
