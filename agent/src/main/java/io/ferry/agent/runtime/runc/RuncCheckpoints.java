@@ -116,21 +116,9 @@ final class RuncCheckpoints {
   RuntimeState restore(RuntimeSpec spec, Path imageDir, RestoreOptions options) {
     long started = System.nanoTime();
     String id = spec.id();
-    if (!Files.isDirectory(imageDir)) {
-      throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
-    }
-    bundles.checkHostPaths(spec);
-    if (cli.state(id).isPresent()) {
-      throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
-    }
-    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
-    Path work;
-    try {
-      bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
-      work = bundles.freshCriuWork(id);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new AgentException(Kind.INTERNAL, "cannot prepare the restore of container " + id + ": " + e.getMessage(), e);
-    }
+    RestoreSetup setup = prepareRestore(spec, imageDir);
+    Path bundle = setup.bundle();
+    Path work = setup.work();
     List<String> args = new ArrayList<>(List.of(
         "restore", "--detach", "--image-path", imageDir.toString(), "--work-path", work.toString(),
         "--bundle", bundle.toString(), "--pid-file", layout.pidFile(id).toString()));
@@ -297,21 +285,9 @@ final class RuncCheckpoints {
   LazyCheckpointer.LazyRestore restoreLazily(RuntimeSpec spec, Path imageDir, RestoreOptions options, int port, Duration timeout) {
     long started = System.nanoTime();
     String id = spec.id();
-    if (!Files.isDirectory(imageDir)) {
-      throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
-    }
-    bundles.checkHostPaths(spec);
-    if (cli.state(id).isPresent()) {
-      throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
-    }
-    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
-    Path work;
-    try {
-      bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
-      work = bundles.freshCriuWork(id);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new AgentException(Kind.INTERNAL, "cannot prepare the restore of container " + id + ": " + e.getMessage(), e);
-    }
+    RestoreSetup setup = prepareRestore(spec, imageDir);
+    Path bundle = setup.bundle();
+    Path work = setup.work();
     Path daemonLog = work.resolve("lazy-pages.log");
     Process daemon;
     try {
@@ -464,6 +440,31 @@ final class RuncCheckpoints {
         }
       }
     };
+  }
+
+  /** The bundle and CRIU work directory a restore runs with. */
+  private record RestoreSetup(Path bundle, Path work) {}
+
+  /**
+   * Checks that {@code imageDir} holds images and no container has {@code spec}'s id, then writes
+   * the bundle and CRIU's restore configuration and makes a fresh work directory.
+   */
+  private RestoreSetup prepareRestore(RuntimeSpec spec, Path imageDir) {
+    String id = spec.id();
+    if (!Files.isDirectory(imageDir)) {
+      throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
+    }
+    bundles.checkHostPaths(spec);
+    if (cli.state(id).isPresent()) {
+      throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
+    }
+    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
+    try {
+      bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
+      return new RestoreSetup(bundle, bundles.freshCriuWork(id));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot prepare the restore of container " + id + ": " + e.getMessage(), e);
+    }
   }
 
   /** Keys of the console log as open in the container's processes (see {@link ExternalFiles}). */
