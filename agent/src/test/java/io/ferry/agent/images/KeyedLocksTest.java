@@ -15,7 +15,7 @@ class KeyedLocksTest {
     KeyedLocks.Held first = locks.acquire("a");
     CountDownLatch otherKeyHeld = new CountDownLatch(1);
     CompletableFuture<Void> sameKey = CompletableFuture.runAsync(() -> locks.acquire("a").close());
-    CompletableFuture.runAsync(() -> {
+    CompletableFuture<Void> otherKey = CompletableFuture.runAsync(() -> {
       try (KeyedLocks.Held other = locks.acquire("b")) {
         otherKeyHeld.countDown();
       }
@@ -25,6 +25,7 @@ class KeyedLocksTest {
     assertThat(sameKey).isNotDone();
     first.close();
     sameKey.get(30, TimeUnit.SECONDS);
+    otherKey.get(30, TimeUnit.SECONDS); // its holder releases after the latch: wait for that too
     assertThat(locks.size()).isZero();
   }
 }
