@@ -164,11 +164,21 @@ public final class ContainerOperations {
   }
 
   private Versioned<ContainerRecord> existing(String name) {
+    return existing(store, name);
+  }
+
+  /** The container's record, read through to ZooKeeper; NOT_FOUND when the cluster has none. */
+  static Versioned<ContainerRecord> existing(ClusterStore store, String name) {
     Names.require("container", name);
     return store.containerNow(name).orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + name + " in the cluster"));
   }
 
   private void requireIdle(ContainerRecord container) {
+    requireIdle(store, container);
+  }
+
+  /** Refuses with CONFLICT when another operation still works on {@code container}. */
+  static void requireIdle(ClusterStore store, ContainerRecord container) {
     if (container.operationId().isEmpty()) {
       return;
     }

@@ -95,6 +95,8 @@ public final class Migrations {
   static final String STEP = "step";
   /** The latest {@code MigrationProgress}, base64 of its bytes. */
   public static final String PROGRESS = "progress";
+  /** Why a migration is being rolled back ("CODE: message"), from the step that decided it. */
+  static final String FAILURE = "failure";
 
   /** How long a host may take to answer a migration's control call. */
   private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
@@ -162,18 +164,15 @@ public final class Migrations {
    *     the container's state does not allow the mode)
    */
   public OperationRecord begin(MigrateRequest request) {
-    Names.require("container", request.getName());
     if (!request.getTargetHost().isEmpty()) {
       Names.require("host", request.getTargetHost());
     }
     if (request.getModeValue() < 0 || request.getMode() == MigrationMode.UNRECOGNIZED) {
       throw new CoordinatorException(Kind.INVALID_ARGUMENT, "unknown migration mode " + request.getModeValue());
     }
-    Versioned<ContainerRecord> current =
-        store.containerNow(request.getName())
-            .orElseThrow(() -> new CoordinatorException(Kind.NOT_FOUND, "no container " + request.getName() + " in the cluster"));
+    Versioned<ContainerRecord> current = ContainerOperations.existing(store, request.getName());
     ContainerRecord container = current.value();
-    requireIdle(container);
+    ContainerOperations.requireIdle(store, container);
     Container observed = observed(container)
         .orElseThrow(() -> new CoordinatorException(Kind.FAILED_PRECONDITION, "container " + container.name() + " has not been seen on its host yet"));
     MigrationMode mode = modeFor(request.getMode(), observed);
@@ -322,7 +321,7 @@ public final class Migrations {
       } else if (step == Step.COMMITTING) {
         outcome = new Outcome.Commit(progress(op).orElse(MigrationProgress.getDefaultInstance()));
       } else {
-        outcome = new Outcome.Abort(op.param("failure"), op.cancelRequested());
+        outcome = new Outcome.Abort(op.param(FAILURE), op.cancelRequested());
       }
       if (outcome instanceof Outcome.Commit commit) {
         if (step(op) != Step.COMMITTING) {
@@ -330,18 +329,11 @@ public final class Migrations {
         }
         commit(op, requireLeader);
       } else {
-        Outcome.Abort abort = (Outcome.Abort) outcome;
-        if (step(op) != Step.ABORTING) {
-          op = advance(op.withParams(Map.of("failure", abort.why()), clock.millis()), Step.ABORTING, "rolling back", op.progressPercent(), requireLeader);
-        }
-        abort(op, abort, requireLeader);
+        abort(op, (Outcome.Abort) outcome, requireLeader);
       }
     } catch (CoordinatorException refused) {
       // Refused before anything was sent (reserve or prepare): give the room back.
-      requireLeader.run();
-      Outcome.Abort abort = new Outcome.Abort(refused.kind() + ": " + refused.getMessage(), false);
-      OperationRecord aborting = advance(op.withParams(Map.of("failure", abort.why()), clock.millis()), Step.ABORTING, "rolling back", op.progressPercent(), requireLeader);
-      abort(aborting, abort, requireLeader);
+      abort(op, new Outcome.Abort(refused.kind() + ": " + refused.getMessage(), false), requireLeader);
     } catch (StatusRuntimeException e) {
       log.warn("migration {} of {} waits: {} (tried again on the next upkeep round)", op.id(), op.target(), OperationRunner.describe(e));
     }
@@ -517,7 +509,11 @@ public final class Migrations {
     log.info("migration {} of {} to {} committed", op.id(), op.target(), target);
   }
 
-  private void abort(OperationRecord op, Outcome.Abort why, Runnable requireLeader) {
+  /** Records ABORTING with its reason (unless already there), then rolls back. */
+  private void abort(OperationRecord start, Outcome.Abort why, Runnable requireLeader) {
+    OperationRecord op = step(start) == Step.ABORTING
+        ? start
+        : advance(start.withParams(Map.of(FAILURE, why.why()), clock.millis()), Step.ABORTING, "rolling back", start.progressPercent(), requireLeader);
     MigrationRef ref = MigrationRef.newBuilder().setMigrationId(op.id()).build();
     // The target first: once it holds nothing, the source may resume.
     ignoreNotFound(() -> withRetries(() -> agents.migration(op.param(TARGET), CONTROL_TIMEOUT).abortMigration(ref)));
@@ -591,17 +587,6 @@ public final class Migrations {
     } catch (InvalidProtocolBufferException e) {
       return Optional.empty();
     }
-  }
-
-  private void requireIdle(ContainerRecord container) {
-    if (container.operationId().isEmpty()) {
-      return;
-    }
-    store.operation(container.operationId())
-        .filter(op -> !op.state().isFinal())
-        .ifPresent(op -> {
-          throw new CoordinatorException(Kind.CONFLICT, "container " + container.name() + " is busy with operation " + op.id() + " (" + op.kind().label() + ", " + op.phase() + ")");
-        });
   }
 
   private String token() {
