@@ -315,7 +315,12 @@ public final class ClusterStore implements AutoCloseable {
    */
   public Reservations.Outcome resize(ContainerRecord updated, int expectedVersion) {
     try {
-      return reservations.resize(updated.name(), updated.reserved(), List.of(setContainer(updated, expectedVersion)));
+      Reservations.Outcome outcome = reservations.resize(updated.name(), updated.reserved(), List.of(setContainer(updated, expectedVersion)));
+      if (outcome instanceof Reservations.Outcome.Reserved) {
+        // Like every other write, the caller reads it back at once (the API answers with it).
+        refresh(paths.container(updated.name()));
+      }
+      return outcome;
     } catch (StoreUnavailableException e) {
       boolean changed = container(updated.name()).map(v -> v.version() != expectedVersion).orElse(true);
       if (changed) {
