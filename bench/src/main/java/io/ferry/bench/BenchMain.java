@@ -13,7 +13,8 @@ public final class BenchMain {
 
   /** Every benchmark, registered explicitly. */
   static final List<Benchmark> BENCHMARKS = 
-      List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark(), new AgentStopBenchmark(), new PlacementBenchmark(), new ListBenchmark());
+      List.of(new ProcessSpawnBenchmark(), new AgentLaunchBenchmark(), new AgentStopBenchmark(), new PlacementBenchmark(), new ListBenchmark(),
+          new MigrationBenchmark());
 
   private BenchMain() {}
 

@@ -1,0 +1,130 @@
+package io.ferry.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The baseline of the migration benchmark: CRIU stop-and-copy by hand, no Ferry code in the path.
+ * A plain runc container (from {@code runc spec}, the same Debian rootfs and the same workload as
+ * Ferry's container) is dumped with {@code runc checkpoint --page-server} to a {@code criu
+ * page-server} running in the target host's network namespace (so the pages cross the same underlay
+ * as Ferry's), the dump's other images are copied beside the pages, and {@code runc restore -d}
+ * resumes it. Downtime is from the start of the checkpoint to the end of the restore; the page
+ * server is listening before that, as Ferry's page stream is opened before its freeze.
+ *
+ * <p>The restore runs on this machine's root namespaces (the rootfs is shared, so nothing else has
+ * to move): what is measured is CRIU's dump, page transfer and restore, which is what any system
+ * built on CRIU pays at least.
+ *
+ * <p>stdio are pipes, as runc needs for a checkpointable detached container (a file on the host
+ * would be outside the container's mounts); they are held open until {@link #close()}.
+ */
+final class RawCriuMove implements AutoCloseable {
+
+  private static final String ID = "ferrybench-raw";
+  private static final int PAGE_SERVER_PORT = 27_311;
+
+  private final Path dir;
+  private final Path bundle;
+  private final Path criu;
+  private final List<Process> held = new ArrayList<>();
+
+  private RawCriuMove(Path dir, Path criu) {
+    this.dir = dir;
+    this.bundle = dir.resolve("bundle");
+    this.criu = criu;
+  }
+
+  /** Unpacks the image and writes the bundle for {@code args}, under {@code dir}. */
+  static RawCriuMove prepare(Path dir, Path imageTar, List<String> args, Path criu) throws Exception {
+    RawCriuMove raw = new RawCriuMove(dir, criu);
+    Path rootfs = raw.bundle.resolve("rootfs");
+    Files.createDirectories(rootfs);
+    TwoHosts.sh("runc delete --force " + ID + " 2>/dev/null; zstd -dc " + imageTar + " | tar -x -C " + rootfs
+        + " && cd " + raw.bundle + " && runc spec");
+    ObjectMapper json = new ObjectMapper();
+    Path configFile = raw.bundle.resolve("config.json");
+    ObjectNode config = (ObjectNode) json.readTree(configFile.toFile());
+    ObjectNode process = (ObjectNode) config.get("process");
+    process.put("terminal", false);
+    ArrayNode argv = process.putArray("args");
+    args.forEach(argv::add);
+    config.putObject("root").put("path", rootfs.toString()).put("readonly", false);
+    ((ObjectNode) config.get("linux")).put("cgroupsPath", "/" + ID);
+    json.writeValue(configFile.toFile(), config);
+    return raw;
+  }
+
+  /** Starts the container; {@code rootfs/tmp/count} tells when its workload is ready. */
+  void start() throws Exception {
+    run(List.of("runc", "run", "--detach", "--bundle", bundle.toString(), ID));
+  }
+
+  Path rootfsFile(String path) {
+    return bundle.resolve("rootfs").resolve(path);
+  }
+
+  /** One stop-and-copy to a page server in {@code target}'s namespace; returns the downtime in ms. */
+  double move(TwoHosts.Host target) throws Exception {
+    Path local = fresh(dir.resolve("images-source"));
+    Path remote = fresh(dir.resolve("images-target"));
+    Process pageServer = new ProcessBuilder(target.inNetns(List.of(criu.toString(), "page-server", "--images-dir",
+        remote.toString(), "--address", target.ip, "--port", Integer.toString(PAGE_SERVER_PORT), "--status-fd", "1",
+        "--log-file", "page-server.log", "-v2")))
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try (InputStream ready = pageServer.getInputStream()) {
+      if (ready.read() < 0) {
+        throw new IllegalStateException("criu page-server did not start: see " + remote.resolve("page-server.log"));
+      }
+      long t0 = System.nanoTime();
+      run(List.of("runc", "--criu", criu.toString(), "checkpoint", "--image-path", local.toString(), "--page-server",
+          target.ip + ":" + PAGE_SERVER_PORT, ID));
+      try (Stream<Path> images = Files.list(local)) {
+        for (Path image : images.filter(p -> p.getFileName().toString().endsWith(".img")
+            || p.getFileName().toString().endsWith(".json")).toList()) {
+          Files.copy(image, remote.resolve(image.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      run(List.of("runc", "--criu", criu.toString(), "restore", "--detach", "--image-path", remote.toString(),
+          "--bundle", bundle.toString(), ID));
+      return (System.nanoTime() - t0) / 1e6;
+    } finally {
+      if (!pageServer.waitFor(30, TimeUnit.SECONDS)) {
+        pageServer.destroyForcibly();
+      }
+    }
+  }
+
+  private void run(List<String> argv) throws Exception {
+    Process p = new ProcessBuilder(argv).start();
+    held.add(p);
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException(argv + " failed: " + new String(p.getErrorStream().readNBytes(4096))
+          + " (CRIU logs under " + dir + ")");
+    }
+  }
+
+  private static Path fresh(Path images) throws IOException {
+    TwoHosts.sh("rm -rf " + images);
+    return Files.createDirectories(images);
+  }
+
+  @Override
+  public void close() {
+    TwoHosts.sh("runc delete --force " + ID + " 2>/dev/null; rm -rf --one-file-system " + dir + "; true");
+    for (Process p : held) {
+      p.destroyForcibly();
+    }
+  }
+}
