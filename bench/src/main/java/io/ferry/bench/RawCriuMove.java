@@ -95,9 +95,12 @@ final class RawCriuMove implements AutoCloseable {
           Files.copy(image, remote.resolve(image.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         }
       }
+      long t1 = System.nanoTime();
       run(List.of("runc", "--criu", criu.toString(), "restore", "--detach", "--image-path", remote.toString(),
           "--bundle", bundle.toString(), ID));
-      return (System.nanoTime() - t0) / 1e6;
+      long t2 = System.nanoTime();
+      System.err.printf("bench: raw CRIU: checkpoint %.0f ms, restore %.0f ms%n", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+      return (t2 - t0) / 1e6;
     } finally {
       if (!pageServer.waitFor(30, TimeUnit.SECONDS)) {
         pageServer.destroyForcibly();

@@ -50,6 +50,21 @@ public final class IncomingContainer implements AutoCloseable {
     return ctx.paths(name).checkpoint();
   }
 
+  /** Deletes the received images (after a restore, or when they are no longer wanted). */
+  public void deleteCheckpoint() {
+    ctx.storage.deleteCheckpoint(name);
+  }
+
+  /** An empty {@link #checkpointDir()} for received images. */
+  public Path emptyCheckpointDir() {
+    ctx.storage.deleteCheckpoint(name);
+    try {
+      return java.nio.file.Files.createDirectories(checkpointDir());
+    } catch (java.io.IOException e) {
+      throw AgentException.internal("cannot create " + checkpointDir() + ": " + e.getMessage(), e);
+    }
+  }
+
   public Optional<ContainerRecord> record() {
     return ctx.find(name);
   }
@@ -129,8 +144,8 @@ public final class IncomingContainer implements AutoCloseable {
       RuntimeState state = restore.apply(ctx.prepare(record));
       state.pid().ifPresent(pid -> ctx.initPids.put(name, pid));
       ctx.move(record, ContainerStatus.RUNNING, "restored from migration, init pid " + state.pid().orElse(0));
-      // Now the other hosts may send here: its TCP sockets are back.
-      ctx.network.announceNew(name);
+      // Now the other hosts may send here: its TCP sockets are back. Not waited for: it runs.
+      ctx.network.announceNewInBackground(name);
       return state;
     } catch (RuntimeException e) {
       ctx.move(record, ContainerStatus.CHECKPOINTED, "restore failed: " + e.getMessage());

@@ -17,10 +17,8 @@ import io.ferry.migration.target.IncomingSlot;
 import io.ferry.migration.target.TargetHost;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -28,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,6 +100,11 @@ final class AgentTargetHost implements TargetHost {
     }
 
     @Override
+    public Path emptyCheckpointDir() {
+      return AgentErrors.call(c::emptyCheckpointDir);
+    }
+
+    @Override
     public void adopt(byte[] spec, String imageDigest, String address, String mac, boolean forRestore) {
       AgentErrors.run(() -> c.adopt(specs.apply(spec), imageDigest, Ipv4Address.parse(address), MacAddress.parse(mac), forRestore));
     }
@@ -161,17 +163,7 @@ final class AgentTargetHost implements TargetHost {
     }
 
     private void deleteImages() {
-      Path dir = c.checkpointDir();
-      if (!Files.exists(dir)) {
-        return;
-      }
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException e) {
-        log.warn("cannot delete the received checkpoint {}: {}", dir, e.getMessage());
-      }
+      AgentErrors.run(c::deleteCheckpoint);
     }
   }
 }

@@ -284,6 +284,20 @@ public final class NetworkManager {
   }
 
   /**
+   * {@link #announceNew} on a thread of its own, for a caller that must not wait for it: a
+   * migrated container is resumed first, and its announcement (which waits up to {@code
+   * PORT_READY_TIMEOUT} for its bridge port to forward) must not count as downtime.
+   */
+  public void announceNewInBackground(String container) {
+    if (!config.overlay().enabled()) {
+      return;
+    }
+    Thread t = new Thread(() -> announceNew(container), "announce-" + container);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /**
    * Sets the host end of the container's veth up (enslaved to the bridge) or down. Down cuts the
    * container off the network without touching it: its {@code eth0} loses its carrier but keeps its
    * address and routes, and nothing it sends or would answer leaves the host; a live migration

@@ -113,7 +113,13 @@ public final class RootfsStore implements VolumeStore {
   @Override
   public void remove(String name) {
     unmount(name);
+    deleteCheckpoint(name);
     deleteTree(paths(name).dir());
+  }
+
+  @Override
+  public void deleteCheckpoint(String name) {
+    deleteTree(paths(name).checkpoint());
   }
 
   /**

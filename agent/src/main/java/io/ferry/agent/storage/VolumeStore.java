@@ -42,4 +42,7 @@ public interface VolumeStore {
 
   /** Gives {@code target} a copy of {@code source}'s writable layer. */
   void copyLayer(String source, String target);
+
+  /** Deletes the checkpoint directory and what it holds; idempotent. */
+  void deleteCheckpoint(String name);
 }

@@ -109,4 +109,20 @@ public final class FakeVolumeStore implements VolumeStore {
     mount(target, null);
     mounted.remove(target);
   }
+
+  @Override
+  public void deleteCheckpoint(String name) {
+    try {
+      Path dir = paths(name).checkpoint();
+      if (java.nio.file.Files.exists(dir)) {
+        try (var files = java.nio.file.Files.walk(dir)) {
+          for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            java.nio.file.Files.delete(f);
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 }

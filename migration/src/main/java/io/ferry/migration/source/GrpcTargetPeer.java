@@ -67,7 +67,8 @@ public final class GrpcTargetPeer implements TargetPeer {
   public long send(FileChunk.Header header, InputStream data, LongConsumer onBytes) {
     FileChunk.Header withToken = header.toBuilder().setMigrationId(migrationId).setToken(token).build();
     return call("send files", () -> FileSender.send(
-        MigrationServiceGrpc.newStub(channel).withDeadlineAfter(settings.timeout().toMillis(), TimeUnit.MILLISECONDS),
+        MigrationServiceGrpc.newStub(channel).withDeadlineAfter(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
+            .withOnReadyThreshold(SocketPump.IN_FLIGHT_BYTES),
         withToken, data, onBytes, settings.timeout()).getBytes());
   }
 
@@ -141,6 +142,7 @@ public final class GrpcTargetPeer implements TargetPeer {
     return call("open tunnel " + tunnelId, () -> {
       var requests = MigrationServiceGrpc.newStub(channel)
           .withDeadlineAfter(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
+          .withOnReadyThreshold(SocketPump.IN_FLIGHT_BYTES)
           .tunnel(responses);
       requests.onNext(TunnelFrame.newBuilder().setOpen(TunnelFrame.Open.newBuilder()
           .setMigrationId(migrationId).setToken(token).setTunnelId(tunnelId)).build());

@@ -320,11 +320,8 @@ public final class IncomingMigrations {
 
   private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages) {
     in.journal = store.save(in.journal.moveTo(Phase.TRANSFERRING_MEMORY, "CRIU images", clock.instant()));
-    Path dir = in.slot.checkpointDir();
+    Path dir = addToPages ? in.slot.checkpointDir() : in.slot.emptyCheckpointDir();
     try {
-      if (!addToPages) {
-        SafePaths.removeTree(dir);
-      }
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
@@ -488,6 +485,7 @@ public final class IncomingMigrations {
    */
   public StreamObserver<TunnelFrame> tunnel(ServerCallStreamObserver<TunnelFrame> out, Function<Throwable, RuntimeException> toStatus) {
     TunnelEndpoint[] current = new TunnelEndpoint[1];
+    out.setOnReadyThreshold(io.ferry.migration.transfer.SocketPump.IN_FLIGHT_BYTES);
     out.setOnReadyHandler(() -> {
       TunnelEndpoint e = current[0];
       if (e != null) {
@@ -548,13 +546,7 @@ public final class IncomingMigrations {
     synchronized (in) {
       requireReceiving(in);
       in.journal = store.save(in.journal.moveTo(Phase.TRANSFERRING_MEMORY, "memory pages streamed by the dump", clock.instant()));
-      Path dir = in.slot.checkpointDir();
-      try {
-        SafePaths.removeTree(dir);
-        Files.createDirectories(dir);
-      } catch (IOException e) {
-        throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
-      }
+      in.slot.emptyCheckpointDir();
       port = freeLoopbackPort();
       in.pageServers.add(in.slot.servePages(port));
     }

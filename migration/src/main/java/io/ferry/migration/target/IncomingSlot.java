@@ -19,6 +19,12 @@ public interface IncomingSlot extends AutoCloseable {
   Path checkpointDir();
 
   /**
+   * Empties {@link #checkpointDir()} (creating it when missing) for a new set of images and returns
+   * it.
+   */
+  Path emptyCheckpointDir();
+
+  /**
    * Makes it a container of this host, not running: its record (from {@code spec}, the bytes of a
    * {@code ferry.v1.ContainerSpec}), rootfs overlay on the image, network namespace with exactly
    * this address and MAC.

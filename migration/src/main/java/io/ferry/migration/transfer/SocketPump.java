@@ -28,7 +28,15 @@ import org.slf4j.LoggerFactory;
 public final class SocketPump {
 
   private static final Logger log = LoggerFactory.getLogger(SocketPump.class);
-  private static final int FRAME = 256 * 1024;
+  /** The largest data frame: what one read gathers, as far as the socket has it ready. */
+  private static final int FRAME = 1 << 20;
+
+  /**
+   * How many bytes may wait in the transport before {@code isReady} turns false: several frames, so
+   * the reader keeps reading while gRPC writes (with the default of 32 KiB every frame waited for
+   * the previous one to leave, and the stream ran at a third of the transport's rate).
+   */
+  public static final int IN_FLIGHT_BYTES = 8 << 20;
 
   private final String name;
   private final CompletableFuture<Socket> connection;
@@ -132,6 +140,14 @@ public final class SocketPump {
         int n = in.read(buffer);
         if (n < 0) {
           break;
+        }
+        // Gather what else is there already: fewer, larger frames.
+        while (n < buffer.length && in.available() > 0) {
+          int more = in.read(buffer, n, Math.min(buffer.length - n, in.available()));
+          if (more <= 0) {
+            break;
+          }
+          n += more;
         }
         synchronized (this) {
           while (!out.isReady() && !done.isDone()) {

@@ -80,6 +80,16 @@ class IncomingMigrationsTest {
         }
 
         @Override
+        public Path emptyCheckpointDir() {
+          try {
+            SafePaths.removeTree(checkpointDir());
+            return java.nio.file.Files.createDirectories(checkpointDir());
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+
+        @Override
         public void adopt(byte[] spec, String imageDigest, String address, String mac, boolean forRestore) {
           events.add("adopt " + address + " " + mac);
         }
