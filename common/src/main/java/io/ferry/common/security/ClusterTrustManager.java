@@ -4,16 +4,24 @@ import java.math.BigInteger;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CRLReason;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateRevokedException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides, on every TLS handshake, whether the peer's certificate chain is one of this cluster's
@@ -30,10 +38,14 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *       {@link Role#HOST} identity, so a client certificate can never pose as a server.
  * </ol>
  *
- * Any failure throws {@link CertificateException} with the reason, which aborts the handshake:
- * the peer sees a TLS alert, a gRPC client UNAVAILABLE. Thread-safe.
+ * Any failure throws {@link CertificateException} with the reason (a {@link
+ * CertificateRevokedException} or {@link CertificateExpiredException} where it applies, so the
+ * peer gets the matching TLS alert), which aborts the handshake: a gRPC client sees UNAVAILABLE.
+ * Every refusal is logged at WARN with the peer's subject and serial. Thread-safe.
  */
 public final class ClusterTrustManager extends X509ExtendedTrustManager {
+
+  private static final Logger log = LoggerFactory.getLogger(ClusterTrustManager.class);
 
   private final X509Certificate authority;
   private final X509ExtendedTrustManager pkix;
@@ -59,38 +71,62 @@ public final class ClusterTrustManager extends X509ExtendedTrustManager {
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
-    checkFerry(chain, false);
+    try {
+      pkix.checkClientTrusted(chain, authType);
+      checkFerry(chain, false);
+    } catch (CertificateException e) {
+      throw refused("client", chain, e);
+    }
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType, socket);
-    checkFerry(chain, false);
+    try {
+      pkix.checkClientTrusted(chain, authType, socket);
+      checkFerry(chain, false);
+    } catch (CertificateException e) {
+      throw refused("client", chain, e);
+    }
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType, engine);
-    checkFerry(chain, false);
+    try {
+      pkix.checkClientTrusted(chain, authType, engine);
+      checkFerry(chain, false);
+    } catch (CertificateException e) {
+      throw refused("client", chain, e);
+    }
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType);
-    checkFerry(chain, true);
+    try {
+      pkix.checkServerTrusted(chain, authType);
+      checkFerry(chain, true);
+    } catch (CertificateException e) {
+      throw refused("server", chain, e);
+    }
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType, socket);
-    checkFerry(chain, true);
+    try {
+      pkix.checkServerTrusted(chain, authType, socket);
+      checkFerry(chain, true);
+    } catch (CertificateException e) {
+      throw refused("server", chain, e);
+    }
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType, engine);
-    checkFerry(chain, true);
+    try {
+      pkix.checkServerTrusted(chain, authType, engine);
+      checkFerry(chain, true);
+    } catch (CertificateException e) {
+      throw refused("server", chain, e);
+    }
   }
 
   /** Only the cluster CA: clients send certificates it issued. */
@@ -109,16 +145,20 @@ public final class ClusterTrustManager extends X509ExtendedTrustManager {
     RevocationList revoked = revocations.get();
     for (X509Certificate certificate : chain) {
       BigInteger serial = certificate.getSerialNumber();
-      if (revoked.isRevoked(serial)) {
-        throw new CertificateException(
-            "certificate " + serial.toString(16) + " (" + certificate.getSubjectX500Principal().getName() + ") is revoked: "
-                + revoked.find(serial).map(r -> r.reason() + " at " + r.revokedAt()).orElse("?"));
+      Optional<Revocation> revocation = revoked.find(serial);
+      if (revocation.isPresent()) {
+        // The specific exception type makes the TLS stack send a certificate_revoked alert.
+        throw new CertificateRevokedException(
+            Date.from(revocation.get().revokedAt()),
+            crlReason(revocation.get().reason()),
+            authority.getSubjectX500Principal(),
+            Map.of());
       }
     }
     X509Certificate leaf = chain[0];
     Instant now = clock.instant();
     if (now.isAfter(leaf.getNotAfter().toInstant())) {
-      throw new CertificateException("certificate " + leaf.getSerialNumber().toString(16) + " expired at " + leaf.getNotAfter().toInstant());
+      throw new CertificateExpiredException("certificate " + leaf.getSerialNumber().toString(16) + " expired at " + leaf.getNotAfter().toInstant());
     }
     if (now.isBefore(leaf.getNotBefore().toInstant())) {
       throw new CertificateException("certificate " + leaf.getSerialNumber().toString(16) + " is not valid before " + leaf.getNotBefore().toInstant());
@@ -131,6 +171,31 @@ public final class ClusterTrustManager extends X509ExtendedTrustManager {
     }
     if (server && identity.role() != Role.HOST) {
       throw new CertificateException("server presented " + identity + ", not a host certificate");
+    }
+  }
+
+  private static CertificateException refused(String side, X509Certificate[] chain, CertificateException e) {
+    String subject = chain.length == 0 ? "(no certificate)" : chain[0].getSubjectX500Principal().getName();
+    String serial = chain.length == 0 ? "-" : chain[0].getSerialNumber().toString(16);
+    log.atWarn()
+        .addKeyValue("peer", subject)
+        .addKeyValue("serial", serial)
+        .log("refused the TLS {} {} (serial {}): {}", side, subject, serial, e.getMessage());
+    return e;
+  }
+
+  private static CRLReason crlReason(RevocationReason reason) {
+    switch (reason) {
+      case HOST_REMOVED:
+        return CRLReason.CESSATION_OF_OPERATION;
+      case KEY_COMPROMISED:
+        return CRLReason.KEY_COMPROMISE;
+      case SUPERSEDED:
+        return CRLReason.SUPERSEDED;
+      case ACCESS_WITHDRAWN:
+        return CRLReason.PRIVILEGE_WITHDRAWN;
+      default:
+        throw new AssertionError(reason);
     }
   }
 
