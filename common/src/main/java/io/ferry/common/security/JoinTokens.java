@@ -1,5 +1,6 @@
 package io.ferry.common.security;
 
+import io.ferry.common.Names;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -78,6 +79,10 @@ public final class JoinTokens {
    * @throws IOException when the store fails; the token may or may not be used up then
    */
   public Redemption redeem(String token, String hostName, String certificateRequestPem, List<String> addresses) throws IOException {
+    String nameProblem = Names.problem("host", hostName);
+    if (nameProblem != null) {
+      return refused(Redemption.Reason.BAD_REQUEST, "(invalid)", nameProblem);
+    }
     PublicKey key;
     try {
       key = CertificateRequests.verifiedPublicKey(certificateRequestPem);
@@ -94,6 +99,11 @@ public final class JoinTokens {
    * @throws IOException when the store fails; the token may or may not be used up then
    */
   public Redemption redeem(String token, String hostName, PublicKey publicKey, List<String> addresses) throws IOException {
+    String nameProblem = Names.problem("host", hostName);
+    if (nameProblem != null) {
+      // Checked first: the name is logged, and an invalid one may carry anything.
+      return refused(Redemption.Reason.BAD_REQUEST, "(invalid)", nameProblem);
+    }
     JoinToken parsed;
     try {
       parsed = JoinToken.parse(token);

@@ -41,7 +41,7 @@ public sealed interface Redemption {
     EXPIRED,
     /** The token was redeemed before. */
     ALREADY_USED,
-    /** The certificate request or key is unacceptable (bad signature, not EC P-256, bad address); the token is not used up. */
+    /** The host name, certificate request or key is unacceptable (invalid name, bad signature, not EC P-256, bad address); the token is not used up. */
     BAD_REQUEST
   }
 }
