@@ -2,6 +2,7 @@ package io.ferry.cli;
 
 import io.ferry.cli.commands.AgentCommand;
 import io.ferry.cli.commands.ClusterOptions;
+import io.ferry.cli.commands.ClusterSetupCommands;
 import io.ferry.cli.commands.ConfigCommands;
 import io.ferry.cli.commands.ContainerCommands;
 import io.ferry.cli.commands.EventsCommand;
@@ -58,6 +59,7 @@ import picocli.CommandLine.Mixin;
       OperationCommands.class,
       EventsCommand.class,
       AgentCommand.class,
+      ClusterSetupCommands.class,
       CommandLine.HelpCommand.class
     })
 public final class FerryCli {

@@ -1,0 +1,9 @@
+package io.ferry.common.security;
+
+class InMemoryJoinTokenStoreTest extends JoinTokenStoreContract {
+
+  @Override
+  JoinTokenStore store() {
+    return new InMemoryJoinTokenStore();
+  }
+}
