@@ -99,6 +99,8 @@ final class RawCriuMove implements AutoCloseable {
       run(List.of("runc", "--criu", criu.toString(), "restore", "--detach", "--image-path", remote.toString(),
           "--bundle", bundle.toString(), ID));
       long t2 = System.nanoTime();
+      TwoHosts.sh("mkdir -p " + TwoHosts.LOGS + " && cp " + remote.resolve("restore.log") + " " + TwoHosts.LOGS
+          .resolve("restore-raw-" + t0 + ".log") + " 2>/dev/null; true");
       System.err.printf("bench: raw CRIU: checkpoint %.0f ms, restore %.0f ms%n", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
       return (t2 - t0) / 1e6;
     } finally {

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * outside the two hosts talks to the containers.
  *
  * <p>The names are fixed (a benchmark runs alone): {@link #start} first removes what an interrupted
- * run left, and {@link #close()} removes everything it made but the agents' logs ({@link #LOGS}).
+ * run left, and {@link #close()} removes everything it made but the logs kept in {@link #LOGS} (the agents', CRIU's restores).
  */
 final class TwoHosts implements AutoCloseable {
 
@@ -153,6 +153,7 @@ final class TwoHosts implements AutoCloseable {
   static TwoHosts start(Path jar) throws Exception {
     TwoHosts hosts = new TwoHosts(Path.of("/tmp/ferry-bench-migration"));
     hosts.removeAll();
+    sh("rm -rf " + LOGS);
     try {
       sh("ip link add " + UNDERLAY + " type bridge && ip addr add " + PREFIX + ".1/24 dev " + UNDERLAY
           + " && ip link set " + UNDERLAY + " up");
@@ -189,7 +190,7 @@ final class TwoHosts implements AutoCloseable {
   public void close() {
     a.stopAgent();
     b.stopAgent();
-    sh("rm -rf " + LOGS + " && mkdir -p " + LOGS + " && for h in a b; do cp " + root + "/$h/agent.log " + LOGS
+    sh("mkdir -p " + LOGS + " && for h in a b; do cp " + root + "/$h/agent.log " + LOGS
         + "/agent-$h.log 2>/dev/null; done; true");
     removeAll();
   }

@@ -146,8 +146,20 @@ public final class ContainerOperations {
    * here, so what cannot happen is refused at once; the transfer runs as an operation.
    */
   public OperationRecord migrate(io.ferry.proto.v1.MigrateRequest request) {
-    OperationRecord operation = migrations.begin(request);
-    runner.submit(operation);
+    String[] claimed = {null};
+    OperationRecord operation;
+    try {
+      operation = migrations.begin(request, id -> {
+        runner.claim(id);
+        claimed[0] = id;
+      });
+    } catch (RuntimeException e) {
+      if (claimed[0] != null) {
+        runner.release(claimed[0]);
+      }
+      throw e;
+    }
+    runner.submitClaimed(operation);
     return operation;
   }
 

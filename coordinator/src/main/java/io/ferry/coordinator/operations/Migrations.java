@@ -158,12 +158,13 @@ public final class Migrations {
    * Checks, reserves and prepares a migration, and records it as a RUNNING operation to hand to
    * the runner. Nothing is left reserved when it throws.
    *
+   * @param claim told the operation's id just before it is recorded (the runner's {@code claim})
    * @throws CoordinatorException NOT_FOUND (no such container or host), CONFLICT (the container is
    *     busy), INVALID_ARGUMENT (bad name or mode), FAILED_PRECONDITION with a reason (the target
    *     is the source, is not online, lacks room, refuses; the mode is not possible on these hosts;
    *     the container's state does not allow the mode)
    */
-  public OperationRecord begin(MigrateRequest request) {
+  public OperationRecord begin(MigrateRequest request, java.util.function.Consumer<String> claim) {
     if (!request.getTargetHost().isEmpty()) {
       Names.require("host", request.getTargetHost());
     }
@@ -185,6 +186,8 @@ public final class Migrations {
         Map.of(SOURCE, container.host(), TARGET, target, MODE, mode.name(), TCP, Boolean.toString(tcp), TOKEN, token(), STEP, Step.RESERVING.name());
     OperationRecord op =
         OperationRecord.started(OperationIds.next(clock), OperationRecord.Kind.MIGRATE, container.name(), "reserving room on " + target, params, now);
+    // Claimed before it is recorded: the leader's upkeep must not start a second run meanwhile.
+    claim.accept(op.id());
     try {
       store.startOperation(op, container.withOperation(op.id(), now), current.version());
     } catch (ClusterStore.ConflictException e) {

@@ -84,6 +84,27 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
   }
 
+  /**
+   * Marks operation {@code id} as this coordinator's before it is recorded, so {@link
+   * #resumeRunning} does not start a second run of it while its caller still works on it (a
+   * migration reserves and prepares before the runner takes over). The caller then calls {@link
+   * #submitClaimed} or, when nothing was recorded or it ended, {@link #release}.
+   */
+  public void claim(String id) {
+    running.add(id);
+  }
+
+  /** Gives up a {@link #claim} without running anything. */
+  public void release(String id) {
+    running.remove(id);
+  }
+
+  /** Runs a claimed operation: exactly once, even if an upkeep round picks it up meanwhile. */
+  public void submitClaimed(OperationRecord operation) {
+    running.remove(operation.id());
+    submit(operation);
+  }
+
   /** Runs {@code operation} (already recorded) unless it is running here already. */
   public void submit(OperationRecord operation) {
     if (!running.add(operation.id())) {
