@@ -7,6 +7,7 @@ import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.LazyCheckpointer;
 import io.ferry.agent.runtime.PageStreaming;
 import io.ferry.agent.runtime.RestoreOptions;
+import io.ferry.agent.runtime.Limits;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeState;
 import io.ferry.agent.runtime.RuntimeStatus;
@@ -132,6 +133,7 @@ final class RuncCheckpoints {
       cleanUpFailedRestore(id);
       throw error;
     }
+    restoreCpuQuota(spec);
     RuntimeState state = cli.state(id)
         .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
         .toRuntimeState();
@@ -329,6 +331,7 @@ final class RuncCheckpoints {
       cleanUpFailedRestore(id);
       throw error;
     }
+    restoreCpuQuota(spec);
     RuntimeState state = cli.state(id)
         .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
         .toRuntimeState();
@@ -446,6 +449,41 @@ final class RuncCheckpoints {
   private record RestoreSetup(Path bundle, Path work) {}
 
   /**
+   * The spec a restore's bundle is written from: the container's CPU quota lifted. CRIU's restore
+   * moves itself into the container's cgroup early, so with the quota on (the coordinator's default
+   * is half a core) every step of the restore waited out CFS periods: 1.1 s for a 0.5 MB busybox
+   * that restores in 0.3 s unthrottled. {@link #restoreCpuQuota} puts the quota back right after.
+   */
+  private static RuntimeSpec withoutCpuQuota(RuntimeSpec spec) {
+    Limits l = spec.limits();
+    if (l.cpuQuotaMicros().isEmpty()) {
+      return spec;
+    }
+    return spec.withLimits(new Limits(l.cpuShares(), java.util.OptionalLong.empty(), java.util.OptionalLong.empty(),
+        l.memoryBytes(), l.pidsMax()));
+  }
+
+  /**
+   * Applies the CPU quota a restore ran without ({@code runc update}). A failure leaves the restored
+   * container running without its quota and says so: failing here would throw away a container
+   * that runs, and its recorded limits can be applied again.
+   */
+  private void restoreCpuQuota(RuntimeSpec spec) {
+    Limits l = spec.limits();
+    if (l.cpuQuotaMicros().isEmpty()) {
+      return;
+    }
+    List<String> args = new ArrayList<>(List.of("update", "--cpu-quota", Long.toString(l.cpuQuotaMicros().getAsLong())));
+    l.cpuPeriodMicros().ifPresent(p -> args.addAll(List.of("--cpu-period", Long.toString(p))));
+    args.add(spec.id());
+    try {
+      cli.check(RuncOp.UPDATE, spec.id(), args);
+    } catch (AgentException e) {
+      log.warn("container={} op=restore runs without its CPU quota: {}", spec.id(), e.getMessage());
+    }
+  }
+
+  /**
    * Checks that {@code imageDir} holds images and no container has {@code spec}'s id, then writes
    * the bundle and CRIU's restore configuration and makes a fresh work directory.
    */
@@ -458,7 +496,7 @@ final class RuncCheckpoints {
     if (cli.state(id).isPresent()) {
       throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
     }
-    Path bundle = bundles.prepare(spec, OciSpecWriter.Purpose.RESTORE);
+    Path bundle = bundles.prepare(withoutCpuQuota(spec), OciSpecWriter.Purpose.RESTORE);
     try {
       bundles.writeCriuConfig(id, ExternalFiles.restoreLines(ExternalFiles.readMetadata(imageDir)));
       return new RestoreSetup(bundle, bundles.freshCriuWork(id));
