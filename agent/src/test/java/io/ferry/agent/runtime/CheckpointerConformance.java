@@ -139,13 +139,16 @@ public abstract class CheckpointerConformance extends ContainerRuntimeConformanc
   }
 
   @Test
-  void aRestoredContainerKeepsItsCpuQuota() {
+  void dumpsAndRestoresKeepTheCpuQuota() {
     String id = ConformanceSupport.newId("rt");
     Limits quota = new Limits(java.util.OptionalLong.empty(), java.util.OptionalLong.of(20_000), java.util.OptionalLong.of(100_000),
         java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
     RuntimeSpec spec = counterSpec(id, true).limits(quota).build();
     start(spec);
     awaitCounter(id, 3);
+    // A dump runs with the quota lifted (CRIU's parasite runs in the container's tasks) and puts it back.
+    checkpointer().checkpoint(id, scratch().resolve("quota-snapshot"), CheckpointOptions.SNAPSHOT);
+    assertThat(runtime().readLimits(id).cpuQuotaMicros()).as("CPU quota after a snapshot").hasValue(20_000);
     CheckpointResult result = checkpointer().checkpoint(id, scratch().resolve("quota"), CheckpointOptions.STOP);
     checkpointer().restore(spec, result.imageDir(), RestoreOptions.DEFAULT);
     // The restore itself runs unthrottled (see the runtime's restore); the quota is back after it.
