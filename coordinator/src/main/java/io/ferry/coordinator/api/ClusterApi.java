@@ -42,6 +42,7 @@ public final class ClusterApi implements AutoCloseable {
       AgentClients agents,
       Launcher launcher,
       ContainerOperations containerOperations,
+      io.ferry.coordinator.operations.Evacuations evacuations,
       OperationRunner runner,
       CoordinatorConfig.WorkConfig work,
       Clock clock) {
@@ -61,7 +62,7 @@ public final class ClusterApi implements AutoCloseable {
             work.spoolDir(),
             work.maxImageArchive().bytes(),
             workers);
-    this.hosts = new HostApi(hostDirectory);
+    this.hosts = new HostApi(hostDirectory, gate, evacuations);
     this.operations = new OperationApi(store, gate, containerOperations);
     this.events = new EventApi(store, membership, clock);
   }

@@ -1,5 +1,10 @@
 package io.ferry.coordinator.api;
 
+import io.ferry.coordinator.operations.Evacuations;
+import io.ferry.proto.v1.EvacuateHostRequest;
+import io.ferry.proto.v1.Operation;
+import io.ferry.proto.v1.RestoreHostRequest;
+
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.HostDirectory;
@@ -15,9 +20,25 @@ import java.util.Map;
 final class HostApi extends HostServiceGrpc.HostServiceImplBase {
 
   private final HostDirectory hosts;
+  private final LeaderGate gate;
+  private final Evacuations evacuations;
 
-  HostApi(HostDirectory hosts) {
+  HostApi(HostDirectory hosts, LeaderGate gate, Evacuations evacuations) {
     this.hosts = hosts;
+    this.gate = gate;
+    this.evacuations = evacuations;
+  }
+
+  @Override
+  public void evacuate(EvacuateHostRequest request, StreamObserver<Operation> response) {
+    gate.write(response, () -> ApiMapper.operation(evacuations.evacuate(request)),
+        channel -> HostServiceGrpc.newBlockingStub(channel).evacuate(request));
+  }
+
+  @Override
+  public void restore(RestoreHostRequest request, StreamObserver<Operation> response) {
+    gate.write(response, () -> ApiMapper.operation(evacuations.restore(request)),
+        channel -> HostServiceGrpc.newBlockingStub(channel).restore(request));
   }
 
   @Override
