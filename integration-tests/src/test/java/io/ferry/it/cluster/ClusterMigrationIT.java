@@ -176,6 +176,36 @@ class ClusterMigrationIT implements DumpOnFailure.HasCluster {
     assertThat(cli.err()).contains("unknown mode 'sideways'");
   }
 
+  @Test
+  @Order(6)
+  void aLiveMoveWhoseLeaderIsKilledEndsWithExactlyOneRunningCopy() throws Exception {
+    launch("ha", "host-2", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done");
+    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.leaderId().isPresent());
+    String leader = cluster.leaderId().orElseThrow();
+    String survivor = cluster.coordinatorIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+    ClusterClient leading = new ClusterClient(cluster.coordinatorChannel(leader));
+    ClusterClient surviving = new ClusterClient(cluster.coordinatorChannel(survivor));
+
+    Operation started = leading.containers().migrate(
+        MigrateRequest.newBuilder().setName("ha").setTargetHost("host-3").setMode(MigrationMode.MIGRATION_MODE_LIVE).build());
+    cluster.coordinator(leader).kill();
+
+    // The survivor leads, settles the migration (commits or rolls back), and ends the operation.
+    Operation ended = await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(
+        () -> surviving.operations().getOperation(io.ferry.proto.v1.GetOperationRequest.newBuilder().setId(started.getId()).build()),
+        ClusterClient::ended);
+    List<String> running = runningOn("ha");
+    System.out.printf("leader %s killed during a live move: the operation ended %s, ha runs on %s%n", leader, ended.getState(), running);
+    assertThat(running).as("hosts running ha after %s", ended).hasSize(1);
+    String recorded = surviving.containers().get(GetContainerRequest.newBuilder().setName("ha").build()).getHost();
+    assertThat(recorded).isEqualTo(running.get(0));
+    assertThat(ended.getState()).isEqualTo(recorded.equals("host-3") ? OperationState.OPERATION_STATE_SUCCEEDED
+        : OperationState.OPERATION_STATE_FAILED);
+    // Its process went on (live, or rolled back to its frozen source): the count keeps rising.
+    long now = count(recorded, "ha");
+    await().atMost(Duration.ofSeconds(20)).until(() -> count(recorded, "ha") > now);
+  }
+
   // ---- helpers ----
 
   private void launch(String name, String host, String script) {
