@@ -154,9 +154,11 @@ final class MigrationBenchmark implements Benchmark {
     if (last == null || !last.hasResult()) {
       throw new IllegalStateException("migration " + id + " ended without a result: " + last);
     }
-    // The target's CRIU restore log, kept for a look (the bundle's work directory is reused).
+    // CRIU's logs of this move, kept for a look (each bundle's work directory is reused).
     TwoHosts.sh("mkdir -p " + TwoHosts.LOGS + " && cp " + to.state.resolve("state/bundles").resolve(name)
-        .resolve("criu-work/restore.log") + " " + TwoHosts.LOGS.resolve("restore-" + id + ".log") + " 2>/dev/null; true");
+        .resolve("criu-work/restore.log") + " " + TwoHosts.LOGS.resolve("restore-" + id + ".log") + " 2>/dev/null; cp "
+        + from.state.resolve("state/bundles").resolve(name).resolve("criu-work/dump.log") + " "
+        + TwoHosts.LOGS.resolve("dump-" + id + ".log") + " 2>/dev/null; true");
     MigrationRef ref = MigrationRef.newBuilder().setMigrationId(id).build();
     from.migration().commitMigration(ref);
     to.migration().commitMigration(ref);
