@@ -20,7 +20,12 @@ import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ClusterPaths;
 import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import io.ferry.coordinator.store.ZooKeeperSession;
+import io.ferry.common.security.AccessInterceptor;
+import io.ferry.coordinator.api.CoordinatorAccess;
+import io.ferry.coordinator.security.CoordinatorSecurity;
+import io.ferry.coordinator.security.ZkRevocations;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -37,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * One running coordinator: the embedded ZooKeeper when configured, its ZooKeeper session, the
  * cluster's state mirrored from ZooKeeper, Helix membership and leadership, the operations runner
  * and upkeep, and the gRPC server with the public API (plus the standard health service and
- * reflection). Health is SERVING only while the ZooKeeper session is connected: a coordinator cut
+ * reflection), all of it over mutual TLS only and behind the access check ({@link
+ * CoordinatorAccess}): see docs/SECURITY.md. Health is SERVING only while the ZooKeeper session is connected: a coordinator cut
  * off from ZooKeeper must not be used.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; not restartable.
@@ -55,6 +61,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private ClusterStore store;
   private HelixCluster helix;
   private AgentClients agents;
+  private ZkRevocations revocations;
+  private CoordinatorSecurity security;
   private OperationRunner runner;
   private LeaderDuties duties;
   private ClusterApi api;
@@ -81,10 +89,12 @@ public final class CoordinatorServer implements AutoCloseable {
     session.connect(Duration.ofSeconds(30));
     ClusterPaths paths = new ClusterPaths(config.clusterName());
     store = new ClusterStore(session.client(), paths).start(30_000);
-    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     Clock clock = Clock.systemUTC();
+    revocations = new ZkRevocations(session.client(), paths, clock).start();
+    security = CoordinatorSecurity.load(config, revocations, clock);
+    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     CoordinatorConfig.WorkConfig work = config.work();
-    agents = new AgentClients(helix.membership(), work.agentCallTimeout());
+    agents = new AgentClients(helix.membership(), work.agentCallTimeout(), security.tls());
     HostImages images = new HostImages(agents);
     HostDirectory hosts = new HostDirectory(helix.membership(), store, images, config.network());
     AddressPool addresses = AddressPool.following(config.network(), store);
@@ -122,13 +132,15 @@ public final class CoordinatorServer implements AutoCloseable {
             new ContainerOperations(store, runner, migrations, agents, clock, addresses),
             runner,
             work,
-            clock);
+            clock,
+            security.tls());
+    AccessInterceptor access = security.tls().interceptor(CoordinatorAccess.policy());
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), security.tls().serverCredentials())
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance());
-    api.register(builder, metrics.apiInterceptor());
+            .addService(ServerInterceptors.intercept(health.getHealthService(), access))
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access));
+    api.register(builder, metrics.apiInterceptor(), access);
     server = builder.build().start();
     metrics.gauges(
         helix.leadership()::isLeader,
