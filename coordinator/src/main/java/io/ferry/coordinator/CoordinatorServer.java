@@ -22,7 +22,10 @@ import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import io.ferry.coordinator.store.ZooKeeperSession;
 import io.ferry.common.security.AccessInterceptor;
 import io.ferry.coordinator.api.CoordinatorAccess;
+import io.ferry.common.security.JoinTls;
+import io.ferry.coordinator.api.JoinApi;
 import io.ferry.coordinator.security.CoordinatorSecurity;
+import io.ferry.coordinator.security.HostAdmission;
 import io.ferry.coordinator.security.ZkRevocations;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -68,6 +71,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private ClusterApi api;
   private MetricsHttpServer metricsServer;
   private Server server;
+  private Server joinServer;
 
   public CoordinatorServer(CoordinatorConfig config) {
     this.config = config;
@@ -119,6 +123,8 @@ public final class CoordinatorServer implements AutoCloseable {
       }
     };
     helix.leadership().addListener(onLeadership); // Told at once if this coordinator already leads.
+    HostAdmission admission =
+        new HostAdmission(security.authority(), session.client(), paths, revocations, config.security().joinTokenLifetime(), clock);
     api =
         new ClusterApi(
             config.coordinatorId(),
@@ -133,7 +139,8 @@ public final class CoordinatorServer implements AutoCloseable {
             runner,
             work,
             clock,
-            security.tls());
+            security.tls(),
+            admission);
     AccessInterceptor access = security.tls().interceptor(CoordinatorAccess.policy());
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), security.tls().serverCredentials())
@@ -142,6 +149,17 @@ public final class CoordinatorServer implements AutoCloseable {
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access));
     api.register(builder, metrics.apiInterceptor(), access);
     server = builder.build().start();
+    if (config.security().joinPort() >= 0 && security.authority().isPresent()) {
+      // The join endpoint: its own port, server-authenticated TLS, JoinService only (docs/SECURITY.md).
+      joinServer =
+          NettyServerBuilder.forAddress(
+                  new InetSocketAddress(config.security().joinAddress(), config.security().joinPort()), JoinTls.serverCredentials(security.tls().key()))
+              .maxInboundMessageSize(64 << 10)
+              .addService(new JoinApi(admission, security.authority().get().certificatePem()))
+              .build()
+              .start();
+      log.info("coordinator {} admits hosts with join tokens on {}:{}", config.coordinatorId(), config.security().joinAddress(), joinServer.getPort());
+    }
     metrics.gauges(
         helix.leadership()::isLeader,
         () -> hosts.hosts().stream().filter(h -> h.status() == HostStatus.ONLINE).count(),
@@ -156,6 +174,16 @@ public final class CoordinatorServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The join endpoint's port; -1 when joining is off (no CA key, or {@code join.port=-1}). */
+  public int joinPort() {
+    return joinServer == null ? -1 : joinServer.getPort();
+  }
+
+  /** The cluster's revocation list as this coordinator holds it. */
+  public ZkRevocations revocations() {
+    return revocations;
   }
 
   /** The port {@code GET /metrics} is served on. */
@@ -188,6 +216,9 @@ public final class CoordinatorServer implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     health.enterTerminalState();
+    if (joinServer != null) {
+      joinServer.shutdownNow();
+    }
     if (server != null) {
       server.shutdown();
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

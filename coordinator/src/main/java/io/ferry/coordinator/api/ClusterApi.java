@@ -12,6 +12,7 @@ import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.OperationRunner;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.common.security.ClusterTls;
+import io.ferry.coordinator.security.HostAdmission;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.time.Clock;
@@ -46,7 +47,8 @@ public final class ClusterApi implements AutoCloseable {
       OperationRunner runner,
       CoordinatorConfig.WorkConfig work,
       Clock clock,
-      ClusterTls tls) {
+      ClusterTls tls,
+      HostAdmission admission) {
     this.gate = new LeaderGate(leadership, store, coordinatorId, tls);
     this.workers = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "api-worker");
@@ -63,7 +65,7 @@ public final class ClusterApi implements AutoCloseable {
             work.spoolDir(),
             work.maxImageArchive().bytes(),
             workers);
-    this.hosts = new HostApi(hostDirectory);
+    this.hosts = new HostApi(hostDirectory, admission);
     this.operations = new OperationApi(store, gate, containerOperations);
     this.events = new EventApi(store, membership, clock);
   }

@@ -1,5 +1,11 @@
 package io.ferry.coordinator.api;
 
+import io.ferry.common.security.JoinToken;
+import io.ferry.coordinator.security.HostAdmission;
+import io.ferry.proto.v1.AddHostRequest;
+import io.ferry.proto.v1.AddHostResponse;
+import io.ferry.proto.v1.RemoveHostRequest;
+import io.ferry.proto.v1.RemoveHostResponse;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.HostDirectory;
@@ -15,9 +21,39 @@ import java.util.Map;
 final class HostApi extends HostServiceGrpc.HostServiceImplBase {
 
   private final HostDirectory hosts;
+  private final HostAdmission admission;
 
-  HostApi(HostDirectory hosts) {
+  HostApi(HostDirectory hosts, HostAdmission admission) {
     this.hosts = hosts;
+    this.admission = admission;
+  }
+
+  /** Admin only (see {@link CoordinatorAccess}): a join token for a new host. */
+  @Override
+  public void addHost(AddHostRequest request, StreamObserver<AddHostResponse> response) {
+    ApiErrors.unary(response, () -> {
+      if (request.getLifetimeSeconds() < 0) {
+        throw new CoordinatorException(Kind.INVALID_ARGUMENT, "lifetime_seconds cannot be negative");
+      }
+      JoinToken token = admission.addHost(request.getName(), java.time.Duration.ofSeconds(request.getLifetimeSeconds()));
+      return AddHostResponse.newBuilder()
+          .setJoinToken(token.encode())
+          .setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(token.expiresAt().getEpochSecond()))
+          .build();
+    });
+  }
+
+  /** Admin only: revokes every certificate issued to the host by a join. */
+  @Override
+  public void removeHost(RemoveHostRequest request, StreamObserver<RemoveHostResponse> response) {
+    ApiErrors.unary(response, () -> {
+      if (io.ferry.common.Names.problem("host", request.getName()) != null) {
+        throw new CoordinatorException(Kind.INVALID_ARGUMENT, io.ferry.common.Names.problem("host", request.getName()));
+      }
+      RemoveHostResponse.Builder out = RemoveHostResponse.newBuilder();
+      admission.removeHost(request.getName()).forEach(serial -> out.addRevokedSerials(serial.toString(16)));
+      return out.build();
+    });
   }
 
   @Override

@@ -86,11 +86,14 @@ public record CoordinatorConfig(
    * @param addresses {@code security.addresses}: extra DNS names or IP literals for the
    *     coordinator's own certificate besides its listen address (e.g. the address clients dial
    *     when it listens on a wildcard)
+   * @param joinAddress {@code join.address}: the address the join endpoint binds (default the
+   *     listen address; the quickstart binds its bridge so agents in their namespaces reach it);
+   *     also put in the coordinator's own certificate
    * @param joinPort {@code join.port}: the join endpoint (server-authenticated TLS, the Join RPC
    *     only); 0 picks a free one; -1 turns joining off
    * @param joinTokenLifetime {@code join.token-lifetime}: how long a new join token stays usable
    */
-  public record SecurityConfig(Path dir, java.util.List<String> addresses, int joinPort, Duration joinTokenLifetime) {
+  public record SecurityConfig(Path dir, java.util.List<String> addresses, String joinAddress, int joinPort, Duration joinTokenLifetime) {
     public SecurityConfig {
       addresses = java.util.List.copyOf(addresses);
       if (joinPort < -1 || joinPort > 65535) {
@@ -167,6 +170,7 @@ public record CoordinatorConfig(
             new SecurityConfig(
                 s.path("security.dir", Path.of("/etc/ferry/security")),
                 java.util.Arrays.stream(s.string("security.addresses", "").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList(),
+                s.string("join.address", s.string("listen.address", "127.0.0.1")),
                 s.integer("join.port", DEFAULT_JOIN_PORT, -1, 65535),
                 s.duration("join.token-lifetime", Duration.ofHours(1))));
     s.rejectUnknownKeys();

@@ -67,7 +67,11 @@ public record CoordinatorSecurity(ClusterTls tls, Optional<CertificateAuthority>
     if (!WILDCARDS.contains(config.listenAddress())) {
       addresses.add(config.listenAddress());
     }
-    addresses.addAll(config.security().addresses());
+    String join = config.security().joinAddress();
+    if (!WILDCARDS.contains(join) && !addresses.contains(join)) {
+      addresses.add(join);
+    }
+    config.security().addresses().stream().filter(a -> !addresses.contains(a)).forEach(addresses::add);
     IssuedCertificate own = authority.get().issueHost(config.coordinatorId(), addresses);
     log.info("coordinator {}: issued itself a host certificate for {} (serial {}, until {})",
         config.coordinatorId(), addresses, own.serial().toString(16), own.notAfter());
