@@ -48,7 +48,7 @@ class AgentSecurityIT {
 
   private static final String TOKEN = "0123456789abcdef-token";
 
-  @TempDir Path state;
+  @TempDir static Path state;
   private AgentHarness agent;
   private final List<ManagedChannel> opened = new ArrayList<>();
 
