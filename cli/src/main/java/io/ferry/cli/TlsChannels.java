@@ -61,6 +61,21 @@ public final class TlsChannels implements Channels {
     return env != null && !env.isBlank() ? Path.of(env) : fallback;
   }
 
+  /** The client certificate file in use. */
+  public Path certificate() {
+    return certificate;
+  }
+
+  /** The client key file in use. */
+  public Path key() {
+    return key;
+  }
+
+  /** The CA certificate file in use. */
+  public Path ca() {
+    return ca;
+  }
+
   @Override
   public synchronized ManagedChannel open(String address) {
     return NettyChannelBuilder.forTarget(address, credentials().channelCredentials())
