@@ -67,7 +67,7 @@ public final class HostAdmission {
     try {
       Redemption result = issuer.redeem(token, hostName, certificateRequestPem, addresses);
       if (result instanceof Redemption.Joined joined) {
-        client.create().creatingParentsIfNeeded().forPath(paths.issued(hostName, joined.certificate().serial()));
+        client.create().creatingParentsIfNeeded().forPath(paths.issued(hostName, joined.certificate().serial()), new byte[0]);
       }
       return result;
     } catch (Exception e) {

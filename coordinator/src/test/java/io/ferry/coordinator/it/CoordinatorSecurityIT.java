@@ -142,7 +142,17 @@ class CoordinatorSecurityIT {
         () -> OperationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
             .cancelOperation(GetOperationRequest.newBuilder().setId("op-1").build()),
         Status.Code.PERMISSION_DENIED);
-    assertThat(cluster.hosts.stream().mapToInt(h -> h.agent.creates.get()).sum()).as("no container was created").isZero();
+    assertThat(cluster.hosts).as("no container was created").allSatisfy(h -> assertThat(h.agent.containers).doesNotContainKey("viewer-made"));
+  }
+
+  @Test
+  void aFollowerForwardsAnOperatorsWriteToTheLeaderWithItsHostCertificate() {
+    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.coordinators.stream().anyMatch(c -> c.isLeader()));
+    int follower = 1 - cluster.leaderIndex();
+    ManagedChannel operator = dial(follower, TestCerts.pki().clientTls("ops", Role.OPERATOR).channelCredentials());
+    io.ferry.proto.v1.Operation launched =
+        ContainerServiceGrpc.newBlockingStub(operator).withDeadlineAfter(30, TimeUnit.SECONDS).launch(launch("forwarded")).getOperation();
+    assertThat(cluster.follow(follower, launched).getState()).isEqualTo(io.ferry.proto.v1.OperationState.OPERATION_STATE_SUCCEEDED);
   }
 
   @Test
