@@ -134,15 +134,16 @@ public final class AgentServer implements AutoCloseable {
     rpcExecutor = boundedPool("agent-rpc", RPC_THREADS);
     importWorkers = Executors.newFixedThreadPool(4, named("image-import"));
     AccessInterceptor access = tls.interceptor(AgentAccess.policy());
+    io.ferry.agent.security.RemovedHostGuard removed = new io.ferry.agent.security.RemovedHostGuard(tls);
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), tls.serverCredentials())
             .executor(rpcExecutor)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             .addService(ServerInterceptors.intercept(new AgentGrpcService(
-                    this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers), access))
+                    this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers), removed, access))
             .addService(ServerInterceptors.intercept(
-                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor(), access))
+                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor(), removed, access))
             .addService(ServerInterceptors.intercept(health.getHealthService(), access))
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access))
             .build()
