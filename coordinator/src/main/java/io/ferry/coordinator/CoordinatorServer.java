@@ -12,6 +12,7 @@ import io.ferry.coordinator.hosts.HostImages;
 import io.ferry.coordinator.metrics.CoordinatorMetrics;
 import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.operations.ContainerOperations;
+import io.ferry.coordinator.operations.Evacuations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.LeaderDuties;
 import io.ferry.coordinator.operations.Migrations;
@@ -104,6 +105,9 @@ public final class CoordinatorServer implements AutoCloseable {
     AddressPool addresses = AddressPool.following(config.network(), store);
     Migrations migrations = new Migrations(store, hosts, agents, clock, work.migrationTimeout(), Duration.ofSeconds(1));
     runner = new OperationRunner(store, helix.leadership(), agents, migrations, clock, work.threads(), Duration.ofSeconds(1));
+    ContainerOperations containerOperations = new ContainerOperations(store, runner, migrations, agents, clock, addresses);
+    Evacuations evacuations = new Evacuations(store, hosts, helix.membership(), containerOperations, runner, clock);
+    runner.setEvacuations(evacuations);
     duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
     CoordinatorMetrics metrics = new CoordinatorMetrics(config.coordinatorId());
     LeadershipListener onLeadership = new LeadershipListener() {
@@ -135,7 +139,8 @@ public final class CoordinatorServer implements AutoCloseable {
             images,
             agents,
             new Launcher(store, hosts, clock, metrics, addresses),
-            new ContainerOperations(store, runner, migrations, agents, clock, addresses),
+            containerOperations,
+            evacuations,
             runner,
             work,
             clock,

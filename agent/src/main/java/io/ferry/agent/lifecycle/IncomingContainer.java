@@ -94,6 +94,11 @@ public final class IncomingContainer implements AutoCloseable {
     return ctx.save(record);
   }
 
+  /** Its network, isolated (host link down), before it is adopted; see {@code IncomingSlot.prepareNetwork}. */
+  public void prepareNetwork(Ipv4Address address, MacAddress mac) {
+    ctx.network.attachIsolated(name, address, mac);
+  }
+
   /** Boots it (cold, near-live), with its host link up and its address announced. */
   public ContainerView start() {
     ctx.network.setHostLinkUp(name, true);

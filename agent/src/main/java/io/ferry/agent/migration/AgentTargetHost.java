@@ -105,6 +105,11 @@ final class AgentTargetHost implements TargetHost {
     }
 
     @Override
+    public void prepareNetwork(String address, String mac) {
+      AgentErrors.run(() -> c.prepareNetwork(Ipv4Address.parse(address), MacAddress.parse(mac)));
+    }
+
+    @Override
     public void adopt(byte[] spec, String imageDigest, String address, String mac, boolean forRestore) {
       AgentErrors.run(() -> c.adopt(specs.apply(spec), imageDigest, Ipv4Address.parse(address), MacAddress.parse(mac), forRestore));
     }

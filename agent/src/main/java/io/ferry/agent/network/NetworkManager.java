@@ -311,21 +311,31 @@ public final class NetworkManager {
    */
   public void setHostLinkUp(String container, boolean up) {
     shared(container, () -> {
-      requireAttached(container);
-      String hostIf = names.hostInterface(container);
-      if (ip.link(NetScope.AGENT, hostIf).isEmpty()) {
-        throw AgentException.precondition("container " + container + " has no host interface " + hostIf + "; attach it first");
+      if (allocator.lease(container).isEmpty()) {
+        throw AgentException.precondition("container " + container + " has no network on this host");
       }
-      if (up) {
-        ip.attachToBridge(hostIf, config.bridgeName());
-      } else {
-        ip.setDown(NetScope.AGENT, hostIf);
+      String hostIf = names.hostInterface(container);
+      // One `ip` call: this runs inside a migration's frozen window. The checks that explain a
+      // failure (namespace, interface) run only after one.
+      try {
+        if (up) {
+          ip.attachToBridge(hostIf, config.bridgeName());
+        } else {
+          ip.setDown(NetScope.AGENT, hostIf);
+        }
+      } catch (AgentException e) {
+        requireAttached(container);
+        if (ip.link(NetScope.AGENT, hostIf).isEmpty()) {
+          throw AgentException.precondition("container " + container + " has no host interface " + hostIf + "; attach it first");
+        }
+        throw e;
       }
       log.atInfo().addKeyValue("container", container).addKeyValue("op", up ? "link-up" : "link-down")
           .log("host link {} of container {} is {}", hostIf, container, up ? "up" : "down");
       return null;
     });
   }
+
 
   private Lease requireAttached(String container) {
     Optional<Lease> lease = allocator.lease(container);

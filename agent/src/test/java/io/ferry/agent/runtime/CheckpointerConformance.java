@@ -139,6 +139,26 @@ public abstract class CheckpointerConformance extends ContainerRuntimeConformanc
   }
 
   @Test
+  void dumpsAndRestoresKeepTheCpuQuota() {
+    String id = ConformanceSupport.newId("rt");
+    Limits quota = new Limits(java.util.OptionalLong.empty(), java.util.OptionalLong.of(20_000), java.util.OptionalLong.of(100_000),
+        java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
+    RuntimeSpec spec = counterSpec(id, true).limits(quota).build();
+    start(spec);
+    awaitCounter(id, 3);
+    // A dump runs with the quota lifted (CRIU's parasite runs in the container's tasks) and puts it back.
+    checkpointer().checkpoint(id, scratch().resolve("quota-snapshot"), CheckpointOptions.SNAPSHOT);
+    assertThat(runtime().readLimits(id).cpuQuotaMicros()).as("CPU quota after a snapshot").hasValue(20_000);
+    CheckpointResult result = checkpointer().checkpoint(id, scratch().resolve("quota"), CheckpointOptions.STOP);
+    checkpointer().restore(spec, result.imageDir(), RestoreOptions.DEFAULT);
+    // The restore itself runs unthrottled (see the runtime's restore); the quota is back after it.
+    Limits after = runtime().readLimits(id);
+    assertThat(after.cpuQuotaMicros()).as("CPU quota after the restore").hasValue(20_000);
+    assertThat(after.cpuPeriodMicros()).hasValue(100_000);
+    awaitCounter(id, currentCounter(id) + 2);
+  }
+
+  @Test
   void aPausedContainerCanBeCheckpointed() {
     String id = ConformanceSupport.newId("rt");
     RuntimeSpec spec = counterSpec(id, true).build();

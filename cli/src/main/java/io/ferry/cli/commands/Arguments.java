@@ -20,6 +20,16 @@ final class Arguments {
 
   private Arguments() {}
 
+  /** {@code auto}, {@code cold}, {@code near-live}, {@code live}, {@code post-copy}, {@code pre-copy}. */
+  static io.ferry.proto.v1.MigrationMode migrationMode(CommandSpec spec, String value) {
+    try {
+      return io.ferry.proto.v1.MigrationMode.valueOf("MIGRATION_MODE_" + value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(),
+          "unknown mode '" + value + "': use auto, cold, near-live, live, post-copy or pre-copy");
+    }
+  }
+
   static long size(CommandSpec spec, String option, String value) {
     try {
       return ByteSize.parse(value).bytes();

@@ -182,13 +182,7 @@ public final class ContainerCommands {
 
     @Override
     int run() throws Exception {
-      MigrationMode parsed;
-      try {
-        parsed = MigrationMode.valueOf("MIGRATION_MODE_" + mode.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
-      } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-            "unknown mode '" + mode + "': use auto, cold, near-live, live, post-copy or pre-copy");
-      }
+      MigrationMode parsed = Arguments.migrationMode(spec, mode);
       MigrateRequest.Builder request = MigrateRequest.newBuilder().setName(name).setTargetHost(target).setMode(parsed);
       if (tcpEstablished != null) {
         request.setTcpEstablished(tcpEstablished);

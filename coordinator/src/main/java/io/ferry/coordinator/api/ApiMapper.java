@@ -91,6 +91,8 @@ final class ApiMapper {
     Operation.Builder built = Operation.newBuilder();
     if (op.kind() == OperationRecord.Kind.MIGRATE) {
       Migrations.progress(op).ifPresent(built::setMigration);
+    } else if (op.kind().onHost()) {
+      built.setEvacuation(io.ferry.coordinator.operations.Evacuations.report(op));
     }
     return built
         .setId(op.id())

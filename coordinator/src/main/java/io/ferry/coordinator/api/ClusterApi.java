@@ -44,6 +44,7 @@ public final class ClusterApi implements AutoCloseable {
       AgentClients agents,
       Launcher launcher,
       ContainerOperations containerOperations,
+      io.ferry.coordinator.operations.Evacuations evacuations,
       OperationRunner runner,
       CoordinatorConfig.WorkConfig work,
       Clock clock,
@@ -65,7 +66,7 @@ public final class ClusterApi implements AutoCloseable {
             work.spoolDir(),
             work.maxImageArchive().bytes(),
             workers);
-    this.hosts = new HostApi(hostDirectory, admission);
+    this.hosts = new HostApi(hostDirectory, gate, evacuations, admission);
     this.operations = new OperationApi(store, gate, containerOperations);
     this.events = new EventApi(store, membership, clock);
   }

@@ -1,5 +1,7 @@
 package io.ferry.coordinator.api;
 
+import io.ferry.coordinator.placement.HostStatus;
+
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.AgentClients;
@@ -116,7 +118,10 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
         response,
         () -> {
           ContainerRecord record = existing(request.getName()).value();
-          ClusterContainer stored = ApiMapper.container(record);
+          ClusterContainer stored = view(record);
+          if (stored.getContainer().getState() == ContainerState.CONTAINER_STATE_HOST_LOST) {
+            return stored;
+          }
           try {
             Container live = agents.blocking(record.host(), LIVE_READ).getContainer(ContainerRef.newBuilder().setName(record.name()).build());
             return stored.toBuilder().setContainer(live).build();
@@ -140,16 +145,37 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
             if (!request.getNamePrefix().isEmpty() && !r.name().startsWith(request.getNamePrefix())) {
               continue;
             }
-            if (request.getState() != ContainerState.CONTAINER_STATE_UNSPECIFIED && ApiMapper.observedState(r) != request.getState()) {
+            if (request.getState() != ContainerState.CONTAINER_STATE_UNSPECIFIED && state(r) != request.getState()) {
               continue;
             }
             matching.add(r);
           }
           matching.sort(Comparator.comparing(ContainerRecord::name));
           ListClusterContainersResponse.Builder out = ListClusterContainersResponse.newBuilder();
-          matching.forEach(r -> out.addContainers(ApiMapper.container(r)));
+          matching.forEach(r -> out.addContainers(view(r)));
           return out.build();
         });
+  }
+
+  /** Whether {@code record}'s host is offline: then no one can tell whether it runs. */
+  private boolean hostLost(ContainerRecord record) {
+    return hosts.host(record.host()).map(h -> h.status() == HostStatus.OFFLINE).orElse(true);
+  }
+
+  private ContainerState state(ContainerRecord record) {
+    return hostLost(record) ? ContainerState.CONTAINER_STATE_HOST_LOST : ApiMapper.observedState(record);
+  }
+
+  /** The record as the API shows it: HOST_LOST, with the last report's detail kept, when its host is offline. */
+  private ClusterContainer view(ContainerRecord record) {
+    ClusterContainer stored = ApiMapper.container(record);
+    if (!hostLost(record)) {
+      return stored;
+    }
+    Container last = stored.getContainer();
+    return stored.toBuilder().setContainer(last.toBuilder().setState(ContainerState.CONTAINER_STATE_HOST_LOST)
+        .setDetail("host " + record.host() + " is offline; last seen " + last.getState().name()
+            .replace("CONTAINER_STATE_", "").toLowerCase(java.util.Locale.ROOT))).build();
   }
 
   @Override

@@ -20,8 +20,8 @@ import java.util.Set;
  *   <li>containers, images, operations, events: reads ({@code Get*}, {@code List*}, {@code
  *       Watch*}) for viewer and up; everything else (lifecycle, exec, snapshots, copy, migrate,
  *       image import/delete/alias, cancel) for operator and up;
- *   <li>hosts: reads for viewer and up; host changes (add with a join token, remove and revoke)
- *       for admin only;
+ *   <li>hosts: reads for viewer and up; host changes (add with a join token, remove and revoke,
+ *       evacuate, restore) for admin only;
  *   <li>health and reflection: any authenticated identity, hosts included.
  * </ul>
  *
@@ -51,7 +51,7 @@ public final class CoordinatorAccess {
         .serviceByVerb(ImageServiceGrpc.getServiceDescriptor(), viewers, operatorsOrForwarded)
         .serviceByVerb(OperationServiceGrpc.getServiceDescriptor(), viewers, operatorsOrForwarded)
         .serviceByVerb(EventServiceGrpc.getServiceDescriptor(), viewers, operators)
-        .serviceByVerb(HostServiceGrpc.getServiceDescriptor(), viewers, admins)
+        .serviceByVerb(HostServiceGrpc.getServiceDescriptor(), viewers, with(admins, Role.HOST))
         .service(HealthGrpc.SERVICE_NAME, everyone)
         .service(REFLECTION_V1, everyone)
         .service(REFLECTION_ALPHA, everyone)

@@ -6,6 +6,10 @@ import io.ferry.proto.v1.AddHostRequest;
 import io.ferry.proto.v1.AddHostResponse;
 import io.ferry.proto.v1.RemoveHostRequest;
 import io.ferry.proto.v1.RemoveHostResponse;
+import io.ferry.coordinator.operations.Evacuations;
+import io.ferry.proto.v1.EvacuateHostRequest;
+import io.ferry.proto.v1.Operation;
+import io.ferry.proto.v1.RestoreHostRequest;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.HostDirectory;
@@ -21,11 +25,27 @@ import java.util.Map;
 final class HostApi extends HostServiceGrpc.HostServiceImplBase {
 
   private final HostDirectory hosts;
+  private final LeaderGate gate;
+  private final Evacuations evacuations;
   private final HostAdmission admission;
 
-  HostApi(HostDirectory hosts, HostAdmission admission) {
+  HostApi(HostDirectory hosts, LeaderGate gate, Evacuations evacuations, HostAdmission admission) {
     this.hosts = hosts;
+    this.gate = gate;
+    this.evacuations = evacuations;
     this.admission = admission;
+  }
+
+  @Override
+  public void evacuate(EvacuateHostRequest request, StreamObserver<Operation> response) {
+    gate.write(response, () -> ApiMapper.operation(evacuations.evacuate(request)),
+        channel -> HostServiceGrpc.newBlockingStub(channel).evacuate(request));
+  }
+
+  @Override
+  public void restore(RestoreHostRequest request, StreamObserver<Operation> response) {
+    gate.write(response, () -> ApiMapper.operation(evacuations.restore(request)),
+        channel -> HostServiceGrpc.newBlockingStub(channel).restore(request));
   }
 
   /** Admin only (see {@link CoordinatorAccess}): a join token for a new host. */

@@ -97,7 +97,7 @@ public final class HostDirectory implements StoreListener {
   private HostView view(HostMember member) {
     Optional<HostAllocation> recorded = store.hostAllocation(member.name());
     HostAllocation allocation = recorded.orElse(new HostAllocation(capacity(member.registration()), Resources.ZERO, 0, Map.of()));
-    return new HostView(member, status(member, recorded.isPresent()), allocation);
+    return new HostView(member, status(member, recorded.isPresent(), allocation.containers()), allocation);
   }
 
   /**
@@ -111,9 +111,19 @@ public final class HostDirectory implements StoreListener {
         .orElse("");
   }
 
-  /** Online when live, enabled, and known to reservations (the leader records a joining host at once). */
-  private static HostStatus status(HostMember member, boolean registered) {
-    return member.live() && member.enabled() && registered ? HostStatus.ONLINE : HostStatus.OFFLINE;
+  /**
+   * Online when live, enabled, and known to reservations (the leader records a joining host at
+   * once); a live host that takes no containers (an evacuation, or an operator, disabled it) is
+   * EVACUATING while it still holds some and EVACUATED once it holds none; offline otherwise.
+   */
+  private static HostStatus status(HostMember member, boolean registered, int containers) {
+    if (!member.live() || !registered) {
+      return HostStatus.OFFLINE;
+    }
+    if (!member.enabled()) {
+      return containers > 0 ? HostStatus.EVACUATING : HostStatus.EVACUATED;
+    }
+    return HostStatus.ONLINE;
   }
 
   private void rebuildAll() {

@@ -51,6 +51,12 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   private final Clock clock;
   private final Duration retryDelay;
   private final ExecutorService pool;
+  /**
+   * Host operations (evacuation, restore) wait for the container operations they start: they run
+   * on threads of their own, so they never hold the pool those need.
+   */
+  private final ExecutorService hostPool;
+  private volatile Evacuations evacuations;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
 
   /** This coordinator stopped leading while running an operation: leave it to the new leader. */
@@ -82,6 +88,17 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
               return t;
             });
     ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+    AtomicInteger h = new AtomicInteger();
+    this.hostPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "host-operation-" + h.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Who runs EVACUATE and RESTORE_HOST operations (built after the runner: it starts operations). */
+  public void setEvacuations(Evacuations evacuations) {
+    this.evacuations = evacuations;
   }
 
   /**
@@ -110,13 +127,19 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     if (!running.add(operation.id())) {
       return;
     }
-    pool.execute(
+    (operation.kind().onHost() ? hostPool : pool).execute(
         () -> {
           MDC.put("op", operation.id());
-          MDC.put("container", operation.target());
+          MDC.put(operation.kind().onHost() ? "host" : "container", operation.target());
           try {
             if (operation.kind() == OperationRecord.Kind.MIGRATE) {
               migrations.execute(operation, this::requireLeader);
+            } else if (operation.kind().onHost()) {
+              Evacuations e = evacuations;
+              if (e == null) {
+                throw new IllegalStateException("no one runs host operations on this coordinator");
+              }
+              e.execute(operation, this::requireLeader);
             } else {
               execute(operation);
             }
@@ -331,5 +354,6 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   @Override
   public void close() {
     pool.shutdownNow();
+    hostPool.shutdownNow();
   }
 }

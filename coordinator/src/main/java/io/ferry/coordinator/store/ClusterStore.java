@@ -358,6 +358,17 @@ public final class ClusterStore implements AutoCloseable {
     }
   }
 
+  /** Records a new operation that no container carries (a host's evacuation or restore). */
+  public void createOperation(OperationRecord operation) {
+    try {
+      commit("operation " + operation.id(), List.of(zk.transactionOp().create().forPath(paths.operation(operation.id()), write(operation))));
+    } catch (StoreUnavailableException | ConflictException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreUnavailableException("cannot record operation " + operation.id(), e);
+    }
+  }
+
   /** Records an operation's progress or end (only the leader writes operations). */
   public void updateOperation(OperationRecord operation) {
     try {

@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * @param id unique, sortable by creation time
  * @param kind what it does
- * @param target what it acts on (a container's name)
+ * @param target what it acts on (a container's name; a host's for {@link Kind#onHost()} kinds)
  * @param state where it is
  * @param phase the current step in words
  * @param error why it failed: the gRPC code name, a colon and the message
@@ -47,7 +47,16 @@ public record OperationRecord(
     DELETE,
     COPY,
     /** Moves a container to another host; its steps are in {@code params} (see MigrationRunner). */
-    MIGRATE;
+    MIGRATE,
+    /** Drains a host (the target is the host's name); see {@code Evacuations}. */
+    EVACUATE,
+    /** Takes a host back and moves its evacuated containers home (the target is the host's name). */
+    RESTORE_HOST;
+
+    /** Whether the target is a host, not a container. */
+    public boolean onHost() {
+      return this == EVACUATE || this == RESTORE_HOST;
+    }
 
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);

@@ -17,7 +17,7 @@ import org.apache.helix.model.InstanceConfig;
 final class FakeHost implements AutoCloseable {
 
   final FakeAgent agent;
-  private final HelixManager participant;
+  private HelixManager participant;
 
   private FakeHost(FakeAgent agent, HelixManager participant) {
     this.agent = agent;
@@ -45,6 +45,13 @@ final class FakeHost implements AutoCloseable {
   /** Leaves the cluster as a dead host would: its live instance disappears. */
   void disconnect() {
     participant.disconnect();
+  }
+
+  /** Comes back after {@link #disconnect()}, as a restarted agent does: a new session, same name. */
+  void rejoin() throws Exception {
+    participant = HelixManagerFactory.getZKHelixManager(participant.getClusterName(), participant.getInstanceName(),
+        InstanceType.PARTICIPANT, participant.getMetadataStoreConnectionString());
+    participant.connect();
   }
 
   @Override

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +87,8 @@ public final class IncomingMigrations {
     volatile boolean imagesReceived;
     final List<IncomingSlot.PageServer> pageServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     final CountDownLatch stall = new CountDownLatch(1);
+    /** The network made ahead of the restore (see {@link IncomingSlot#prepareNetwork}); null until the first pass. */
+    volatile CompletableFuture<Void> network;
 
     Incoming(Journal journal, IncomingSlot slot) {
       this.journal = journal;
@@ -315,7 +318,28 @@ public final class IncomingMigrations {
     } catch (IOException e) {
       throw MigrationException.internal("cannot prepare " + upper + ": " + e.getMessage(), e);
     }
-    return sink(in, upper, header.getKind(), () -> in.rootfsReceived = true);
+    return sink(in, upper, header.getKind(), () -> {
+      in.rootfsReceived = true;
+      prepareNetworkAhead(in);
+    });
+  }
+
+  /**
+   * Once the first pass arrived (the source still runs the container), makes the container's
+   * network here, isolated, on another thread: plumbing a namespace and a veth takes a hundred ms
+   * or more, which adopt would otherwise spend inside the frozen window. A failure is only logged:
+   * adopt makes the network itself then.
+   */
+  private void prepareNetworkAhead(Incoming in) {
+    if (in.network != null) {
+      return;
+    }
+    Journal j = in.journal;
+    in.network = CompletableFuture.runAsync(() -> in.slot.prepareNetwork(j.address(), j.mac()))
+        .exceptionally(e -> {
+          log.info("migration={} network not made ahead (the restore makes it): {}", j.id(), e.toString());
+          return null;
+        });
   }
 
   private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages) {
@@ -416,6 +440,10 @@ public final class IncomingMigrations {
         in.pageServers.clear();
       }
       Journal j = in.journal;
+      CompletableFuture<Void> network = in.network;
+      if (network != null) {
+        network.join(); // never fails (see prepareNetworkAhead); usually long done
+      }
       in.journal = store.save(j.withRestoreSent().moveTo(Phase.RESTORING,
           request.getFromCheckpoint() ? "restoring the checkpoint" : "starting", clock.instant()));
       try {

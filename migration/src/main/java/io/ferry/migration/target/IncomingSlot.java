@@ -25,6 +25,14 @@ public interface IncomingSlot extends AutoCloseable {
   Path emptyCheckpointDir();
 
   /**
+   * Makes the container's network here ahead of {@link #adopt}, isolated (nothing it would send
+   * leaves the host, nothing reaches it) with exactly this address and MAC, so adopt finds it made.
+   * Called once the first pass of the rootfs arrived, while the source still runs the container.
+   * Idempotent; {@link #discard()} removes it. The default does nothing (adopt makes it).
+   */
+  default void prepareNetwork(String address, String mac) {}
+
+  /**
    * Makes it a container of this host, not running: its record (from {@code spec}, the bytes of a
    * {@code ferry.v1.ContainerSpec}), rootfs overlay on the image, network namespace with exactly
    * this address and MAC.
