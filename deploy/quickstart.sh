@@ -23,6 +23,9 @@ logs=$state/logs
 coordinator_address=127.0.0.1:$FERRY_QS_COORDINATOR_PORT
 zookeeper_address=$FERRY_QS_GATEWAY:$FERRY_QS_ZOOKEEPER_PORT
 export FERRY_COORDINATOR=$coordinator_address
+# The cluster CA (`ferry cluster init`), the coordinator's security.dir; bin/ferry uses its admin.
+security=$state/security
+export FERRY_CERT=$security/clients/admin.crt FERRY_KEY=$security/clients/admin.key FERRY_CA=$security/ca.crt
 
 say() { printf 'quickstart: %s\n' "$*"; }
 die() { printf 'quickstart: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -160,25 +163,39 @@ up() {
     say "building (mvn -B -DskipTests package)"
     mvn -B -q -DskipTests package
     mkdir -p "$logs"
+    if [[ ! -f $security/ca.crt ]]; then
+        bin/ferry cluster init --dir "$security" >/dev/null
+        say "created the cluster CA and the admin's certificate in $security"
+    fi
     network_up
     start_daemon coordinator "" java "${java_opts[@]}" -Xmx256m -jar coordinator/target/ferry-coordinator.jar \
         "listen.address=127.0.0.1" "listen.port=$FERRY_QS_COORDINATOR_PORT" \
         "zookeeper.embedded.address=$FERRY_QS_GATEWAY" "zookeeper.embedded.port=$FERRY_QS_ZOOKEEPER_PORT" \
-        "zookeeper.embedded.data-dir=$state/zookeeper" "images.spool-dir=$state/spool"
+        "zookeeper.embedded.data-dir=$state/zookeeper" "images.spool-dir=$state/spool" \
+        "security.dir=$security" "join.address=$FERRY_QS_GATEWAY" "join.port=$FERRY_QS_JOIN_PORT"
     wait_for coordinator 60 bin/ferry host list
-    local i
+    local i name join
     for ((i = 1; i <= FERRY_QS_HOSTS; i++)); do
-        start_daemon "$(host_name "$i")" "$(host_netns "$i")" java "${java_opts[@]}" -Xmx128m \
-            -jar agent/target/ferry-agent.jar "host.name=$(host_name "$i")" \
+        name=$(host_name "$i")
+        # A new host joins with a one-time token (`ferry host add`); later starts use its certificate.
+        join=()
+        if [[ ! -f $state/$name/security/host.crt ]]; then
+            join=("join.token=$(bin/ferry host add "$name" | tail -n 1)" "join.coordinator=$FERRY_QS_GATEWAY:$FERRY_QS_JOIN_PORT")
+        fi
+        start_daemon "$name" "$(host_netns "$i")" java "${java_opts[@]}" -Xmx128m \
+            -jar agent/target/ferry-agent.jar "host.name=$name" \
             "listen.address=$(host_ip "$i")" "listen.port=$FERRY_QS_AGENT_PORT" \
-            "state.dir=$state/$(host_name "$i")" "cluster.zookeeper=$zookeeper_address" \
+            "state.dir=$state/$name" "cluster.zookeeper=$zookeeper_address" \
             "network.overlay.enabled=true" "host.labels=zone=$(( (i + 1) / 2 ))" \
-            "runtime.cgroup-parent=/ferry-$(host_name "$i")"
+            "runtime.cgroup-parent=/ferry-$name" "${join[@]}"
     done
     wait_for "$FERRY_QS_HOSTS hosts online" 90 hosts_online
     import_images_and_launch
     status
     cat <<MSG
+
+Everything speaks mutual TLS. bin/ferry needs the admin's certificate; in your shell:
+  export FERRY_CERT=$FERRY_CERT FERRY_KEY=$FERRY_KEY FERRY_CA=$FERRY_CA
 
 Next commands to try (bin/ferry talks to the coordinator at $coordinator_address):
   bin/ferry list                                     # the cluster's containers

@@ -25,6 +25,13 @@ import io.ferry.common.metrics.MetricsHttpServer;
 import io.ferry.common.cluster.HostNetwork;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.proto.v1.AgentServiceGrpc;
+import io.ferry.agent.api.AgentAccess;
+import io.ferry.agent.cluster.ZkRevocationReader;
+import io.ferry.agent.security.HostJoin;
+import io.ferry.common.security.AccessInterceptor;
+import io.ferry.common.security.ClusterTls;
+import io.ferry.common.security.CredentialsException;
+import io.ferry.common.security.RevocationList;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -49,7 +56,9 @@ import org.slf4j.LoggerFactory;
  * One running agent: probes the host, opens its image store, rootfs store, network and runtime,
  * finds the containers a previous agent process left (they keep running while no agent runs),
  * settles unfinished migrations from their journals, then serves {@code AgentService}, {@code
- * MigrationService}, the standard health service and reflection over gRPC, and
+ * MigrationService}, the standard health service and reflection over gRPC (mutual TLS only, each
+ * call checked by {@link AgentAccess}; a host without a certificate joins first with its join
+ * token, see {@link HostJoin}), and
  * Prometheus metrics over HTTP. When configured with a cluster ({@code cluster.zookeeper}), it then
  * joins it in the background ({@link HelixClusterMember}) and leaves it first thing on close;
  * otherwise it stays standalone.
@@ -86,6 +95,8 @@ public final class AgentServer implements AutoCloseable {
   private ClusterMember member;
   private NetworkManager network;
   private OverlayPeerSync overlayPeers;
+  private ZkRevocationReader revocations;
+  private ClusterTls tls;
 
   public AgentServer(AgentConfig config) {
     this.config = config;
@@ -97,6 +108,7 @@ public final class AgentServer implements AutoCloseable {
   public AgentServer start() throws IOException {
     Clock clock = Clock.systemUTC();
     Files.createDirectories(config.stateDir());
+    tls = security(clock);
     images = new ImageStore(config.stateDir().resolve("images"), config.imageLimits(), clock);
     RootfsStore storage = new RootfsStore(config.stateDir().resolve("containers"), config.commandTimeout(), clock);
     network = NetworkManager.open(config.network(), config.stateDir(), clock);
@@ -116,22 +128,24 @@ public final class AgentServer implements AutoCloseable {
     migrations =
         new AgentMigrations(
             journals, config.migration(), containers, images, this::currentFacts, runtime.capabilities().checkpoint(),
-            MigrationGrpcService::decodeSpec, config.commandTimeout(), config.stateDir(), clock);
+            MigrationGrpcService::decodeSpec, config.commandTimeout(), config.stateDir(), clock, tls);
     migrations.recover();
 
     rpcExecutor = boundedPool("agent-rpc", RPC_THREADS);
     importWorkers = Executors.newFixedThreadPool(4, named("image-import"));
+    AccessInterceptor access = tls.interceptor(AgentAccess.policy());
+    io.ferry.agent.security.RemovedHostGuard removed = new io.ferry.agent.security.RemovedHostGuard(tls);
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), tls.serverCredentials())
             .executor(rpcExecutor)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
-            .addService(new AgentGrpcService(
-                    this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers))
+            .addService(ServerInterceptors.intercept(new AgentGrpcService(
+                    this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers), removed, access))
             .addService(ServerInterceptors.intercept(
-                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor()))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
+                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor(), removed, access))
+            .addService(ServerInterceptors.intercept(health.getHealthService(), access))
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access))
             .build()
             .start();
     metricsServer = new MetricsHttpServer(config.listenAddress(), config.metricsPort(), metrics::scrape).start();
@@ -146,6 +160,55 @@ public final class AgentServer implements AutoCloseable {
       log.warn("agent {}: the overlay is on but the agent joins no cluster: it has no peers to reach", config.hostName());
     }
     return this;
+  }
+
+  /**
+   * The host's mTLS material: from {@code security.dir}, after joining with {@code join.token}
+   * when the directory has no certificate yet. A clustered agent reads the revocation list from
+   * ZooKeeper ({@link ZkRevocationReader}); a standalone one has none.
+   *
+   * @throws CredentialsException when there is no certificate and no token, the join is refused,
+   *     or the certificate names another host
+   */
+  private ClusterTls security(Clock clock) throws IOException {
+    java.util.function.Supplier<RevocationList> revoked = RevocationList::empty;
+    if (config.cluster().clustered()) {
+      revocations = ZkRevocationReader.start(
+          config.cluster().zookeeper(), config.cluster().clusterName(), config.cluster().sessionTimeout(),
+          config.security().revocationRefresh());
+      revoked = revocations;
+    }
+    java.nio.file.Path dir = config.security().dir();
+    if (!ClusterTls.hostFilesIn(dir)) {
+      if (config.security().joinToken().isEmpty()) {
+        throw new CredentialsException(
+            "no host certificate in " + dir + " (security.dir): join with join.token=<token from `ferry host add "
+                + config.hostName() + "`> and join.coordinator=HOST:PORT, or install ca.crt, host.crt and host.key there");
+      }
+      new HostJoin(config.hostName(), config.security(), joinAddresses(), clock).join();
+    }
+    ClusterTls loaded = ClusterTls.loadHost(dir, revoked, clock);
+    if (!loaded.identity().name().equals(config.hostName())) {
+      throw new CredentialsException(
+          dir.resolve(ClusterTls.HOST_CERTIFICATE_FILE) + " is the certificate of " + loaded.identity() + ", not of host " + config.hostName());
+    }
+    return loaded;
+  }
+
+  /** The addresses a joining host asks its certificate to be valid for: where peers dial it. */
+  private java.util.List<String> joinAddresses() {
+    java.util.List<String> addresses = new java.util.ArrayList<>();
+    config.cluster().hostAddress().ifPresent(a -> addresses.add(hostPart(a)));
+    if (!java.util.Set.of("0.0.0.0", "::", "[::]").contains(config.listenAddress()) && !addresses.contains(config.listenAddress())) {
+      addresses.add(config.listenAddress());
+    }
+    return addresses;
+  }
+
+  private static String hostPart(String address) {
+    int colon = address.lastIndexOf(':');
+    String host = colon < 0 ? address : address.substring(0, colon);
+    return host.replace("[", "").replace("]", "");
   }
 
   /** Starts joining; the API is already up, so coordinators can dial the host once they see it. */
@@ -241,6 +304,9 @@ public final class AgentServer implements AutoCloseable {
     }
     if (containers != null) {
       containers.close();
+    }
+    if (revocations != null) {
+      revocations.close();
     }
     if (images != null) {
       images.close();

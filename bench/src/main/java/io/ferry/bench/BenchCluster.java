@@ -76,9 +76,11 @@ final class BenchCluster implements AutoCloseable {
                           "listen.port", "0",
                           "zookeeper.connect", zookeeper.connectString(),
                           "sync.interval", "30s",
-                          "images.spool-dir", dir.resolve("spool").toString())))
+                          "images.spool-dir", dir.resolve("spool").toString(),
+                          "security.dir", BenchCerts.pki().directory().toString(),
+                          "join.port", "-1")))
               .start();
-      channel = NettyChannelBuilder.forAddress("127.0.0.1", coordinator.port()).usePlaintext().maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", coordinator.port(), BenchCerts.admin().channelCredentials()).maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
       awaitLeader(coordinator);
       hosts = SimulatedHosts.start(hostCount);
       Progress.log("%d simulated agents serving; joining them to the cluster, %d at a time", hostCount, joinParallelism);

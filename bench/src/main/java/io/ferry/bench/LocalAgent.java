@@ -31,6 +31,7 @@ final class LocalAgent implements AutoCloseable {
 
   LocalAgent() throws Exception {
     stateDir = Files.createTempDirectory("ferry-bench-");
+    BenchCerts.install(stateDir.resolve("security"), "bench", "127.0.0.1");
     AgentConfig config =
         AgentConfig.load(
             stateDir.resolve("absent.properties"),
@@ -43,7 +44,7 @@ final class LocalAgent implements AutoCloseable {
                 "network.bridge", BRIDGE,
                 "network.subnet", "10.232.0.0/24"));
     server = new AgentServer(config).start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port(), BenchCerts.admin().channelCredentials()).build();
   }
 
   AgentServiceGrpc.AgentServiceBlockingStub stub() {

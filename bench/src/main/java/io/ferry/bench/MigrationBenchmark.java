@@ -134,7 +134,7 @@ final class MigrationBenchmark implements Benchmark {
     String token = Long.toHexString(System.nanoTime()) + Long.toHexString(Double.doubleToLongBits(Math.random()));
     to.migration().prepareIncoming(PrepareIncomingRequest.newBuilder()
         .setMigrationId(id).setSpec(c.getSpec()).setImageDigest(c.getImageDigest()).setNetwork(c.getNetwork())
-        .setMode(mode).setSourceAddress(from.address()).setToken(token).build());
+        .setMode(mode).setSourceAddress(from.address()).setSourceHost(from.name).setToken(token).build());
     Iterator<MigrationProgress> progress = from.migration().migrateOut(MigrateOutRequest.newBuilder()
         .setMigrationId(id).setName(name).setTargetAddress(to.address()).setMode(mode).setToken(token).build());
     MigrationProgress last = null;

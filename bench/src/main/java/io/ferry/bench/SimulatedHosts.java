@@ -64,7 +64,7 @@ final class SimulatedHosts implements AutoCloseable {
       for (int i = 1; i <= count; i++) {
         SimulatedAgent agent = new SimulatedAgent(String.format(java.util.Locale.ROOT, "host-%04d", i), i);
         Server server =
-            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), BenchCerts.host(agent.host()).serverCredentials())
                 .bossEventLoopGroup(hosts.boss)
                 .workerEventLoopGroup(hosts.workers)
                 .channelType(NioServerSocketChannel.class)

@@ -87,6 +87,7 @@ final class TwoHosts implements AutoCloseable {
 
     private void startAgent(Path jar) throws Exception {
       Files.createDirectories(state);
+      BenchCerts.install(state.resolve("state").resolve("security"), name, ip);
       Path log = state.resolve("agent.log");
       List<String> argv = new ArrayList<>(List.of(
           ProcessHandle.current().info().command().orElse("java"), "-Xmx768m", "-XX:+UseSerialGC",
@@ -97,7 +98,7 @@ final class TwoHosts implements AutoCloseable {
           "state.dir=" + state.resolve("state"), "network.bridge=fbr0", "network.subnet=10.100.0.0/24",
           "runtime.cgroup-parent=/ferry-" + name));
       process = new ProcessBuilder(inNetns(argv)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      channel = NettyChannelBuilder.forAddress(ip, AGENT_PORT).usePlaintext().maxInboundMessageSize(8 << 20).build();
+      channel = NettyChannelBuilder.forAddress(ip, AGENT_PORT, BenchCerts.admin().channelCredentials()).maxInboundMessageSize(8 << 20).build();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
       while (true) {
         if (!process.isAlive()) {

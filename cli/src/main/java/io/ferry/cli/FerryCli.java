@@ -13,8 +13,7 @@ import io.ferry.cli.commands.LaunchCommand;
 import io.ferry.cli.commands.OperationCommands;
 import io.ferry.cli.commands.SnapshotCommands;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import java.nio.file.Path;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -73,6 +72,15 @@ public final class FerryCli {
   /** Cluster options given before the verb: {@code ferry --coordinator A,B list}. */
   @Mixin ClusterOptions global;
 
+  @CommandLine.Option(names = "--cert", paramLabel = "FILE", description = "client certificate (default: $FERRY_CERT, else ~/.config/ferry/client.crt)")
+  Path certificateFile;
+
+  @CommandLine.Option(names = "--key", paramLabel = "FILE", description = "client key, mode 0600 (default: $FERRY_KEY, else ~/.config/ferry/client.key)")
+  Path keyFile;
+
+  @CommandLine.Option(names = "--ca", paramLabel = "FILE", description = "cluster CA certificate (default: $FERRY_CA, else ~/.config/ferry/ca.crt)")
+  Path caFile;
+
   private final Channels channels;
   private final Environment environment;
   private final OutputStream rawOut;
@@ -85,7 +93,11 @@ public final class FerryCli {
     this.rawErr = rawErr;
   }
 
+  /** The channels to use: with the default channels, mutual TLS with the files the flags, environment or defaults name. */
   public Channels channels() {
+    if (channels == DEFAULT_CHANNELS) {
+      return TlsChannels.resolve(certificateFile, keyFile, caFile, environment.variables(), MAX_ANSWER_BYTES);
+    }
     return channels;
   }
 
@@ -144,20 +156,22 @@ public final class FerryCli {
   }
 
   /**
-   * Plaintext Netty channels. A connect timeout shorter than any call deadline makes a dead
-   * coordinator's machine fail fast with UNAVAILABLE, so the client moves to the next address.
    * Answers may reach {@value #MAX_ANSWER_BYTES} bytes: a list of 10,000 containers is 2.7 MB,
    * above half of gRPC's default 4 MiB.
    */
   static final int MAX_ANSWER_BYTES = 64 << 20;
 
+  /**
+   * Stands for mutual-TLS channels ({@link TlsChannels}) made from the certificate flags, the
+   * environment or the defaults once the command line is parsed: see {@link #channels()}.
+   */
   static Channels defaultChannels() {
-    return address -> NettyChannelBuilder.forTarget(address)
-        .usePlaintext()
-        .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
-        .maxInboundMessageSize(MAX_ANSWER_BYTES)
-        .build();
+    return DEFAULT_CHANNELS;
   }
+
+  private static final Channels DEFAULT_CHANNELS = address -> {
+    throw new IllegalStateException("FerryCli.channels() resolves the default channels");
+  };
 
   /** The version from the jar's manifest. */
   static final class Version implements CommandLine.IVersionProvider {

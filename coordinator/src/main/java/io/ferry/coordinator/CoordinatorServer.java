@@ -21,7 +21,15 @@ import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ClusterPaths;
 import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import io.ferry.coordinator.store.ZooKeeperSession;
+import io.ferry.common.security.AccessInterceptor;
+import io.ferry.coordinator.api.CoordinatorAccess;
+import io.ferry.common.security.JoinTls;
+import io.ferry.coordinator.api.JoinApi;
+import io.ferry.coordinator.security.CoordinatorSecurity;
+import io.ferry.coordinator.security.HostAdmission;
+import io.ferry.coordinator.security.ZkRevocations;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -38,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * One running coordinator: the embedded ZooKeeper when configured, its ZooKeeper session, the
  * cluster's state mirrored from ZooKeeper, Helix membership and leadership, the operations runner
  * and upkeep, and the gRPC server with the public API (plus the standard health service and
- * reflection). Health is SERVING only while the ZooKeeper session is connected: a coordinator cut
+ * reflection), all of it over mutual TLS only and behind the access check ({@link
+ * CoordinatorAccess}): see docs/SECURITY.md. Health is SERVING only while the ZooKeeper session is connected: a coordinator cut
  * off from ZooKeeper must not be used.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; not restartable.
@@ -56,11 +65,14 @@ public final class CoordinatorServer implements AutoCloseable {
   private ClusterStore store;
   private HelixCluster helix;
   private AgentClients agents;
+  private ZkRevocations revocations;
+  private CoordinatorSecurity security;
   private OperationRunner runner;
   private LeaderDuties duties;
   private ClusterApi api;
   private MetricsHttpServer metricsServer;
   private Server server;
+  private Server joinServer;
 
   public CoordinatorServer(CoordinatorConfig config) {
     this.config = config;
@@ -82,10 +94,12 @@ public final class CoordinatorServer implements AutoCloseable {
     session.connect(Duration.ofSeconds(30));
     ClusterPaths paths = new ClusterPaths(config.clusterName());
     store = new ClusterStore(session.client(), paths).start(30_000);
-    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     Clock clock = Clock.systemUTC();
+    revocations = new ZkRevocations(session.client(), paths, clock).start();
+    security = CoordinatorSecurity.load(config, revocations, clock);
+    helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     CoordinatorConfig.WorkConfig work = config.work();
-    agents = new AgentClients(helix.membership(), work.agentCallTimeout());
+    agents = new AgentClients(helix.membership(), work.agentCallTimeout(), security.tls());
     HostImages images = new HostImages(agents);
     HostDirectory hosts = new HostDirectory(helix.membership(), store, images, config.network());
     AddressPool addresses = AddressPool.following(config.network(), store);
@@ -113,6 +127,8 @@ public final class CoordinatorServer implements AutoCloseable {
       }
     };
     helix.leadership().addListener(onLeadership); // Told at once if this coordinator already leads.
+    HostAdmission admission =
+        new HostAdmission(security.authority(), session.client(), paths, revocations, config.security().joinTokenLifetime(), clock);
     api =
         new ClusterApi(
             config.coordinatorId(),
@@ -127,14 +143,28 @@ public final class CoordinatorServer implements AutoCloseable {
             evacuations,
             runner,
             work,
-            clock);
+            clock,
+            security.tls(),
+            admission);
+    AccessInterceptor access = security.tls().interceptor(CoordinatorAccess.policy());
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()))
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), security.tls().serverCredentials())
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance());
-    api.register(builder, metrics.apiInterceptor());
+            .addService(ServerInterceptors.intercept(health.getHealthService(), access))
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access));
+    api.register(builder, metrics.apiInterceptor(), access);
     server = builder.build().start();
+    if (config.security().joinPort() >= 0 && security.authority().isPresent()) {
+      // The join endpoint: its own port, server-authenticated TLS, JoinService only (docs/SECURITY.md).
+      joinServer =
+          NettyServerBuilder.forAddress(
+                  new InetSocketAddress(config.security().joinAddress(), config.security().joinPort()), JoinTls.serverCredentials(security.tls().key()))
+              .maxInboundMessageSize(64 << 10)
+              .addService(new JoinApi(admission, security.authority().get().certificatePem()))
+              .build()
+              .start();
+      log.info("coordinator {} admits hosts with join tokens on {}:{}", config.coordinatorId(), config.security().joinAddress(), joinServer.getPort());
+    }
     metrics.gauges(
         helix.leadership()::isLeader,
         () -> hosts.hosts().stream().filter(h -> h.status() == HostStatus.ONLINE).count(),
@@ -149,6 +179,16 @@ public final class CoordinatorServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The join endpoint's port; -1 when joining is off (no CA key, or {@code join.port=-1}). */
+  public int joinPort() {
+    return joinServer == null ? -1 : joinServer.getPort();
+  }
+
+  /** The cluster's revocation list as this coordinator holds it. */
+  public ZkRevocations revocations() {
+    return revocations;
   }
 
   /** The port {@code GET /metrics} is served on. */
@@ -181,6 +221,9 @@ public final class CoordinatorServer implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     health.enterTerminalState();
+    if (joinServer != null) {
+      joinServer.shutdownNow();
+    }
     if (server != null) {
       server.shutdown();
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

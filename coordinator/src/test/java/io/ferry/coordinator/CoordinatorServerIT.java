@@ -30,10 +30,12 @@ class CoordinatorServerIT {
                 "metrics.port", "0",
                 "zookeeper.embedded.port", String.valueOf(zkPort),
                 "zookeeper.embedded.data-dir", dir.resolve("zk").toString(),
-                "coordinator.id", "coordinator-7"));
+                "coordinator.id", "coordinator-7",
+                "security.dir", io.ferry.coordinator.it.TestCerts.securityDir().toString(),
+                "join.port", "0"));
 
     try (CoordinatorServer server = new CoordinatorServer(config).start()) {
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port(), io.ferry.coordinator.it.TestCerts.admin().channelCredentials()).build();
       try {
         var health = HealthGrpc.newBlockingStub(channel);
         await()

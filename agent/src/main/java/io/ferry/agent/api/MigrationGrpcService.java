@@ -52,6 +52,12 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
+import io.ferry.common.Names;
+import io.ferry.common.security.AccessInterceptor;
+import io.ferry.common.security.Identity;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +66,9 @@ import org.slf4j.LoggerFactory;
  * MigrateOut, GetMigration, CommitMigration, AbortMigration) and the peer agent's data-plane calls
  * (ReceiveFiles, RestoreIncoming, Tunnel, FetchImage), translated to the migration layer ({@link
  * AgentMigrations}) and back. Data-plane calls must carry the migration's token; those into a
- * target must also come from the source address it was prepared with (when that is an IP address).
+ * target must also come from the source address it was prepared with (when that is an IP address)
+ * and, when PrepareIncoming named the source host, from a peer whose certificate carries that
+ * host's identity: a peer that learnt a token cannot pose as the source agent.
  *
  * <p>Long work never runs on the handler: MigrateOut runs on the migration workers and streams its
  * progress from there; FetchImage streams from its own executor so that gRPC can deliver the
@@ -74,6 +82,17 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
 
   private final AgentMigrations migrations;
   private final ContainerManager containers;
+  /**
+   * The source host named at PrepareIncoming, by migration id; kept in memory only (a target
+   * restarted mid-migration falls back to the token and address checks). Bounded.
+   */
+  private final Map<String, String> sourceHosts =
+      Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+          return size() > 4096;
+        }
+      });
 
   public MigrationGrpcService(AgentMigrations migrations, ContainerManager containers) {
     this.migrations = migrations;
@@ -108,6 +127,10 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
       CreateSpec spec = ProtoMapper.createSpec(request.getSpec());
       if (request.getNetwork().getAddress().isEmpty() || request.getNetwork().getMac().isEmpty()) {
         throw AgentException.invalid("migration " + request.getMigrationId() + ": the network identity (address, MAC) is required");
+      }
+      if (!request.getSourceHost().isEmpty()) {
+        Names.require("source host", request.getSourceHost());
+        sourceHosts.put(request.getMigrationId(), request.getSourceHost());
       }
       Journal j = migrations.incoming().prepare(new PrepareRequest(
           request.getMigrationId(), spec.name(), request.getSpec().toByteArray(), request.getImageDigest(),
@@ -181,6 +204,7 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
       if (migrations.source().journal(id).isPresent() || migrations.source().outcome(id).isPresent()) {
         return ended(id, Role.SOURCE, migrations.source().commit(id), Phase.COMMITTED);
       }
+      sourceHosts.remove(id);
       return ended(id, Role.TARGET, migrations.incoming().commit(id), Phase.COMMITTED);
     });
   }
@@ -192,6 +216,7 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
       if (migrations.source().journal(id).isPresent() || migrations.source().outcome(id).isPresent()) {
         return ended(id, Role.SOURCE, migrations.source().abort(id), Phase.ABORTED);
       }
+      sourceHosts.remove(id);
       return ended(id, Role.TARGET, migrations.incoming().abort(id, "aborted by request"), Phase.ABORTED);
     });
   }
@@ -201,8 +226,9 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
   @Override
   public StreamObserver<FileChunk> receiveFiles(StreamObserver<ReceiveFilesResponse> response) {
     InetAddress remote = remoteAddress();
+    Identity caller = AccessInterceptor.IDENTITY.get();
     return new FileReceiver(response, header -> {
-      checkPeer(header.getMigrationId(), remote);
+      checkPeer(header.getMigrationId(), remote, caller);
       return migrations.incoming().receive(header);
     }, migrations.incoming().maxIncomingBytes(), GrpcErrors::toStatus);
   }
@@ -210,7 +236,7 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
   @Override
   public void restoreIncoming(RestoreIncomingRequest request, StreamObserver<Container> response) {
     unary(response, () -> {
-      checkPeer(request.getMigrationId(), remoteAddress());
+      checkPeer(request.getMigrationId(), remoteAddress(), AccessInterceptor.IDENTITY.get());
       Optional<String> name = migrations.incoming().journal(request.getMigrationId()).map(Journal::container);
       migrations.incoming().restore(request);
       // From the records (no runc or cgroup reads): the source waits for this answer, frozen.
@@ -222,6 +248,7 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
   @Override
   public StreamObserver<TunnelFrame> tunnel(StreamObserver<TunnelFrame> response) {
     InetAddress remote = remoteAddress();
+    Identity caller = AccessInterceptor.IDENTITY.get();
     ServerCallStreamObserver<TunnelFrame> out = (ServerCallStreamObserver<TunnelFrame>) response;
     StreamObserver<TunnelFrame> inner = migrations.incoming().tunnel(out, GrpcErrors::toStatus);
     return new StreamObserver<>() {
@@ -232,7 +259,7 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
         if (!checked && frame.hasOpen()) {
           checked = true;
           try {
-            checkPeer(frame.getOpen().getMigrationId(), remote);
+            checkPeer(frame.getOpen().getMigrationId(), remote, caller);
           } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;
@@ -300,10 +327,19 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
   }
 
   /**
-   * Data into a target must come from the source it was prepared with, when that names an IP
-   * address (a name or a wildcard cannot be compared with the connection's address).
+   * Data into a target must come from the source it was prepared with: the caller's certificate
+   * must name the source host when PrepareIncoming named it, and the connection must come from the
+   * source address when that is an IP address (a name or a wildcard cannot be compared with the
+   * connection's address).
    */
-  private void checkPeer(String id, InetAddress remote) {
+  private void checkPeer(String id, InetAddress remote, Identity caller) {
+    String sourceHost = sourceHosts.get(id);
+    if (sourceHost != null && (caller == null || caller.role() != io.ferry.common.security.Role.HOST || !caller.name().equals(sourceHost))) {
+      log.atWarn().addKeyValue("migration", id).addKeyValue("identity", caller)
+          .log("refused migration data for {} from {}: the source is host {}", id, caller, sourceHost);
+      throw new MigrationException(Kind.PERMISSION_DENIED,
+          "migration " + id + " takes data from host " + sourceHost + " only, not from " + caller);
+    }
     Optional<String> source = migrations.incoming().sourceOf(id);
     if (source.isEmpty() || remote == null) {
       return;

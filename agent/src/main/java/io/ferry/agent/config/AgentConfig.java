@@ -41,6 +41,7 @@ import java.util.Optional;
  * @param cgroupParent the cgroup containers go under ({@code runtime.cgroup-parent}, {@code
  *     /ferry}); agents sharing one machine as simulated hosts need one each
  * @param migration how migrations run ({@code migration.*} keys, see {@link #loadMigration})
+ * @param security mutual TLS and joining ({@code security.*}, {@code join.*} keys)
  */
 public record AgentConfig(
     String hostName,
@@ -56,7 +57,8 @@ public record AgentConfig(
     ImageLimits imageLimits,
     ClusterSettings cluster,
     String cgroupParent,
-    MigrationSettings migration) {
+    MigrationSettings migration,
+    SecuritySettings security) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/agent.properties");
   public static final Path HOST_ENV_FILE = Path.of("/etc/ferry/host.env");
@@ -84,12 +86,13 @@ public record AgentConfig(
     String hostName = s.string("host.name", defaultHostName());
     Names.require("host", hostName);
     String listenAddress = s.string("listen.address", "127.0.0.1");
+    Path stateDir = s.path("state.dir", Path.of("/var/lib/ferry/agent"));
     AgentConfig config =
         new AgentConfig(
             hostName,
             listenAddress,
             s.port("listen.port", DEFAULT_PORT),
-            s.path("state.dir", Path.of("/var/lib/ferry/agent")),
+            stateDir,
             s.path("runtime.runc", Path.of(facts.getOrDefault("FERRY_RUNC", "/usr/sbin/runc"))),
             s.path("runtime.criu", Path.of(facts.getOrDefault("FERRY_CRIU", "/opt/ferry/bin/criu"))),
             s.duration("command.timeout", Duration.ofSeconds(60)),
@@ -104,7 +107,12 @@ public record AgentConfig(
                 s.duration("images.tar-timeout", ImageLimits.DEFAULTS.tarTimeout())),
             ClusterSettings.load(s, listenAddress),
             s.string("runtime.cgroup-parent", "/ferry"),
-            loadMigration(s));
+            loadMigration(s),
+            new SecuritySettings(
+                s.path(SecuritySettings.KEY_DIR, stateDir.resolve("security")),
+                Optional.ofNullable(s.string(SecuritySettings.KEY_JOIN_TOKEN, null)).filter(t -> !t.isBlank()),
+                Optional.ofNullable(s.string(SecuritySettings.KEY_JOIN_COORDINATOR, null)).filter(t -> !t.isBlank()),
+                s.duration(SecuritySettings.KEY_REVOCATION_REFRESH, Duration.ofSeconds(10))));
     s.rejectUnknownKeys();
     return config;
   }

@@ -13,6 +13,7 @@ import io.ferry.migration.source.SourceMigrations;
 import io.ferry.migration.target.GrpcSourcePeer;
 import io.ferry.migration.target.IncomingMigrations;
 import io.ferry.migration.transfer.TarStreams;
+import io.ferry.common.security.ClusterTls;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
@@ -54,6 +55,7 @@ public final class AgentMigrations implements AutoCloseable {
   private final JournalStore store;
   private final MigrationSettings settings;
   private final ImageStore images;
+  private final ClusterTls tls;
   private final ExecutorService workers;
   private final ExecutorService streams = Executors.newFixedThreadPool(4, named("migration-stream"));
   private final ScheduledExecutorService timer;
@@ -68,7 +70,9 @@ public final class AgentMigrations implements AutoCloseable {
    */
   public AgentMigrations(
       JournalStore store, MigrationSettings settings, Containers containers, ImageStore images, Supplier<HostFacts> facts,
-      boolean runtimeCheckpoints, Function<byte[], CreateSpec> specs, Duration commandTimeout, Path stateDir, Clock clock) {
+      boolean runtimeCheckpoints, Function<byte[], CreateSpec> specs, Duration commandTimeout, Path stateDir, Clock clock,
+      ClusterTls tls) {
+    this.tls = tls;
     this.store = store;
     this.settings = settings;
     this.images = images;
@@ -150,8 +154,9 @@ public final class AgentMigrations implements AutoCloseable {
     return new HostCapabilities(facts.hostName(), usable, problem, features);
   }
 
-  private static ManagedChannel channel(String address) {
-    return NettyChannelBuilder.forTarget(address).usePlaintext().maxInboundMessageSize(8 << 20)
+  /** A channel to a peer agent: mutual TLS with this agent's host certificate. */
+  private ManagedChannel channel(String address) {
+    return NettyChannelBuilder.forTarget(address, tls.channelCredentials()).maxInboundMessageSize(8 << 20)
         .flowControlWindow(io.ferry.agent.AgentServer.FLOW_CONTROL_WINDOW_BYTES).build();
   }
 

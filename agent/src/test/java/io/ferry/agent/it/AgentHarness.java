@@ -54,6 +54,7 @@ final class AgentHarness implements AutoCloseable {
   }
 
   AgentHarness start() throws Exception {
+    AgentCerts.install(stateDir.resolve("security"), hostName, "127.0.0.1", "localhost");
     AgentConfig config =
         AgentConfig.load(
             stateDir.resolve("absent.properties"),
@@ -67,7 +68,7 @@ final class AgentHarness implements AutoCloseable {
                 "network.bridge", bridge,
                 "network.subnet", subnet));
     server = new AgentServer(config).start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port(), AgentCerts.coordinator().channelCredentials()).build();
     return this;
   }
 

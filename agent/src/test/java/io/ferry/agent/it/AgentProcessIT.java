@@ -91,6 +91,7 @@ class AgentProcessIT {
       channel.shutdownNow();
     }
     Path log = state.resolve("agent-" + run + ".log");
+    AgentCerts.install(state.resolve("agent").resolve("security"), "kill-test", "127.0.0.1");
     agent = new ProcessBuilder(
             "java", "-jar", AGENT_JAR.toAbsolutePath().toString(),
             "--config", state.resolve("absent.properties").toString(),
@@ -99,7 +100,7 @@ class AgentProcessIT {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", port, AgentCerts.coordinator().channelCredentials()).build();
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
       if (!agent.isAlive()) {
         throw new AssertionError("agent exited: " + Files.readString(log));

@@ -100,6 +100,7 @@ final class MigrationCluster implements AutoCloseable {
     /** Starts the agent with these extra {@code key=value} settings and waits until it serves. */
     void start(Map<String, String> extra) throws Exception {
       Files.createDirectories(logDir);
+      AgentCerts.install(state.resolve("security"), name, ip);
       logFile = logDir.resolve("agent-" + (++runs) + ".log");
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("host.name", name);
@@ -119,7 +120,7 @@ final class MigrationCluster implements AutoCloseable {
           "-jar", AGENT_JAR.toString(), "--config", root.resolve("absent.properties").toString()));
       settings.forEach((k, v) -> argv.add(k + "=" + v));
       process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-      channel = NettyChannelBuilder.forAddress(ip, AGENT_PORT).usePlaintext().maxInboundMessageSize(8 << 20).build();
+      channel = NettyChannelBuilder.forAddress(ip, AGENT_PORT, AgentCerts.coordinator().channelCredentials()).maxInboundMessageSize(8 << 20).build();
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
         if (!process.isAlive()) {
           throw new AssertionError("agent " + name + " exited: " + Files.readString(logFile));

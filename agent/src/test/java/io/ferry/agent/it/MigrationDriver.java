@@ -116,7 +116,7 @@ final class MigrationDriver {
     Container c = from.agent().getContainer(MigrationCluster.ref(name));
     to.migration().prepareIncoming(PrepareIncomingRequest.newBuilder()
         .setMigrationId(id).setSpec(c.getSpec()).setImageDigest(c.getImageDigest()).setNetwork(c.getNetwork())
-        .setMode(mode).setSourceAddress(from.address()).setToken(token).build());
+        .setMode(mode).setSourceAddress(from.address()).setSourceHost(from.name).setToken(token).build());
   }
 
   /** Prepare, then MigrateOut to its end (no commit yet). */

@@ -18,11 +18,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ferry host list|info|evacuate|restore}: the cluster's hosts, what placement has reserved
- * on each, and draining one for maintenance.
+ * {@code ferry host list|info|add|remove|evacuate|restore}: the cluster's hosts, what placement has
+ * reserved on each; admitting a host with a join token, removing one (revoking its certificates),
+ * and draining one for maintenance.
  */
 @Command(name = "host", description = "The cluster's hosts.", subcommands = {HostCommands.ListHosts.class, HostCommands.Info.class,
-    HostCommands.Evacuate.class, HostCommands.Restore.class})
+    HostCommands.Add.class, HostCommands.Remove.class, HostCommands.Evacuate.class, HostCommands.Restore.class})
 public final class HostCommands {
 
   @Command(name = "list", description = "List hosts: state, address, cpu/memory/disk allocated of total, containers.")
@@ -46,6 +47,34 @@ public final class HostCommands {
     int run() throws Exception {
       var host = client().hosts(s -> s.getHost(GetHostRequest.newBuilder().setName(name).build()));
       return print(host, () -> HostView.details(host));
+    }
+  }
+
+  @Command(name = "add", description = "Issue a one-time join token for a new host (admin). Start its agent with join.token=TOKEN.")
+  static final class Add extends ClusterCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "the new host's name")
+    String name;
+
+    @Option(names = "--ttl", paramLabel = "SECONDS", description = "how long the token stays usable (default: the coordinator's join.token-lifetime)")
+    long ttlSeconds;
+
+    @Override
+    int run() throws Exception {
+      var answer = client().hosts(s -> s.addHost(io.ferry.proto.v1.AddHostRequest.newBuilder().setName(name).setLifetimeSeconds(ttlSeconds).build()));
+      return print(answer, () -> "Join token for host " + name + " (one use, until "
+          + java.time.Instant.ofEpochSecond(answer.getExpiresAt().getSeconds()) + "):\n" + answer.getJoinToken() + "\n");
+    }
+  }
+
+  @Command(name = "remove", description = "Remove a host: revoke every certificate it got by joining (admin).")
+  static final class Remove extends ClusterCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "the host")
+    String name;
+
+    @Override
+    int run() throws Exception {
+      var answer = client().hosts(s -> s.removeHost(io.ferry.proto.v1.RemoveHostRequest.newBuilder().setName(name).build()));
+      return print(answer, () -> "Host " + name + ": revoked " + String.join(", ", answer.getRevokedSerialsList()) + "\n");
     }
   }
 

@@ -11,6 +11,8 @@ import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.OperationRunner;
 import io.ferry.coordinator.store.ClusterStore;
+import io.ferry.common.security.ClusterTls;
+import io.ferry.coordinator.security.HostAdmission;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.time.Clock;
@@ -45,8 +47,10 @@ public final class ClusterApi implements AutoCloseable {
       io.ferry.coordinator.operations.Evacuations evacuations,
       OperationRunner runner,
       CoordinatorConfig.WorkConfig work,
-      Clock clock) {
-    this.gate = new LeaderGate(leadership, store, coordinatorId);
+      Clock clock,
+      ClusterTls tls,
+      HostAdmission admission) {
+    this.gate = new LeaderGate(leadership, store, coordinatorId, tls);
     this.workers = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "api-worker");
       t.setDaemon(true);
@@ -62,15 +66,18 @@ public final class ClusterApi implements AutoCloseable {
             work.spoolDir(),
             work.maxImageArchive().bytes(),
             workers);
-    this.hosts = new HostApi(hostDirectory, gate, evacuations);
+    this.hosts = new HostApi(hostDirectory, gate, evacuations, admission);
     this.operations = new OperationApi(store, gate, containerOperations);
     this.events = new EventApi(store, membership, clock);
   }
 
-  /** Adds the services to a server being built, each behind {@code outer} and the leader gate. */
-  public void register(NettyServerBuilder server, io.grpc.ServerInterceptor outer) {
+  /**
+   * Adds the services to a server being built, each behind {@code outer} (first), then {@code
+   * access} (authentication and the role check), then the leader gate.
+   */
+  public void register(NettyServerBuilder server, io.grpc.ServerInterceptor outer, io.grpc.ServerInterceptor access) {
     for (io.grpc.BindableService service : java.util.List.<io.grpc.BindableService>of(containers, images, hosts, operations, events)) {
-      server.addService(ServerInterceptors.intercept(service, gate, outer));
+      server.addService(ServerInterceptors.intercept(service, gate, access, outer));
     }
   }
 

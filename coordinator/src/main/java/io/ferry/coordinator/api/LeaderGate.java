@@ -16,6 +16,11 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.ferry.common.security.AccessInterceptor;
+import io.ferry.common.security.ClusterTls;
+import io.ferry.common.security.Identity;
+import io.ferry.common.security.Role;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
@@ -33,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * is not forwarded again but refused with UNAVAILABLE {@code not the leader; leader is ADDRESS},
  * so two coordinators with different ideas of the leader cannot bounce a call between them.
  *
+ * <p>Forwarding uses mutual TLS with the coordinator's own host certificate. On the receiving side
+ * a caller with a host identity is accepted only when its call is marked forwarded and it is a
+ * live coordinator of this cluster (its presence node exists): an agent's certificate cannot
+ * drive the public API, even on the write methods the access policy opens to hosts for forwarding.
+ *
  * <p>The forwarded call keeps the client's deadline (gRPC propagates it through the context).
  */
 final class LeaderGate implements ServerInterceptor, AutoCloseable {
@@ -44,12 +54,14 @@ final class LeaderGate implements ServerInterceptor, AutoCloseable {
   private final Leadership leadership;
   private final ClusterStore store;
   private final String selfId;
+  private final ClusterTls tls;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-  LeaderGate(Leadership leadership, ClusterStore store, String selfId) {
+  LeaderGate(Leadership leadership, ClusterStore store, String selfId, ClusterTls tls) {
     this.leadership = leadership;
     this.store = store;
     this.selfId = selfId;
+    this.tls = tls;
   }
 
   /**
@@ -66,7 +78,7 @@ final class LeaderGate implements ServerInterceptor, AutoCloseable {
     if (address.isEmpty() || Boolean.TRUE.equals(WAS_FORWARDED.get())) {
       throw CoordinatorException.notLeader(address);
     }
-    ManagedChannel channel = channels.computeIfAbsent(address.get(), a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    ManagedChannel channel = channels.computeIfAbsent(address.get(), a -> NettyChannelBuilder.forTarget(a, tls.channelCredentials()).build());
     log.debug("forwarding a write to the leader {} at {}", leaderId.get(), address.get());
     return remote.apply(io.grpc.ClientInterceptors.intercept(channel, new MarkForwarded()));
   }
@@ -74,7 +86,16 @@ final class LeaderGate implements ServerInterceptor, AutoCloseable {
   /** Notes on the server side whether a call came forwarded by another coordinator. */
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    Context context = Context.current().withValue(WAS_FORWARDED, headers.containsKey(FORWARDED));
+    boolean forwarded = headers.containsKey(FORWARDED);
+    Identity caller = AccessInterceptor.IDENTITY.get();
+    if (caller != null && caller.role() == Role.HOST && !(forwarded && store.coordinatorAddress(caller.name()).isPresent())) {
+      log.atWarn().addKeyValue("identity", caller).log("refused {} calling {}: hosts may only forward from a live coordinator",
+          caller, call.getMethodDescriptor().getFullMethodName());
+      call.close(Status.PERMISSION_DENIED.withDescription(
+          caller + " is not a live coordinator forwarding a call: hosts may not call the public API"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    Context context = Context.current().withValue(WAS_FORWARDED, forwarded);
     return Contexts.interceptCall(context, call, headers, next);
   }
 

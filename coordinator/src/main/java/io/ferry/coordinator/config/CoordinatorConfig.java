@@ -30,6 +30,8 @@ import java.util.Map;
  * @param metricsPort where {@code GET /metrics} is served (Prometheus), on the listen address
  * @param network the cluster's container network ({@code network.subnet}, default {@value
  *     ClusterNetwork#DEFAULT_SUBNET}): containers' addresses come from it, hosts must serve it
+ * @param security where the cluster CA and this coordinator's certificate are ({@code security.*},
+ *     {@code join.port} keys)
  */
 public record CoordinatorConfig(
     String clusterName,
@@ -42,7 +44,8 @@ public record CoordinatorConfig(
     Duration rebalanceDelay,
     WorkConfig work,
     int metricsPort,
-    ClusterNetwork network) {
+    ClusterNetwork network,
+    SecurityConfig security) {
 
   public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/ferry/coordinator.properties");
   public static final int DEFAULT_PORT = 7700;
@@ -74,6 +77,32 @@ public record CoordinatorConfig(
    */
   public record WorkConfig(
       Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive, Duration migrationTimeout) {}
+
+  /**
+   * @param dir {@code security.dir}: {@code ca.crt}, optionally {@code ca.key} (0600; needed to
+   *     admit hosts with join tokens), optionally {@code host.crt}/{@code host.key} (the
+   *     coordinator's own; issued in memory from the CA key when absent). See {@code
+   *     CoordinatorSecurity}.
+   * @param addresses {@code security.addresses}: extra DNS names or IP literals for the
+   *     coordinator's own certificate besides its listen address (e.g. the address clients dial
+   *     when it listens on a wildcard)
+   * @param joinAddress {@code join.address}: the address the join endpoint binds (default the
+   *     listen address; the quickstart binds its bridge so agents in their namespaces reach it);
+   *     also put in the coordinator's own certificate
+   * @param joinPort {@code join.port}: the join endpoint (server-authenticated TLS, the Join RPC
+   *     only); 0 picks a free one; -1 turns joining off
+   * @param joinTokenLifetime {@code join.token-lifetime}: how long a new join token stays usable
+   */
+  public record SecurityConfig(Path dir, java.util.List<String> addresses, String joinAddress, int joinPort, Duration joinTokenLifetime) {
+    public SecurityConfig {
+      addresses = java.util.List.copyOf(addresses);
+      if (joinPort < -1 || joinPort > 65535) {
+        throw new ConfigException("join.port", "join.port out of range: " + joinPort);
+      }
+    }
+  }
+
+  public static final int DEFAULT_JOIN_PORT = 7702;
 
   public CoordinatorConfig {
     Names.require("cluster", clusterName);
@@ -137,7 +166,13 @@ public record CoordinatorConfig(
                 s.size("images.max-archive", ByteSize.parse("16GiB")),
                 s.duration("migration.timeout", Duration.ofMinutes(30))),
             s.port("metrics.port", 9700),
-            ClusterNetwork.parse(s.string(ClusterNetwork.KEY_SUBNET, ClusterNetwork.DEFAULT_SUBNET)));
+            ClusterNetwork.parse(s.string(ClusterNetwork.KEY_SUBNET, ClusterNetwork.DEFAULT_SUBNET)),
+            new SecurityConfig(
+                s.path("security.dir", Path.of("/etc/ferry/security")),
+                java.util.Arrays.stream(s.string("security.addresses", "").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList(),
+                s.string("join.address", s.string("listen.address", "127.0.0.1")),
+                s.integer("join.port", DEFAULT_JOIN_PORT, -1, 65535),
+                s.duration("join.token-lifetime", Duration.ofHours(1))));
     s.rejectUnknownKeys();
     return config;
   }

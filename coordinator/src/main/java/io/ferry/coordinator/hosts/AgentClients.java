@@ -1,5 +1,6 @@
 package io.ferry.coordinator.hosts;
 
+import io.ferry.common.security.ClusterTls;
 import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.cluster.HostMember;
 import io.ferry.coordinator.cluster.Membership;
@@ -13,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * gRPC channels to the agents, one per host address, made on first use and kept. Every stub it
- * hands out carries a deadline.
+ * gRPC channels to the agents, one per host address, made on first use and kept; mutual TLS with
+ * the coordinator's host certificate, the agent's certificate checked against the cluster CA, the
+ * revocation list and the address dialled. Every stub it hands out carries a deadline.
  *
  * <p>Thread-safe. Failure modes: {@link CoordinatorException} NOT_FOUND for a host the cluster
  * does not know, UNAVAILABLE for a host that is not live.
@@ -23,14 +25,16 @@ public final class AgentClients implements AutoCloseable {
 
   private final Membership membership;
   private final Duration callTimeout;
+  private final ClusterTls tls;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   /**
    * @param callTimeout the deadline of ordinary agent calls (create, start, stop...)
    */
-  public AgentClients(Membership membership, Duration callTimeout) {
+  public AgentClients(Membership membership, Duration callTimeout, ClusterTls tls) {
     this.membership = membership;
     this.callTimeout = callTimeout;
+    this.tls = tls;
   }
 
   /** A blocking stub to {@code host} with the ordinary deadline. */
@@ -77,7 +81,7 @@ public final class AgentClients implements AutoCloseable {
       throw new CoordinatorException(CoordinatorException.Kind.UNAVAILABLE, "host " + host + " is offline");
     }
     String address = member.registration().address();
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, tls.channelCredentials()).build());
   }
 
   @Override

@@ -363,6 +363,7 @@ public final class Migrations {
             .setNetwork(container.clusterAddress().isPresent() ? ContainerWork.network(container) : observed.getNetwork())
             .setMode(MigrationMode.valueOf(op.param(MODE)))
             .setSourceAddress(agents.address(op.param(SOURCE)))
+            .setSourceHost(op.param(SOURCE))
             .setToken(op.param(TOKEN))
             .build();
     try {

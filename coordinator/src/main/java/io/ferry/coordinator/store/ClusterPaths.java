@@ -98,4 +98,40 @@ public record ClusterPaths(String cluster) {
   public String helixSetupLock() {
     return root() + "/locks/helix-setup";
   }
+
+  /** Parent of the cluster's security records: revocations, join tokens, issued certificates. */
+  public String security() {
+    return root() + "/security";
+  }
+
+  /**
+   * The revocation list in force ({@code RevocationList} text form), read by every coordinator and
+   * agent: {@link io.ferry.common.security.SecurityPaths#revocations}.
+   */
+  public String revocations() {
+    return io.ferry.common.security.SecurityPaths.revocations(cluster);
+  }
+
+  /** Parent of the join tokens, one node per token named by the SHA-256 of its secret. */
+  public String joinTokens() {
+    return security() + "/join-tokens";
+  }
+
+  /** One join token's record, by the hash of its secret (64 lower-case hex digits). */
+  public String joinToken(String secretHash) {
+    if (!secretHash.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("not a join token hash");
+    }
+    return joinTokens() + "/" + secretHash;
+  }
+
+  /** Parent of the serials issued to {@code hostName}, one node per certificate. */
+  public String issuedTo(String hostName) {
+    return security() + "/issued/" + Names.require("host", hostName);
+  }
+
+  /** One certificate issued to {@code hostName}, by its serial in lower-case hex. */
+  public String issued(String hostName, java.math.BigInteger serial) {
+    return issuedTo(hostName) + "/" + serial.toString(16);
+  }
 }

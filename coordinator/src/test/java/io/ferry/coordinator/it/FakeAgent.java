@@ -55,7 +55,10 @@ final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase implements A
   }
 
   FakeAgent start() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).addService(migration).build().start();
+    io.ferry.common.security.ClusterTls tls = TestCerts.host(host);
+    // Mutual TLS like a real agent; any certificate of the cluster may call (the real policy is the agent's).
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), tls.serverCredentials())
+        .addService(this).addService(migration).build().start();
     FakeMigration.AGENTS.put(address(), this);
     return this;
   }

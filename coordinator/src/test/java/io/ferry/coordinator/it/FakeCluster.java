@@ -81,7 +81,9 @@ final class FakeCluster implements AutoCloseable {
             "zookeeper.connect", zookeeper.connectString(),
             "zookeeper.session-timeout", "3s",
             "sync.interval", "500ms",
-            "images.spool-dir", dir.resolve(id + "-spool").toString()));
+            "images.spool-dir", dir.resolve(id + "-spool").toString(),
+            "security.dir", TestCerts.securityDir().toString(),
+            "join.port", "0"));
   }
 
   ManagedChannel channel(int coordinator) {
@@ -89,7 +91,7 @@ final class FakeCluster implements AutoCloseable {
       channels.add(null);
     }
     if (channels.get(coordinator) == null) {
-      channels.set(coordinator, NettyChannelBuilder.forAddress("127.0.0.1", coordinators.get(coordinator).port()).usePlaintext().build());
+      channels.set(coordinator, NettyChannelBuilder.forAddress("127.0.0.1", coordinators.get(coordinator).port(), TestCerts.admin().channelCredentials()).build());
     }
     return channels.get(coordinator);
   }

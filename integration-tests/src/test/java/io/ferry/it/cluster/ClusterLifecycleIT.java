@@ -99,7 +99,7 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
 
   @Test
   void launchListExecStopDeleteThroughTheCli() {
-    Cli cli = new Cli(cluster.coordinatorAddresses());
+    Cli cli = new Cli(cluster.coordinatorAddresses(), cluster.admin());
 
     assertThat(cli.run("launch", "busybox", "cli-1", "--memory", "64MiB", "--cpu", "0.1", "--", "/bin/sh", "-c", "while true; do sleep 1; done"))
         .as(cli.err()).isZero();
@@ -169,15 +169,18 @@ class ClusterLifecycleIT implements DumpOnFailure.HasCluster {
     private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     private final java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
 
-    Cli(String coordinators) {
+    private final io.ferry.common.security.ClusterTls admin;
+
+    Cli(String coordinators, io.ferry.common.security.ClusterTls admin) {
       this.coordinators = coordinators;
+      this.admin = admin;
     }
 
     int run(String... args) {
       out.reset();
       err.reset();
       return io.ferry.cli.FerryCli.run(
-          address -> io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address).usePlaintext().build(),
+          address -> io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address, admin.channelCredentials()).build(),
           new io.ferry.cli.Environment(Map.of("FERRY_COORDINATOR", coordinators), false),
           out,
           err,

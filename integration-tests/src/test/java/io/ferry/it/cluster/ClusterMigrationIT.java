@@ -165,7 +165,7 @@ class ClusterMigrationIT implements DumpOnFailure.HasCluster {
   @Test
   @Order(5)
   void theCliMovesAContainerAndReportsTheResult() {
-    ClusterLifecycleIT.Cli cli = new ClusterLifecycleIT.Cli(cluster.coordinatorAddresses());
+    ClusterLifecycleIT.Cli cli = new ClusterLifecycleIT.Cli(cluster.coordinatorAddresses(), cluster.admin());
 
     int code = cli.run("move", "cold", "--target", "host-1", "--mode", "near-live");
 

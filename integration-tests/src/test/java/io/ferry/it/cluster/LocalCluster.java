@@ -37,6 +37,12 @@ import org.apache.curator.test.TestingServer;
  * cluster would. Built for the cluster ITs: kill a coordinator, ask every agent what it runs, dump
  * everything when a test fails.
  *
+ * <p>Security as in production: the coordinators serve mutual TLS only with a cluster CA ({@link
+ * TestPki} in the test directory, the coordinators' {@code security.dir}); every agent gets its
+ * host certificate through the real join flow ({@code HostService.AddHost} as admin, then the
+ * agent started with {@code join.token} against c1's join endpoint on the underlay gateway); the
+ * test talks to everything as admin.
+ *
  * <p>{@link #close()} removes everything it made (processes, containers, mounts, namespaces,
  * links, the bridge and its FORWARD rule) and goes on past failures.
  */
@@ -58,6 +64,9 @@ final class LocalCluster implements AutoCloseable {
   private final Map<String, Integer> agentPorts = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
   private final SimulatedHosts network;
+  private final io.ferry.common.security.TestPki pki;
+  private final io.ferry.common.security.ClusterTls admin;
+  private final Map<String, Integer> joinPorts = new LinkedHashMap<>();
 
   /** Agents' API port: each listens on its own host's address, so all use the same one. */
   static final int AGENT_PORT = 7701;
@@ -67,6 +76,8 @@ final class LocalCluster implements AutoCloseable {
     this.cluster = cluster;
     this.dir = dir;
     this.network = new SimulatedHosts(index);
+    this.pki = io.ferry.common.security.TestPki.in(dir.resolve("pki"));
+    this.admin = pki.clientTls("admin", io.ferry.common.security.Role.ADMIN);
     try {
       network.start();
       this.zookeeper = new TestingServer(true);
@@ -106,6 +117,7 @@ final class LocalCluster implements AutoCloseable {
 
   LocalCluster startCoordinator(String id) throws IOException {
     int port = freePort();
+    int joinPort = freePort();
     DaemonProcess process =
         new DaemonProcess(
                 id,
@@ -118,11 +130,15 @@ final class LocalCluster implements AutoCloseable {
                     "zookeeper.connect=" + zookeeper.getConnectString(),
                     "zookeeper.session-timeout=4s",
                     "sync.interval=2s",
-                    "images.spool-dir=" + dir.resolve(id + "-spool")),
+                    "images.spool-dir=" + dir.resolve(id + "-spool"),
+                    "security.dir=" + pki.directory(),
+                    "join.address=" + network.gateway(),
+                    "join.port=" + joinPort),
                 dir.resolve(id + ".log"))
             .start();
     coordinators.put(id, process);
     coordinatorPorts.put(id, port);
+    joinPorts.put(id, joinPort);
     return this;
   }
 
@@ -150,12 +166,38 @@ final class LocalCluster implements AutoCloseable {
     // The simulated hosts share this machine's cgroups: a container moving from one to another
     // must not find its own frozen source in the cgroup it is restored into.
     settings.put("runtime.cgroup-parent", "/ferry-" + cluster + "-" + host);
+    if (!io.ferry.common.security.ClusterTls.hostFilesIn(dir.resolve(host).resolve("security"))) {
+      settings.put("join.token", joinToken(host));
+      settings.put("join.coordinator", network.gateway() + ":" + joinPorts.values().iterator().next());
+    }
     settings.putAll(extra);
     List<String> argv = new ArrayList<>();
     settings.forEach((k, v) -> argv.add(k + "=" + v));
     DaemonProcess process = new DaemonProcess(host, AGENT_JAR, argv, dir.resolve(host + ".log"), network.enter(host)).start();
     agents.put(host, process);
     return this;
+  }
+
+  /** A join token for {@code host} from the first coordinator that answers, as {@code ferry host add} gets one. */
+  private String joinToken(String host) {
+    String[] token = new String[1];
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      for (String id : coordinators.keySet()) {
+        if (!coordinators.get(id).isAlive()) {
+          throw new IllegalStateException("coordinator " + id + " exited:\n" + coordinators.get(id).logTail(40));
+        }
+      }
+      String id = coordinators.keySet().iterator().next();
+      token[0] = HostServiceGrpc.newBlockingStub(coordinatorChannel(id)).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .addHost(io.ferry.proto.v1.AddHostRequest.newBuilder().setName(host).build()).getJoinToken();
+      return true;
+    });
+    return token[0];
+  }
+
+  /** The admin's mutual-TLS material, for clients the tests make themselves (the CLI). */
+  io.ferry.common.security.ClusterTls admin() {
+    return admin;
   }
 
   /** The agent's container netns prefix: unique to this cluster index, so no other test's cleanup touches it. */
@@ -214,11 +256,11 @@ final class LocalCluster implements AutoCloseable {
   }
 
   ManagedChannel coordinatorChannel(String id) {
-    return channels.computeIfAbsent("c:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1", coordinatorPorts.get(id)).usePlaintext().build());
+    return channels.computeIfAbsent("c:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1", coordinatorPorts.get(id), admin.channelCredentials()).build());
   }
 
   ManagedChannel agentChannel(String host) {
-    return channels.computeIfAbsent("a:" + host, k -> NettyChannelBuilder.forAddress(network.address(host), agentPorts.get(host)).usePlaintext().build());
+    return channels.computeIfAbsent("a:" + host, k -> NettyChannelBuilder.forAddress(network.address(host), agentPorts.get(host), admin.channelCredentials()).build());
   }
 
   String coordinatorAddress(String id) {
