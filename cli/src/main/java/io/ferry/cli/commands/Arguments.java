@@ -85,19 +85,20 @@ final class Arguments {
   }
 
   /**
-   * One value of an enum by its short name, case-insensitive: {@code running} for
-   * {@code CONTAINER_STATE_RUNNING} with prefix {@code CONTAINER_STATE_}. UNSPECIFIED and
+   * One value of an enum by its short name, case-insensitive, '-' for '_': {@code running} for
+   * {@code CONTAINER_STATE_RUNNING} with prefix {@code CONTAINER_STATE_}, {@code host-lost} for
+   * {@code CONTAINER_STATE_HOST_LOST}. UNSPECIFIED and
    * UNRECOGNIZED are not offered.
    */
   static <E extends Enum<E>> E choice(CommandSpec spec, String option, String value, Class<E> type, String prefix) {
     for (E e : type.getEnumConstants()) {
-      if (offered(e) && e.name().equals(prefix + value.toUpperCase(Locale.ROOT))) {
+      if (offered(e) && e.name().equals(prefix + value.toUpperCase(Locale.ROOT).replace('-', '_'))) {
         return e;
       }
     }
     String choices = Arrays.stream(type.getEnumConstants())
         .filter(Arguments::offered)
-        .map(e -> e.name().substring(prefix.length()).toLowerCase(Locale.ROOT))
+        .map(e -> e.name().substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '-'))
         .collect(Collectors.joining(", "));
     throw new ParameterException(spec.commandLine(), option + " must be one of " + choices + ", not '" + value + "'");
   }

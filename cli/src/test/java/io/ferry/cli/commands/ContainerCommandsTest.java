@@ -77,7 +77,7 @@ class ContainerCommandsTest extends ClusterCommandTest {
     Result r = cli.run("list", "--state", "sleeping");
 
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("--state must be one of stopped, starting, running, stopping, frozen, checkpointed, error, not 'sleeping'");
+    assertThat(r.err()).contains("--state must be one of stopped, starting, running, stopping, frozen, checkpointed, error, host-lost, not 'sleeping'");
     assertThat(coordinator.requests).isEmpty();
   }
 
