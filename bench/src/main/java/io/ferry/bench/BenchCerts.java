@@ -5,7 +5,6 @@ import io.ferry.common.security.Role;
 import io.ferry.common.security.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -21,11 +20,7 @@ final class BenchCerts {
 
   static synchronized TestPki pki() {
     if (pki == null) {
-      try {
-        pki = TestPki.in(Files.createTempDirectory("ferry-bench-pki").resolve("ca"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      pki = TestPki.inNewTempDirectory("ferry-bench-pki");
     }
     return pki;
   }

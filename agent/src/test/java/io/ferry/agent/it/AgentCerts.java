@@ -5,7 +5,6 @@ import io.ferry.common.security.Role;
 import io.ferry.common.security.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -25,11 +24,7 @@ final class AgentCerts {
 
   static synchronized TestPki pki() {
     if (pki == null) {
-      try {
-        pki = TestPki.in(Files.createTempDirectory("ferry-agent-pki").resolve("ca"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      pki = TestPki.inNewTempDirectory("ferry-agent-pki");
     }
     return pki;
   }

@@ -30,6 +30,18 @@ public final class TestPki {
   }
 
   /** Creates a new CA in {@code directory}, or loads the one already there. */
+  /**
+   * A CA in a new temporary directory whose name starts with {@code prefix} (a fixture's one CA per
+   * JVM); an I/O failure is unchecked.
+   */
+  public static TestPki inNewTempDirectory(String prefix) {
+    try {
+      return in(java.nio.file.Files.createTempDirectory(prefix).resolve("ca"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public static TestPki in(Path directory) throws IOException {
     CertificateAuthority authority =
         CertificateAuthority.existsIn(directory)

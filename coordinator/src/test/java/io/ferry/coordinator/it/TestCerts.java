@@ -3,9 +3,6 @@ package io.ferry.coordinator.it;
 import io.ferry.common.security.ClusterTls;
 import io.ferry.common.security.Role;
 import io.ferry.common.security.TestPki;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,11 +19,7 @@ public final class TestCerts {
   /** The CA; its directory serves as a coordinator's {@code security.dir}. */
   public static synchronized TestPki pki() {
     if (pki == null) {
-      try {
-        pki = TestPki.in(Files.createTempDirectory("ferry-test-pki").resolve("ca"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      pki = TestPki.inNewTempDirectory("ferry-test-pki");
     }
     return pki;
   }
