@@ -93,4 +93,55 @@ class HostCommandsTest extends ClusterCommandTest {
         .contains("runc 1.1.5")
         .contains("4.2.1 (check passed)");
   }
+
+  private static io.ferry.proto.v1.Operation evacuation(io.ferry.proto.v1.OperationState state, String error) {
+    return io.ferry.cli.testing.FakeCoordinator.operation("op-1", state, "2 of 2 containers done", 100).toBuilder()
+        .setKind("evacuate").setTarget("host-1").setError(error)
+        .setEvacuation(io.ferry.proto.v1.EvacuationReport.newBuilder()
+            .addMoves(io.ferry.proto.v1.ContainerMove.newBuilder().setContainer("web-1").setFromHost("host-1").setToHost("host-2")
+                .setState(io.ferry.proto.v1.ContainerMove.State.STATE_MOVED))
+            .addMoves(io.ferry.proto.v1.ContainerMove.newBuilder().setContainer("db-1").setFromHost("host-1")
+                .setState(io.ferry.proto.v1.ContainerMove.State.STATE_FAILED).setDetail("FAILED_PRECONDITION: no host can take db-1")))
+        .build();
+  }
+
+  @Test
+  void evacuateSendsTheModeAndParallelAndPrintsALinePerContainer() {
+    coordinator.updates = List.of(evacuation(io.ferry.proto.v1.OperationState.OPERATION_STATE_FAILED,
+        "FAILED_PRECONDITION: 1 of 2 containers did not move: db-1: no host can take db-1"));
+
+    Result r = cli.run("host", "evacuate", "host-1", "--mode", "post-copy", "--parallel", "2");
+
+    io.ferry.proto.v1.EvacuateHostRequest sent = coordinator.last(io.ferry.proto.v1.EvacuateHostRequest.class);
+    assertThat(sent.getName()).isEqualTo("host-1");
+    assertThat(sent.getMode()).isEqualTo(io.ferry.proto.v1.MigrationMode.MIGRATION_MODE_POST_COPY);
+    assertThat(sent.getParallel()).isEqualTo(2);
+    assertThat(sent.getStop()).isFalse();
+    assertThat(r.out()).contains("web-1").contains("moved").contains("host-2").contains("db-1").contains("failed")
+        .contains("no host can take db-1");
+    assertThat(r.err()).contains("1 of 2 containers did not move");
+    assertThat(r.exit()).isEqualTo(1);
+  }
+
+  @Test
+  void evacuateWithStopStopsInPlaceAndRestoreTakesTheHostBack() {
+    Result stopped = cli.run("host", "evacuate", "host-1", "--mode", "stop");
+    assertThat(stopped.exit()).as(stopped.err()).isZero();
+    assertThat(coordinator.last(io.ferry.proto.v1.EvacuateHostRequest.class).getStop()).isTrue();
+    assertThat(stopped.out()).contains("host-1 evacuated");
+
+    Result restored = cli.run("host", "restore", "host-1");
+    assertThat(restored.exit()).as(restored.err()).isZero();
+    assertThat(coordinator.last(io.ferry.proto.v1.RestoreHostRequest.class).getName()).isEqualTo("host-1");
+    assertThat(restored.out()).contains("host-1 restored");
+  }
+
+  @Test
+  void anUnknownEvacuationModeIsAUsageErrorAndSendsNothing() {
+    Result r = cli.run("host", "evacuate", "host-1", "--mode", "sideways");
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("unknown mode 'sideways'");
+    assertThat(coordinator.requests).isEmpty();
+  }
 }

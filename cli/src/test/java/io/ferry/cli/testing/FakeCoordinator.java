@@ -358,6 +358,20 @@ public final class FakeCoordinator implements AutoCloseable {
         reply(response, hosts.stream().filter(h -> h.getName().equals(request.getName())).findFirst().orElseThrow());
       }
     }
+
+    @Override
+    public void evacuate(io.ferry.proto.v1.EvacuateHostRequest request, StreamObserver<Operation> response) {
+      if (accept("evacuate", request, response)) {
+        reply(response, operation);
+      }
+    }
+
+    @Override
+    public void restore(io.ferry.proto.v1.RestoreHostRequest request, StreamObserver<Operation> response) {
+      if (accept("restore", request, response)) {
+        reply(response, operation);
+      }
+    }
   }
 
   private final class Operations extends OperationServiceGrpc.OperationServiceImplBase {
