@@ -392,7 +392,8 @@ public final class ContainerManager {
       }
       long pids;
       try {
-        pids = ctx.runtime.usage(name).pids();
+        // Zombies not counted: busybox init reaps nothing while it sleeps through its halt sequence.
+        pids = ctx.runtime.liveProcesses(name);
       } catch (AgentException e) {
         return ProcessExit.exited(init.getAsInt());
       }

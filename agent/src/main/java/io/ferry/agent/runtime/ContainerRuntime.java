@@ -108,6 +108,17 @@ public interface ContainerRuntime {
   ResourceUsage usage(String id);
 
   /**
+   * How many of the container's processes are alive, zombies not counted (an init that has not
+   * reaped its children yet still counts them in {@link #usage}'s pids). The default counts what
+   * {@link #usage} counts.
+   *
+   * @throws AgentException as {@link #usage}
+   */
+  default long liveProcesses(String id) {
+    return usage(id).pids();
+  }
+
+  /**
    * Runs a command inside a running container and streams its output to {@code sink} while it
    * runs.
    *

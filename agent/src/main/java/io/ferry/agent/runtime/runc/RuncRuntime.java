@@ -233,6 +233,26 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCh
     return CgroupV1.host().usage(cgroupParent + "/" + id);
   }
 
+  /** The container's cgroup's processes whose {@code /proc/PID/stat} state is not Z (gone ones are not counted). */
+  @Override
+  public long liveProcesses(String id) {
+    checkId(id);
+    requireAlive(id, "count the processes of");
+    long live = 0;
+    for (int pid : CgroupV1.host().processes(cgroupParent + "/" + id)) {
+      try {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "stat"));
+        int close = stat.lastIndexOf(')');
+        if (close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) != 'Z') {
+          live++;
+        }
+      } catch (java.io.IOException e) {
+        // exited meanwhile
+      }
+    }
+    return live;
+  }
+
   @Override
   public int exec(String id, ExecSpec spec, ExecSink sink) {
     checkId(id);
