@@ -1,12 +1,11 @@
 package io.ferry.agent;
 
+import io.ferry.agent.api.AgentAccess;
 import io.ferry.agent.api.AgentGrpcService;
 import io.ferry.agent.api.MigrationGrpcService;
-import io.ferry.agent.migration.AgentMigrations;
-import io.ferry.migration.protocol.JournalStore;
-import io.grpc.ServerInterceptors;
 import io.ferry.agent.cluster.ClusterMember;
 import io.ferry.agent.cluster.HelixClusterMember;
+import io.ferry.agent.cluster.ZkRevocationReader;
 import io.ferry.agent.config.AgentConfig;
 import io.ferry.agent.config.ClusterSettings;
 import io.ferry.agent.host.HostFacts;
@@ -15,24 +14,27 @@ import io.ferry.agent.images.ImageStore;
 import io.ferry.agent.lifecycle.Containers;
 import io.ferry.agent.lifecycle.OperationObserver;
 import io.ferry.agent.metrics.AgentMetrics;
+import io.ferry.agent.migration.AgentMigrations;
 import io.ferry.agent.network.NetworkConfig;
 import io.ferry.agent.network.NetworkManager;
 import io.ferry.agent.network.OverlayPeerSync;
 import io.ferry.agent.network.ReconcileReport;
 import io.ferry.agent.runtime.runc.RuncRuntime;
+import io.ferry.agent.security.HostJoin;
 import io.ferry.agent.storage.RootfsStore;
-import io.ferry.common.metrics.MetricsHttpServer;
 import io.ferry.common.cluster.HostNetwork;
 import io.ferry.common.cluster.HostRegistration;
-import io.ferry.proto.v1.AgentServiceGrpc;
-import io.ferry.agent.api.AgentAccess;
-import io.ferry.agent.cluster.ZkRevocationReader;
-import io.ferry.agent.security.HostJoin;
+import io.ferry.common.metrics.MetricsHttpServer;
 import io.ferry.common.security.AccessInterceptor;
 import io.ferry.common.security.ClusterTls;
 import io.ferry.common.security.CredentialsException;
+import io.ferry.common.security.FollowedRevocations;
 import io.ferry.common.security.RevocationList;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
+import io.ferry.migration.protocol.JournalStore;
+import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -171,13 +173,9 @@ public final class AgentServer implements AutoCloseable {
    *     or the certificate names another host
    */
   private ClusterTls security(Clock clock) throws IOException {
-    java.util.function.Supplier<RevocationList> revoked = RevocationList::empty;
-    if (config.cluster().clustered()) {
-      revocations = ZkRevocationReader.start(
-          config.cluster().zookeeper(), config.cluster().clusterName(), config.cluster().sessionTimeout(),
-          config.security().revocationRefresh());
-      revoked = revocations;
-    }
+    // The list lives in ZooKeeper, which is reached with this very identity: it is followed once
+    // the identity can connect.
+    FollowedRevocations revoked = new FollowedRevocations();
     java.nio.file.Path dir = config.security().dir();
     if (!ClusterTls.hostFilesIn(dir)) {
       if (config.security().joinToken().isEmpty()) {
@@ -191,6 +189,15 @@ public final class AgentServer implements AutoCloseable {
     if (!loaded.identity().name().equals(config.hostName())) {
       throw new CredentialsException(
           dir.resolve(ClusterTls.HOST_CERTIFICATE_FILE) + " is the certificate of " + loaded.identity() + ", not of host " + config.hostName());
+    }
+    if (config.cluster().clustered()) {
+      if (config.cluster().zookeeperTls()) {
+        ZooKeeperTls.install(loaded);
+      }
+      revocations = ZkRevocationReader.start(
+          config.cluster().zookeeper(), config.cluster().clusterName(), config.cluster().sessionTimeout(),
+          config.security().revocationRefresh());
+      revoked.follow(revocations);
     }
     return loaded;
   }

@@ -1,6 +1,7 @@
 package io.ferry.bench;
 
 import io.ferry.common.process.Command;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
 import io.ferry.coordinator.CoordinatorServer;
 import io.ferry.coordinator.config.CoordinatorConfig;
 import io.ferry.coordinator.store.EmbeddedZooKeeper;
@@ -66,7 +67,10 @@ final class BenchCluster implements AutoCloseable {
     SimulatedHosts hosts = null;
     ManagedChannel channel = null;
     try {
-      zookeeper = new EmbeddedZooKeeper(new CoordinatorConfig.EmbeddedZooKeeperConfig(0, dir.resolve("zookeeper"), Duration.ofMillis(500))).start();
+      // As a cluster runs it: mutual TLS, host identities only (the benchmark's own clients, the
+      // coordinator and the simulated agents all dial with the bench CA's host certificates).
+      ZooKeeperTls.install(BenchCerts.host("zookeeper"));
+      zookeeper = new EmbeddedZooKeeper(new CoordinatorConfig.EmbeddedZooKeeperConfig(0, dir.resolve("zookeeper"), Duration.ofMillis(500)), true).start();
       coordinator =
           new CoordinatorServer(
                   CoordinatorConfig.load(

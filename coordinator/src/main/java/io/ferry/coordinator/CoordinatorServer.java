@@ -1,6 +1,8 @@
 package io.ferry.coordinator;
 
 import io.ferry.common.metrics.MetricsHttpServer;
+import io.ferry.common.security.FollowedRevocations;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
 import io.ferry.coordinator.api.ClusterApi;
 import io.ferry.coordinator.cluster.LeadershipListener;
 import io.ferry.coordinator.cluster.helix.HelixCluster;
@@ -79,9 +81,17 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   public CoordinatorServer start() throws IOException, InterruptedException {
+    Clock clock = Clock.systemUTC();
+    // ZooKeeper is reached with this coordinator's certificate, and the cluster's revocation list
+    // lives in ZooKeeper: the identity follows the list once the session is up.
+    FollowedRevocations revoked = new FollowedRevocations();
+    security = CoordinatorSecurity.load(config, revoked, clock);
+    if (config.zookeeperTls()) {
+      ZooKeeperTls.install(security.tls());
+    }
     String connect = config.connectString();
     if (config.embedded()) {
-      zookeeper = new EmbeddedZooKeeper(config.embeddedZookeeper()).start();
+      zookeeper = new EmbeddedZooKeeper(config.embeddedZookeeper(), config.zookeeperTls()).start();
       connect = zookeeper.connectString();
     }
     health.setStatus("", ServingStatus.NOT_SERVING);
@@ -94,9 +104,8 @@ public final class CoordinatorServer implements AutoCloseable {
     session.connect(Duration.ofSeconds(30));
     ClusterPaths paths = new ClusterPaths(config.clusterName());
     store = new ClusterStore(session.client(), paths).start(30_000);
-    Clock clock = Clock.systemUTC();
     revocations = new ZkRevocations(session.client(), paths, clock).start();
-    security = CoordinatorSecurity.load(config, revocations, clock);
+    revoked.follow(revocations);
     helix = HelixCluster.start(connect, config.clusterName(), config.coordinatorId(), config.sessionTimeout(), config.rebalanceDelay());
     CoordinatorConfig.WorkConfig work = config.work();
     agents = new AgentClients(helix.membership(), work.agentCallTimeout(), security.tls());

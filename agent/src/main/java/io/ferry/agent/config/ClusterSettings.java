@@ -19,6 +19,9 @@ import java.util.Set;
  * the agent is standalone: it joins no cluster and is driven directly over its API.
  *
  * @param zookeeper the ZooKeeper ensemble, {@code host:port[,host:port...]}; empty for standalone
+ * @param zookeeperTls {@code cluster.zookeeper.tls}, default true: ZooKeeper is reached over mutual
+ *     TLS with the host's certificate (as the coordinator's embedded server requires); false only
+ *     for an external ensemble without TLS
  * @param clusterName the Ferry cluster to join (a DNS label)
  * @param sessionTimeout the ZooKeeper session timeout: how long after a crash coordinators see this
  *     host gone; seconds, not Helix's 30 s default
@@ -31,6 +34,7 @@ import java.util.Set;
  */
 public record ClusterSettings(
     String zookeeper,
+    boolean zookeeperTls,
     String clusterName,
     Duration sessionTimeout,
     Optional<String> hostAddress,
@@ -40,6 +44,7 @@ public record ClusterSettings(
     Optional<ByteSize> disk) {
 
   public static final String KEY_ZOOKEEPER = "cluster.zookeeper";
+  public static final String KEY_ZOOKEEPER_TLS = "cluster.zookeeper.tls";
   public static final String KEY_NAME = "cluster.name";
   public static final String KEY_SESSION_TIMEOUT = "cluster.session.timeout";
   public static final String KEY_HOST_ADDRESS = "host.address";
@@ -80,7 +85,7 @@ public record ClusterSettings(
   /** A standalone agent: no cluster. */
   public static ClusterSettings standalone() {
     return new ClusterSettings(
-        "", DEFAULT_CLUSTER, DEFAULT_SESSION_TIMEOUT, Optional.empty(), Map.of(),
+        "", true, DEFAULT_CLUSTER, DEFAULT_SESSION_TIMEOUT, Optional.empty(), Map.of(),
         OptionalLong.empty(), Optional.empty(), Optional.empty());
   }
 
@@ -111,6 +116,7 @@ public record ClusterSettings(
     ClusterSettings settings =
         new ClusterSettings(
             s.string(KEY_ZOOKEEPER, ""),
+            s.flag(KEY_ZOOKEEPER_TLS, true),
             s.string(KEY_NAME, DEFAULT_CLUSTER),
             s.duration(KEY_SESSION_TIMEOUT, DEFAULT_SESSION_TIMEOUT),
             Optional.ofNullable(s.string(KEY_HOST_ADDRESS, null)),

@@ -105,6 +105,7 @@ class AgentConfigTest {
     ClusterSettings cluster = c.cluster();
     assertThat(cluster.clustered()).isTrue();
     assertThat(cluster.zookeeper()).isEqualTo("zk1:2181,zk2:2181");
+    assertThat(cluster.zookeeperTls()).as("TLS unless turned off").isTrue();
     assertThat(cluster.clusterName()).isEqualTo("prod");
     assertThat(cluster.sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
     assertThat(cluster.labels()).containsExactly(Map.entry("ssd", "true"), Map.entry("zone", "a"));

@@ -22,6 +22,9 @@ import java.util.Map;
  * @param listenPort public API port; 0 picks a free one (tests)
  * @param zookeeperConnect external ensemble, or empty for the embedded server
  * @param embeddedZookeeper where and how to run the embedded server when used
+ * @param zookeeperTls {@code zookeeper.tls}, default true: ZooKeeper is reached (and the embedded
+ *     server serves) over mutual TLS with this coordinator's host certificate, and Ferry's znodes
+ *     are granted to the cluster's hosts only; false only for an external ensemble without TLS
  * @param sessionTimeout ZooKeeper session timeout: how long until a dead coordinator or agent is
  *     noticed. Seconds, not Helix's 30 s default.
  * @param rebalanceDelay Helix's delayed-rebalance window ({@code cluster.rebalance.delay}): how
@@ -40,6 +43,7 @@ public record CoordinatorConfig(
     int listenPort,
     String zookeeperConnect,
     EmbeddedZooKeeperConfig embeddedZookeeper,
+    boolean zookeeperTls,
     Duration sessionTimeout,
     Duration rebalanceDelay,
     WorkConfig work,
@@ -155,6 +159,7 @@ public record CoordinatorConfig(
                 s.port("zookeeper.embedded.port", 2181),
                 s.path("zookeeper.embedded.data-dir", Path.of("/var/lib/ferry/zookeeper")),
                 s.duration("zookeeper.embedded.tick-time", Duration.ofMillis(500))),
+            s.flag("zookeeper.tls", true),
             s.duration("zookeeper.session-timeout", Duration.ofSeconds(6)),
             s.duration("cluster.rebalance.delay", DEFAULT_REBALANCE_DELAY),
             new WorkConfig(

@@ -1,5 +1,6 @@
 package io.ferry.coordinator.store;
 
+import io.ferry.common.security.zookeeper.ZooKeeperAcls;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -7,10 +8,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.ACL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * The coordinator's session with ZooKeeper: connects, creates the cluster's tree, announces this
  * coordinator with an ephemeral node, and reports connection changes (a suspended or lost session
  * means this coordinator must stop acting on the cluster until it is back).
+ *
+ * <p>Every znode it creates (the store's too, which shares the client) carries {@link
+ * ZooKeeperAcls#forNewNodes()}: host identities only when this JVM talks TLS to ZooKeeper.
  *
  * <p>Thread-safety: the listener is called on Curator's event thread; everything else may be
  * called from any thread.
@@ -44,6 +50,7 @@ public final class ZooKeeperSession implements AutoCloseable {
             .sessionTimeoutMs(sessionMillis)
             .connectionTimeoutMs(Math.min(sessionMillis, 5000))
             .retryPolicy(new ExponentialBackoffRetry(200, 10, 2000))
+            .aclProvider(new FerryAcls(ZooKeeperAcls.forNewNodes()))
             .build();
     client
         .getConnectionStateListenable()
@@ -108,5 +115,18 @@ public final class ZooKeeperSession implements AutoCloseable {
   @Override
   public void close() {
     client.close();
+  }
+
+  /** One ACL for every path. */
+  private record FerryAcls(List<ACL> acl) implements ACLProvider {
+    @Override
+    public List<ACL> getDefaultAcl() {
+      return acl;
+    }
+
+    @Override
+    public List<ACL> getAclForPath(String path) {
+      return acl;
+    }
   }
 }

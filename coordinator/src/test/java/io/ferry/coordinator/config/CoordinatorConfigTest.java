@@ -51,6 +51,8 @@ class CoordinatorConfigTest {
 
     assertThat(c.embedded()).isFalse();
     assertThat(c.connectString()).isEqualTo("zk1:2181,zk2:2181");
+    assertThat(c.zookeeperTls()).as("TLS unless turned off").isTrue();
+    assertThat(CoordinatorConfig.load(NONE, Map.of("zookeeper.connect", "zk1:2181", "zookeeper.tls", "false")).zookeeperTls()).isFalse();
   }
 
   @Test

@@ -46,7 +46,7 @@ final class FakeCluster implements AutoCloseable {
 
   static FakeCluster start(Path dir) throws Exception {
     EmbeddedZooKeeper zookeeper =
-        new EmbeddedZooKeeper(new CoordinatorConfig.EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(200))).start();
+        TestZooKeeper.start(dir.resolve("zk"), Duration.ofMillis(200));
     FakeCluster cluster = new FakeCluster(dir, zookeeper);
     try {
       for (String id : List.of("c1", "c2")) {

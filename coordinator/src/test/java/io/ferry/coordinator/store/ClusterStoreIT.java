@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ferry.common.ByteSize;
-import io.ferry.coordinator.config.CoordinatorConfig.EmbeddedZooKeeperConfig;
+import io.ferry.coordinator.it.TestZooKeeper;
 import io.ferry.coordinator.placement.Resources;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +34,7 @@ class ClusterStoreIT {
 
   @BeforeEach
   void startZooKeeper() throws Exception {
-    zookeeper = new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(500))).start();
+    zookeeper = TestZooKeeper.start(dir.resolve("zk"), Duration.ofMillis(500));
   }
 
   @AfterEach

@@ -4,6 +4,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.ferry.cli.client.ImageUpload;
 import io.ferry.common.process.Command;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
+import io.ferry.coordinator.config.CoordinatorConfig.EmbeddedZooKeeperConfig;
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import io.ferry.it.LocalImages;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.Container;
@@ -26,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 
 /**
  * A whole Ferry cluster on this machine, every part a real process: a ZooKeeper server, {@code N}
@@ -57,7 +59,7 @@ final class LocalCluster implements AutoCloseable {
 
   private final String cluster;
   private final Path dir;
-  private final TestingServer zookeeper;
+  private final EmbeddedZooKeeper zookeeper;
   private final Map<String, DaemonProcess> coordinators = new LinkedHashMap<>();
   private final Map<String, Integer> coordinatorPorts = new LinkedHashMap<>();
   private final Map<String, DaemonProcess> agents = new LinkedHashMap<>();
@@ -80,7 +82,12 @@ final class LocalCluster implements AutoCloseable {
     this.admin = pki.clientTls("admin", io.ferry.common.security.Role.ADMIN);
     try {
       network.start();
-      this.zookeeper = new TestingServer(true);
+      // ZooKeeper as a cluster runs it: mutual TLS, the cluster's host identities only. This JVM
+      // (the server and the test's own reads) uses a host certificate of the test CA.
+      ZooKeeperTls.install(pki.hostTls("zookeeper", List.of(network.gateway())));
+      this.zookeeper =
+          new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(network.gateway(), 0, dir.resolve("zookeeper"), Duration.ofMillis(500)), true)
+              .start();
     } catch (Exception e) {
       network.close();
       throw e;
@@ -112,7 +119,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   String zookeeperConnect() {
-    return zookeeper.getConnectString();
+    return zookeeper.connectString();
   }
 
   LocalCluster startCoordinator(String id) throws IOException {
@@ -127,7 +134,7 @@ final class LocalCluster implements AutoCloseable {
                     "coordinator.id=" + id,
                     "listen.port=" + port,
                     "metrics.port=0",
-                    "zookeeper.connect=" + zookeeper.getConnectString(),
+                    "zookeeper.connect=" + zookeeper.connectString(),
                     "zookeeper.session-timeout=4s",
                     "sync.interval=2s",
                     "images.spool-dir=" + dir.resolve(id + "-spool"),
@@ -160,7 +167,7 @@ final class LocalCluster implements AutoCloseable {
     settings.put("state.dir", dir.resolve(host).toString());
     settings.put("network.overlay.enabled", "true");
     settings.put("network.netns-prefix", netnsPrefix(host));
-    settings.put("cluster.zookeeper", network.gateway() + ":" + zookeeper.getPort());
+    settings.put("cluster.zookeeper", network.gateway() + ":" + zookeeper.port());
     settings.put("cluster.name", cluster);
     settings.put("cluster.session.timeout", "4s");
     // The simulated hosts share this machine's cgroups: a container moving from one to another
@@ -307,7 +314,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   java.util.Optional<String> leaderId() {
-    try (CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+    try (CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.connectString(), new RetryOneTime(100))) {
       zk.start();
       zk.blockUntilConnected(5, TimeUnit.SECONDS);
       String json = new String(zk.getData().forPath("/ferry-" + cluster + "/CONTROLLER/LEADER"), java.nio.charset.StandardCharsets.UTF_8);
@@ -323,7 +330,7 @@ final class LocalCluster implements AutoCloseable {
   /** Everything a reader needs when a test failed: the ZooKeeper tree, each agent's containers, logs. */
   String dump() {
     StringBuilder out = new StringBuilder("==== cluster " + cluster + " ====\n");
-    try (CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+    try (CuratorFramework zk = CuratorFrameworkFactory.newClient(zookeeper.connectString(), new RetryOneTime(100))) {
       zk.start();
       zk.blockUntilConnected(5, TimeUnit.SECONDS);
       tree(zk, "/ferry/" + cluster, out, 0);

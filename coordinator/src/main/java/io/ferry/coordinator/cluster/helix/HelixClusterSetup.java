@@ -1,9 +1,12 @@
 package io.ferry.coordinator.cluster.helix;
 
 import io.ferry.common.cluster.HelixNames;
+import io.ferry.common.security.zookeeper.ZooKeeperAcls;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
 import io.ferry.coordinator.cluster.ClusterUnavailableException;
 import io.ferry.coordinator.store.ClusterPaths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +17,10 @@ import org.apache.helix.manager.zk.ZKUtil;
 import org.apache.helix.model.ClusterConfig;
 import org.apache.helix.tools.ClusterSetup;
 import org.apache.helix.zookeeper.impl.client.ZkClient;
+import org.apache.helix.zookeeper.zkclient.ZkConnection;
 import org.apache.helix.zookeeper.zkclient.exception.ZkNodeExistsException;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,6 +131,7 @@ public final class HelixClusterSetup {
     try {
       createIfMissing(zk);
       configureRebalance(zk);
+      lockDown(zk);
       return true;
     } finally {
       zk.delete(lock);
@@ -168,6 +175,42 @@ public final class HelixClusterSetup {
       config.setRebalanceDelayTime(delayMs);
       configs.setClusterConfig(helixCluster, config);
       log.info("cluster {}: delayed rebalance on, delay {} ms", helixCluster, delayMs);
+    }
+  }
+
+  /**
+   * With ZooKeeper TLS on, grants the Helix cluster's node and its top-level nodes to the
+   * cluster's hosts only ({@link ZooKeeperAcls#HOSTS_ONLY}): nobody else can add or remove Helix's
+   * records (instances, ideal states, messages) under them. Helix creates the records themselves
+   * open; on Ferry's ZooKeeper only hosts get a session at all.
+   */
+  private void lockDown(ZkClient zk) {
+    if (!ZooKeeperTls.installed()) {
+      return;
+    }
+    String root = "/" + helixCluster;
+    List<String> paths = new ArrayList<>();
+    paths.add(root);
+    zk.getChildren(root).forEach(child -> paths.add(root + "/" + child));
+    ZooKeeper raw = ((ZkConnection) zk.getConnection()).getZookeeper();
+    int changed = 0;
+    for (String path : paths) {
+      try {
+        if (!ZooKeeperAcls.locked(raw.getACL(path, null))) {
+          raw.setACL(path, ZooKeeperAcls.HOSTS_ONLY, -1);
+          changed++;
+        }
+      } catch (KeeperException.NoNodeException e) {
+        // Gone meanwhile: nothing to lock.
+      } catch (KeeperException e) {
+        throw new ClusterUnavailableException("cannot set the ACL of " + path + ": " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ClusterUnavailableException("interrupted while setting the ACL of " + path, e);
+      }
+    }
+    if (changed > 0) {
+      log.info("cluster {}: {} Helix node(s) granted to the cluster's hosts only", helixCluster, changed);
     }
   }
 

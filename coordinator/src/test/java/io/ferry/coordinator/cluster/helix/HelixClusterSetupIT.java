@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ferry.common.cluster.HelixNames;
 import io.ferry.coordinator.cluster.ClusterUnavailableException;
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.curator.test.TestingServer;
 import org.apache.helix.ConfigAccessor;
 import org.apache.helix.PropertyPathBuilder;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
@@ -38,13 +38,13 @@ class HelixClusterSetupIT {
   private static final String HELIX_CLUSTER = HelixNames.clusterName(CLUSTER);
 
   @TempDir Path dir;
-  private TestingServer zookeeper;
+  private EmbeddedZooKeeper zookeeper;
   private ZkClient zk;
 
   @BeforeEach
   void start() throws Exception {
     zookeeper = HelixSessions.zooKeeper(dir.resolve("zk").toFile());
-    zk = new ZkClient.Builder().setZkServer(zookeeper.getConnectString()).setZkSerializer(new ZNRecordSerializer()).build();
+    zk = new ZkClient.Builder().setZkServer(zookeeper.connectString()).setZkSerializer(new ZNRecordSerializer()).build();
   }
 
   @AfterEach
@@ -69,7 +69,7 @@ class HelixClusterSetupIT {
     for (String id : List.of("coordinator-a", "coordinator-b")) {
       coordinators.add(pool.submit(() -> {
         go.await();
-        return HelixCluster.start(zookeeper.getConnectString(), CLUSTER, id, SESSION, Duration.ofSeconds(30));
+        return HelixCluster.start(zookeeper.connectString(), CLUSTER, id, SESSION, Duration.ofSeconds(30));
       }));
     }
 
@@ -101,7 +101,7 @@ class HelixClusterSetupIT {
   @Test
   void settingUpAgainKeepsTheHostsAndAppliesTheNewDelay() throws Exception {
     setup(Duration.ofSeconds(30)).ensure(Duration.ofSeconds(10));
-    ZKHelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(zookeeper.getConnectString()).build();
+    ZKHelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(zookeeper.connectString()).build();
     try {
       admin.addInstance(HELIX_CLUSTER, new InstanceConfig("host-1"));
     } finally {
@@ -135,8 +135,8 @@ class HelixClusterSetupIT {
 
   @Test
   void givesUpWhenZooKeeperIsUnreachable() throws Exception {
-    String nobody = "127.0.0.1:" + zookeeper.getPort();
-    zookeeper.stop();
+    String nobody = zookeeper.connectString();
+    zookeeper.close();
 
     assertThatThrownBy(() -> new HelixClusterSetup(nobody, CLUSTER, SESSION, Duration.ZERO).ensure(Duration.ofSeconds(2)))
         .isInstanceOf(ClusterUnavailableException.class)
@@ -144,11 +144,11 @@ class HelixClusterSetupIT {
   }
 
   private HelixClusterSetup setup(Duration delay) {
-    return new HelixClusterSetup(zookeeper.getConnectString(), CLUSTER, SESSION, delay);
+    return new HelixClusterSetup(zookeeper.connectString(), CLUSTER, SESSION, delay);
   }
 
   private ClusterConfig clusterConfig() {
-    ConfigAccessor configs = new ConfigAccessor.Builder().setZkAddress(zookeeper.getConnectString()).build();
+    ConfigAccessor configs = new ConfigAccessor.Builder().setZkAddress(zookeeper.connectString()).build();
     try {
       return configs.getClusterConfig(HELIX_CLUSTER);
     } finally {

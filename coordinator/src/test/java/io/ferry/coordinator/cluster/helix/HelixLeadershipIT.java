@@ -3,6 +3,7 @@ package io.ferry.coordinator.cluster.helix;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class HelixLeadershipIT {
   private static final Duration MARGIN = Duration.ofMillis(2500);
 
   @TempDir Path dir;
-  private TestingServer zookeeper;
+  private EmbeddedZooKeeper zookeeper;
   private final List<HelixLeadership> started = new ArrayList<>();
   private ScheduledExecutorService sampler;
   private final AtomicInteger samples = new AtomicInteger();
@@ -154,8 +154,8 @@ class HelixLeadershipIT {
   }
 
   private HelixLeadership start(String id, Duration session) throws Exception {
-    new HelixClusterSetup(zookeeper.getConnectString(), CLUSTER, session, Duration.ofSeconds(30)).ensure(Duration.ofSeconds(30));
-    HelixLeadership leadership = HelixLeadership.start(zookeeper.getConnectString(), CLUSTER, id, session);
+    new HelixClusterSetup(zookeeper.connectString(), CLUSTER, session, Duration.ofSeconds(30)).ensure(Duration.ofSeconds(30));
+    HelixLeadership leadership = HelixLeadership.start(zookeeper.connectString(), CLUSTER, id, session);
     started.add(leadership);
     return leadership;
   }

@@ -8,13 +8,13 @@ import io.ferry.common.cluster.HelixNames;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.coordinator.cluster.HostMember;
 import io.ferry.coordinator.cluster.HostOperation;
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.curator.test.TestingServer;
 import org.apache.helix.HelixManager;
 import org.apache.helix.InstanceType;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
@@ -36,7 +36,7 @@ class HelixMembershipIT {
   private static final String HELIX_CLUSTER = HelixNames.clusterName(CLUSTER);
 
   @TempDir Path dir;
-  private TestingServer zookeeper;
+  private EmbeddedZooKeeper zookeeper;
   private ZKHelixAdmin admin;
   private HelixMembership membership;
   private final List<HelixManager> participants = new ArrayList<>();
@@ -149,6 +149,6 @@ class HelixMembershipIT {
   }
 
   private String connect() {
-    return zookeeper.getConnectString();
+    return zookeeper.connectString();
   }
 }

@@ -1,9 +1,10 @@
 package io.ferry.coordinator.cluster.helix;
 
+import io.ferry.coordinator.it.TestZooKeeper;
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
 import java.io.File;
 import java.lang.reflect.Field;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingServer;
+import java.time.Duration;
 import org.apache.helix.HelixManager;
 import org.apache.helix.manager.zk.ZKHelixManager;
 import org.apache.helix.zookeeper.zkclient.ZkClient;
@@ -18,8 +19,9 @@ final class HelixSessions {
 
   private HelixSessions() {}
 
-  static TestingServer zooKeeper(File dataDir) throws Exception {
-    return new TestingServer(new InstanceSpec(dataDir, -1, -1, -1, true, -1, TICK_MS, -1), true);
+  /** A TLS-only server as a cluster runs it ({@link TestZooKeeper}). */
+  static EmbeddedZooKeeper zooKeeper(File dataDir) throws Exception {
+    return TestZooKeeper.start(dataDir.toPath(), Duration.ofMillis(TICK_MS));
   }
 
   /**
