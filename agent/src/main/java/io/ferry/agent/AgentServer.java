@@ -192,7 +192,7 @@ public final class AgentServer implements AutoCloseable {
     }
     if (config.cluster().clustered()) {
       if (config.cluster().zookeeperTls()) {
-        ZooKeeperTls.install(loaded);
+        ZooKeeperTls.install(loaded, dir.resolve("zookeeper-client"));
       }
       revocations = ZkRevocationReader.start(
           config.cluster().zookeeper(), config.cluster().clusterName(), config.cluster().sessionTimeout(),

@@ -69,7 +69,7 @@ final class BenchCluster implements AutoCloseable {
     try {
       // As a cluster runs it: mutual TLS, host identities only (the benchmark's own clients, the
       // coordinator and the simulated agents all dial with the bench CA's host certificates).
-      ZooKeeperTls.install(BenchCerts.host("zookeeper"));
+      ZooKeeperTls.install(BenchCerts.host("zookeeper"), dir.resolve("zookeeper-client"));
       zookeeper = new EmbeddedZooKeeper(new CoordinatorConfig.EmbeddedZooKeeperConfig(0, dir.resolve("zookeeper"), Duration.ofMillis(500)), true).start();
       coordinator =
           new CoordinatorServer(

@@ -87,7 +87,7 @@ public final class CoordinatorServer implements AutoCloseable {
     FollowedRevocations revoked = new FollowedRevocations();
     security = CoordinatorSecurity.load(config, revoked, clock);
     if (config.zookeeperTls()) {
-      ZooKeeperTls.install(security.tls());
+      ZooKeeperTls.install(security.tls(), config.security().dir().resolve("zookeeper-client-" + config.coordinatorId()));
     }
     String connect = config.connectString();
     if (config.embedded()) {

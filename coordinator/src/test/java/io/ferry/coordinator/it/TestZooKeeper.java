@@ -19,7 +19,7 @@ public final class TestZooKeeper {
 
   /** Starts a server on a free loopback port with its data in {@code dataDir}. */
   public static EmbeddedZooKeeper start(Path dataDir, Duration tickTime) throws IOException {
-    ZooKeeperTls.install(TestCerts.host("zookeeper"));
+    ZooKeeperTls.install(TestCerts.host("zookeeper"), dataDir.resolveSibling(dataDir.getFileName() + "-client"));
     return new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(0, dataDir, tickTime), true).start();
   }
 }

@@ -54,7 +54,7 @@ class ZooKeeperSecurityIT {
   void start() throws Exception {
     // The server's identity checks this test's revocation list.
     ClusterTls server = TestCerts.host("zookeeper");
-    ZooKeeperTls.install(ClusterTls.of(server.key(), server.trust().authority(), revoked::get, Clock.systemUTC()));
+    ZooKeeperTls.install(ClusterTls.of(server.key(), server.trust().authority(), revoked::get, Clock.systemUTC()), dir.resolve("zookeeper-client"));
     zookeeper = new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(0, dir.resolve("zk"), Duration.ofMillis(200)), true).start();
     session = new ZooKeeperSession(zookeeper.connectString(), Duration.ofSeconds(4), paths, connected -> {});
     session.connect(Duration.ofSeconds(30));

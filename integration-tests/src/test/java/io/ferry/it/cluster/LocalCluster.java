@@ -84,7 +84,7 @@ final class LocalCluster implements AutoCloseable {
       network.start();
       // ZooKeeper as a cluster runs it: mutual TLS, the cluster's host identities only. This JVM
       // (the server and the test's own reads) uses a host certificate of the test CA.
-      ZooKeeperTls.install(pki.hostTls("zookeeper", List.of(network.gateway())));
+      ZooKeeperTls.install(pki.hostTls("zookeeper", List.of(network.gateway())), dir.resolve("zookeeper-client"));
       this.zookeeper =
           new EmbeddedZooKeeper(new EmbeddedZooKeeperConfig(network.gateway(), 0, dir.resolve("zookeeper"), Duration.ofMillis(500)), true)
               .start();

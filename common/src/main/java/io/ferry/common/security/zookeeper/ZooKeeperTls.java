@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -27,9 +28,9 @@ import org.apache.zookeeper.server.auth.ProviderRegistry;
  * TLS settings from system properties when it is made. So {@link #install} sets those properties,
  * before any client is made. ZooKeeper 3.9's Netty client loads its key and trust only from files,
  * so the identity is also written as two PEM files (the key with its chain, mode 0600, and the CA
- * certificate) in a private temporary directory, removed at {@link #uninstall} and at exit
- * (not at the next install: clients made with them may still reconnect). The server side instead takes key and trust from {@link
- * HostAuthenticationProvider}, which reads the identity installed here. A process has one identity
+ * certificate) in a private directory the caller names (beside the process's other security
+ * files: a copy of a key it already keeps there). The server side instead takes key and trust
+ * from {@link HostAuthenticationProvider}, which reads the identity installed here. A process has one identity
  * (a coordinator's or an agent's host certificate), so one installation per JVM is the normal
  * case; a later {@link #install} replaces it for connections made afterwards (tests run several
  * clusters in one JVM), and {@link #uninstall} returns the JVM to plaintext.
@@ -79,32 +80,33 @@ public final class ZooKeeperTls {
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
   private static final AtomicReference<ClusterTls> installed = new AtomicReference<>();
-  private static Path storeDirectory;
 
   private ZooKeeperTls() {}
 
   /**
    * Makes every ZooKeeper client and server made in this JVM from now on use {@code tls}.
    *
+   * @param directory where the client's PEM files go (made 0700 when missing); files of an
+   *     earlier installation there are replaced atomically
    * @throws IllegalArgumentException when {@code tls} is not a host identity (only hosts and
    *     coordinators talk to ZooKeeper)
    * @throws UncheckedIOException when the PEM files cannot be written
    */
-  public static synchronized void install(ClusterTls tls) {
+  public static synchronized void install(ClusterTls tls, Path directory) {
     Objects.requireNonNull(tls, "tls");
     if (tls.identity().role() != Role.HOST) {
       throw new IllegalArgumentException("ZooKeeper is reached with a host identity, not " + tls.identity());
     }
-    // The previous files stay until exit: clients made with them may still reconnect.
     try {
-      storeDirectory = Files.createTempDirectory("ferry-zookeeper-tls-", OWNER_ONLY_DIRECTORY);
-      storeDirectory.toFile().deleteOnExit();
-      Path keyStore = write(storeDirectory.resolve("identity.pem"), Pem.privateKey(tls.key().privateKey()) + Pem.certificates(tls.key().chain()));
-      Path trustStore = write(storeDirectory.resolve("ca.pem"), Pem.certificates(List.of(tls.trust().authority())));
+      if (!Files.isDirectory(directory)) {
+        Files.createDirectories(directory, OWNER_ONLY_DIRECTORY);
+      }
+      Path keyStore = replace(directory.resolve("zookeeper-identity.pem"), Pem.privateKey(tls.key().privateKey()) + Pem.certificates(tls.key().chain()));
+      Path trustStore = replace(directory.resolve("zookeeper-ca.pem"), Pem.certificates(List.of(tls.trust().authority())));
       System.setProperty(KEY_STORE_KEY, keyStore.toString());
       System.setProperty(TRUST_STORE_KEY, trustStore.toString());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the ZooKeeper TLS files: " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write the ZooKeeper TLS files in " + directory + ": " + e.getMessage(), e);
     }
     installed.set(tls);
     PROPERTIES.forEach(System::setProperty);
@@ -119,7 +121,6 @@ public final class ZooKeeperTls {
     System.clearProperty(TRUST_STORE_KEY);
     ProviderRegistry.removeProvider(SCHEME);
     installed.set(null);
-    removeStores();
   }
 
   /** True while an identity is installed. */
@@ -158,25 +159,15 @@ public final class ZooKeeperTls {
     }
   }
 
-  private static Path write(Path file, String text) throws IOException {
-    Files.createFile(file, OWNER_ONLY_FILE);
-    Files.writeString(file, text);
-    file.toFile().deleteOnExit();
+  /** Writes {@code file} (0600) through a temporary file and a rename: a reader sees old or new. */
+  private static Path replace(Path file, String text) throws IOException {
+    Path temporary = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp", OWNER_ONLY_FILE);
+    try {
+      Files.writeString(temporary, text);
+      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
     return file;
-  }
-
-  private static void removeStores() {
-    if (storeDirectory == null) {
-      return;
-    }
-    try (var files = Files.list(storeDirectory)) {
-      for (Path file : files.toList()) {
-        Files.deleteIfExists(file);
-      }
-      Files.deleteIfExists(storeDirectory);
-    } catch (IOException e) {
-      // Left in a private temporary directory; deleteOnExit tries again.
-    }
-    storeDirectory = null;
   }
 }
