@@ -1,6 +1,7 @@
 package io.ferry.cli;
 
 import io.ferry.cli.commands.AgentCommand;
+import io.ferry.cli.commands.CertificateCommands;
 import io.ferry.cli.commands.ClusterOptions;
 import io.ferry.cli.commands.ClusterSetupCommands;
 import io.ferry.cli.commands.ConfigCommands;
@@ -55,6 +56,7 @@ import picocli.CommandLine.Mixin;
       SnapshotCommands.class,
       ImageCommands.class,
       HostCommands.class,
+      CertificateCommands.class,
       OperationCommands.class,
       EventsCommand.class,
       AgentCommand.class,

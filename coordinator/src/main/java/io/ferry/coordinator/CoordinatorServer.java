@@ -1,35 +1,36 @@
 package io.ferry.coordinator;
 
 import io.ferry.common.metrics.MetricsHttpServer;
+import io.ferry.common.security.AccessInterceptor;
 import io.ferry.common.security.FollowedRevocations;
+import io.ferry.common.security.JoinTls;
 import io.ferry.common.security.zookeeper.ZooKeeperTls;
 import io.ferry.coordinator.api.ClusterApi;
+import io.ferry.coordinator.api.CoordinatorAccess;
+import io.ferry.coordinator.api.JoinApi;
 import io.ferry.coordinator.cluster.LeadershipListener;
 import io.ferry.coordinator.cluster.helix.HelixCluster;
 import io.ferry.coordinator.config.CoordinatorConfig;
 import io.ferry.coordinator.hosts.AgentClients;
 import io.ferry.coordinator.hosts.HostDirectory;
-import io.ferry.coordinator.network.AddressPool;
 import io.ferry.coordinator.hosts.HostImages;
 import io.ferry.coordinator.metrics.CoordinatorMetrics;
-import io.ferry.coordinator.placement.HostStatus;
+import io.ferry.coordinator.network.AddressPool;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Evacuations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.LeaderDuties;
 import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.operations.OperationRunner;
-import io.ferry.coordinator.store.ClusterStore;
-import io.ferry.coordinator.store.ClusterPaths;
-import io.ferry.coordinator.store.EmbeddedZooKeeper;
-import io.ferry.coordinator.store.ZooKeeperSession;
-import io.ferry.common.security.AccessInterceptor;
-import io.ferry.coordinator.api.CoordinatorAccess;
-import io.ferry.common.security.JoinTls;
-import io.ferry.coordinator.api.JoinApi;
+import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.security.CoordinatorSecurity;
 import io.ferry.coordinator.security.HostAdmission;
+import io.ferry.coordinator.security.IssuedRecords;
 import io.ferry.coordinator.security.ZkRevocations;
+import io.ferry.coordinator.store.ClusterPaths;
+import io.ferry.coordinator.store.ClusterStore;
+import io.ferry.coordinator.store.EmbeddedZooKeeper;
+import io.ferry.coordinator.store.ZooKeeperSession;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -154,7 +155,8 @@ public final class CoordinatorServer implements AutoCloseable {
             work,
             clock,
             security.tls(),
-            admission);
+            admission,
+            new IssuedRecords(security.authority(), session.client(), paths, revocations));
     AccessInterceptor access = security.tls().interceptor(CoordinatorAccess.policy());
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), security.tls().serverCredentials())

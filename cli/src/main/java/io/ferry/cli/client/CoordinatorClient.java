@@ -1,6 +1,7 @@
 package io.ferry.cli.client;
 
 import io.ferry.cli.Channels;
+import io.ferry.proto.v1.CertificateServiceGrpc;
 import io.ferry.proto.v1.ContainerServiceGrpc;
 import io.ferry.proto.v1.HostServiceGrpc;
 import io.ferry.proto.v1.ImageServiceGrpc;
@@ -108,6 +109,10 @@ public final class CoordinatorClient implements AutoCloseable {
 
   public <T> T hosts(Function<HostServiceGrpc.HostServiceBlockingStub, T> call) throws InterruptedException {
     return unary(channel -> HostServiceGrpc.newBlockingStub(channel), call);
+  }
+
+  public <T> T certificates(Function<CertificateServiceGrpc.CertificateServiceBlockingStub, T> call) throws InterruptedException {
+    return unary(channel -> CertificateServiceGrpc.newBlockingStub(channel), call);
   }
 
   public <T> T operations(Function<OperationServiceGrpc.OperationServiceBlockingStub, T> call) throws InterruptedException {

@@ -97,6 +97,7 @@ public final class FakeCoordinator implements AutoCloseable {
         .addService(new Containers())
         .addService(new Images())
         .addService(new Hosts())
+        .addService(new Certificates())
         .addService(new Operations())
         .addService(new Events())
         .build()
@@ -370,6 +371,47 @@ public final class FakeCoordinator implements AutoCloseable {
     public void restore(io.ferry.proto.v1.RestoreHostRequest request, StreamObserver<Operation> response) {
       if (accept("restore", request, response)) {
         reply(response, operation);
+      }
+    }
+  }
+
+  /** Signs for real with a CA of its own, so the CLI's files can be checked as a pair. */
+  private final class Certificates extends io.ferry.proto.v1.CertificateServiceGrpc.CertificateServiceImplBase {
+    private final io.ferry.common.security.TestPki pki = io.ferry.common.security.TestPki.inNewTempDirectory("ferry-cli-test-ca");
+
+    @Override
+    public void issueClientCertificate(
+        io.ferry.proto.v1.IssueClientCertificateRequest request, StreamObserver<io.ferry.proto.v1.IssueClientCertificateResponse> response) {
+      if (accept("IssueClientCertificate", request, response)) {
+        io.ferry.common.security.SignedCertificate signed = pki.authority().signClient(
+            new io.ferry.common.security.Identity(request.getName(), io.ferry.common.security.Role.fromCertificateName(request.getRole())),
+            io.ferry.common.security.CertificateRequests.verifiedPublicKey(request.getCertificateRequestPem()));
+        reply(response, io.ferry.proto.v1.IssueClientCertificateResponse.newBuilder()
+            .setCertificateChainPem(signed.certificateChainPem())
+            .setCaCertificatePem(pki.authority().certificatePem())
+            .setSerial(signed.serial().toString(16))
+            .setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(signed.notAfter().getEpochSecond()))
+            .build());
+      }
+    }
+
+    @Override
+    public void listCertificates(
+        io.ferry.proto.v1.ListCertificatesRequest request, StreamObserver<io.ferry.proto.v1.ListCertificatesResponse> response) {
+      if (accept("ListCertificates", request, response)) {
+        reply(response, io.ferry.proto.v1.ListCertificatesResponse.newBuilder()
+            .addCertificates(io.ferry.proto.v1.IssuedCertificateInfo.newBuilder().setSerial("1f2e").setName("ci-bot").setRole("operator")
+                .setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_900_000_000L)))
+            .addCertificates(io.ferry.proto.v1.IssuedCertificateInfo.newBuilder().setSerial("3a4b").setName("host-1").setRole("host").setRevoked(true))
+            .build());
+      }
+    }
+
+    @Override
+    public void revokeCertificate(
+        io.ferry.proto.v1.RevokeCertificateRequest request, StreamObserver<io.ferry.proto.v1.RevokeCertificateResponse> response) {
+      if (accept("RevokeCertificate", request, response)) {
+        reply(response, io.ferry.proto.v1.RevokeCertificateResponse.newBuilder().setSerial(request.getSerial()).setNewlyRevoked(true).build());
       }
     }
   }

@@ -42,6 +42,8 @@ public final class AccessInterceptor implements ServerInterceptor {
 
   /** The caller's identity, set in the gRPC {@link Context} of every accepted call. */
   public static final Context.Key<Identity> IDENTITY = Context.key("ferry-identity");
+  /** The serial of the certificate the caller presented, beside {@link #IDENTITY}. */
+  public static final Context.Key<java.math.BigInteger> SERIAL = Context.key("ferry-certificate-serial");
 
   private static final Logger log = LoggerFactory.getLogger(AccessInterceptor.class);
 
@@ -85,7 +87,8 @@ public final class AccessInterceptor implements ServerInterceptor {
     AccessPolicy.Verdict verdict = policy.check(method, identity.role());
     switch (verdict) {
       case ALLOWED:
-        return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
+        return Contexts.interceptCall(
+            Context.current().withValue(IDENTITY, identity).withValue(SERIAL, certificate.getSerialNumber()), call, headers, next);
       case ROLE_NOT_ALLOWED:
         return refuse(call, method, identity,
             Status.PERMISSION_DENIED.withDescription(

@@ -212,9 +212,20 @@ public final class CertificateAuthority {
       throw new IllegalArgumentException("host certificates are issued with issueHost, not issueClient");
     }
     KeyPair pair = newKeyPair();
-    X509Certificate leaf = issue(identity, pair.getPublic(), new ArrayList<>(), new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth});
-    SignedCertificate signed = signed(leaf);
+    SignedCertificate signed = signClient(identity, pair.getPublic());
     return new IssuedCertificate(signed.certificateChainPem(), Pem.privateKey(pair.getPrivate()), signed.serial(), signed.notAfter());
+  }
+
+  /**
+   * Signs a client certificate for a key the client made (its private key never reaches the CA).
+   *
+   * @throws IllegalArgumentException when the identity's role is {@link Role#HOST}
+   */
+  public SignedCertificate signClient(Identity identity, PublicKey publicKey) {
+    if (!identity.role().isClientRole()) {
+      throw new IllegalArgumentException("host certificates are issued with signHost, not signClient");
+    }
+    return signed(issue(identity, publicKey, new ArrayList<>(), new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}));
   }
 
   private SignedCertificate signed(X509Certificate leaf) {

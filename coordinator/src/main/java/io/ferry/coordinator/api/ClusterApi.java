@@ -1,5 +1,6 @@
 package io.ferry.coordinator.api;
 
+import io.ferry.common.security.ClusterTls;
 import io.ferry.coordinator.cluster.Leadership;
 import io.ferry.coordinator.cluster.Membership;
 import io.ferry.coordinator.config.CoordinatorConfig;
@@ -10,9 +11,9 @@ import io.ferry.coordinator.hosts.ImageDistribution;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.OperationRunner;
-import io.ferry.coordinator.store.ClusterStore;
-import io.ferry.common.security.ClusterTls;
 import io.ferry.coordinator.security.HostAdmission;
+import io.ferry.coordinator.security.IssuedRecords;
+import io.ferry.coordinator.store.ClusterStore;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.time.Clock;
@@ -30,6 +31,7 @@ public final class ClusterApi implements AutoCloseable {
   private final ContainerApi containers;
   private final ImageApi images;
   private final HostApi hosts;
+  private final CertificateApi certificates;
   private final OperationApi operations;
   private final EventApi events;
   private final ExecutorService workers;
@@ -49,7 +51,8 @@ public final class ClusterApi implements AutoCloseable {
       CoordinatorConfig.WorkConfig work,
       Clock clock,
       ClusterTls tls,
-      HostAdmission admission) {
+      HostAdmission admission,
+      IssuedRecords certificates) {
     this.gate = new LeaderGate(leadership, store, coordinatorId, tls);
     this.workers = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "api-worker");
@@ -67,6 +70,7 @@ public final class ClusterApi implements AutoCloseable {
             work.maxImageArchive().bytes(),
             workers);
     this.hosts = new HostApi(hostDirectory, gate, evacuations, admission);
+    this.certificates = new CertificateApi(certificates, io.ferry.common.security.Pem.certificates(java.util.List.of(tls.trust().authority())));
     this.operations = new OperationApi(store, gate, containerOperations);
     this.events = new EventApi(store, membership, clock);
   }
@@ -76,7 +80,7 @@ public final class ClusterApi implements AutoCloseable {
    * access} (authentication and the role check), then the leader gate.
    */
   public void register(NettyServerBuilder server, io.grpc.ServerInterceptor outer, io.grpc.ServerInterceptor access) {
-    for (io.grpc.BindableService service : java.util.List.<io.grpc.BindableService>of(containers, images, hosts, operations, events)) {
+    for (io.grpc.BindableService service : java.util.List.<io.grpc.BindableService>of(containers, images, hosts, certificates, operations, events)) {
       server.addService(ServerInterceptors.intercept(service, gate, access, outer));
     }
   }

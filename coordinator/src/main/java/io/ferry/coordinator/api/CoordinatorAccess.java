@@ -2,6 +2,7 @@ package io.ferry.coordinator.api;
 
 import io.ferry.common.security.AccessPolicy;
 import io.ferry.common.security.Role;
+import io.ferry.proto.v1.CertificateServiceGrpc;
 import io.ferry.proto.v1.ContainerServiceGrpc;
 import io.ferry.proto.v1.EventServiceGrpc;
 import io.ferry.proto.v1.HostServiceGrpc;
@@ -22,6 +23,7 @@ import java.util.Set;
  *       image import/delete/alias, cancel) for operator and up;
  *   <li>hosts: reads for viewer and up; host changes (add with a join token, remove and revoke,
  *       evacuate, restore) for admin only;
+ *   <li>certificates (issue, list, revoke): admin only, reads included;
  *   <li>health and reflection: any authenticated identity, hosts included.
  * </ul>
  *
@@ -52,6 +54,8 @@ public final class CoordinatorAccess {
         .serviceByVerb(OperationServiceGrpc.getServiceDescriptor(), viewers, operatorsOrForwarded)
         .serviceByVerb(EventServiceGrpc.getServiceDescriptor(), viewers, operators)
         .serviceByVerb(HostServiceGrpc.getServiceDescriptor(), viewers, with(admins, Role.HOST))
+        // Certificates are identities: even the list is for admins only.
+        .service(CertificateServiceGrpc.SERVICE_NAME, admins)
         .service(HealthGrpc.SERVICE_NAME, everyone)
         .service(REFLECTION_V1, everyone)
         .service(REFLECTION_ALPHA, everyone)

@@ -67,7 +67,8 @@ public final class HostAdmission {
     try {
       Redemption result = issuer.redeem(token, hostName, certificateRequestPem, addresses);
       if (result instanceof Redemption.Joined joined) {
-        client.create().creatingParentsIfNeeded().forPath(paths.issued(hostName, joined.certificate().serial()), new byte[0]);
+        client.create().creatingParentsIfNeeded()
+            .forPath(paths.issued(hostName, joined.certificate().serial()), IssuedRecords.expiry(joined.certificate().notAfter()));
       }
       return result;
     } catch (Exception e) {

@@ -125,9 +125,24 @@ public record ClusterPaths(String cluster) {
     return joinTokens() + "/" + secretHash;
   }
 
+  /** Parent of the hosts that got certificates by joining, one node per host. */
+  public String issuedHosts() {
+    return security() + "/issued";
+  }
+
   /** Parent of the serials issued to {@code hostName}, one node per certificate. */
   public String issuedTo(String hostName) {
-    return security() + "/issued/" + Names.require("host", hostName);
+    return issuedHosts() + "/" + Names.require("host", hostName);
+  }
+
+  /** Parent of the clients (people, scripts) given certificates, one node per name. */
+  public String issuedClients() {
+    return security() + "/clients";
+  }
+
+  /** One client certificate, by its holder's name and its serial in lower-case hex. */
+  public String issuedClient(String name, java.math.BigInteger serial) {
+    return issuedClients() + "/" + Names.require("client", name) + "/" + serial.toString(16);
   }
 
   /** One certificate issued to {@code hostName}, by its serial in lower-case hex. */

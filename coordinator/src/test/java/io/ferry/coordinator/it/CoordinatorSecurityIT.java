@@ -8,8 +8,10 @@ import io.ferry.common.security.CertificateRequests;
 import io.ferry.common.security.CertifiedKey;
 import io.ferry.common.security.ClusterTls;
 import io.ferry.common.security.ClusterTrustManager;
+import io.ferry.common.security.Identity;
 import io.ferry.common.security.JoinTls;
 import io.ferry.common.security.JoinToken;
+import io.ferry.common.security.Pem;
 import io.ferry.common.security.RevocationList;
 import io.ferry.common.security.RevocationReason;
 import io.ferry.common.security.Role;
@@ -19,18 +21,24 @@ import io.ferry.coordinator.security.ZkJoinTokenStore;
 import io.ferry.coordinator.store.ClusterPaths;
 import io.ferry.proto.v1.AddHostRequest;
 import io.ferry.proto.v1.AddHostResponse;
+import io.ferry.proto.v1.CertificateServiceGrpc;
 import io.ferry.proto.v1.ContainerServiceGrpc;
 import io.ferry.proto.v1.ContainerSpec;
 import io.ferry.proto.v1.GetOperationRequest;
 import io.ferry.proto.v1.HostServiceGrpc;
+import io.ferry.proto.v1.IssueClientCertificateRequest;
+import io.ferry.proto.v1.IssueClientCertificateResponse;
 import io.ferry.proto.v1.JoinRequest;
 import io.ferry.proto.v1.JoinResponse;
 import io.ferry.proto.v1.JoinServiceGrpc;
 import io.ferry.proto.v1.LaunchRequest;
+import io.ferry.proto.v1.ListCertificatesRequest;
 import io.ferry.proto.v1.ListHostsRequest;
 import io.ferry.proto.v1.OperationServiceGrpc;
 import io.ferry.proto.v1.RemoveHostRequest;
 import io.ferry.proto.v1.RemoveHostResponse;
+import io.ferry.proto.v1.RevokeCertificateRequest;
+import io.ferry.proto.v1.RevokeCertificateResponse;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -235,6 +243,74 @@ class CoordinatorSecurityIT {
         JoinTls.channelCredentials(fingerprint, Clock.systemUTC())).build();
     opened.add(channel);
     return channel;
+  }
+
+  @Test
+  void anAdminIssuesAClientCertificateThatWorksForItsRoleUntilRevoked() throws Exception {
+    CertificateServiceGrpc.CertificateServiceBlockingStub admin = certificates(cluster.channel(0));
+    KeyPair keys = CertificateRequests.newKeyPair();
+    IssueClientCertificateResponse issued = admin.issueClientCertificate(IssueClientCertificateRequest.newBuilder()
+        .setName("ci-bot").setRole("operator").setCertificateRequestPem(CertificateRequests.create(keys, "ci-bot")).build());
+    ClusterTls bot = ClusterTls.of(CertifiedKey.fromPem(issued.getCertificateChainPem(), Pem.privateKey(keys.getPrivate())),
+        TestCerts.pki().authority().certificate(), RevocationList::empty, Clock.systemUTC());
+    assertThat(bot.identity()).isEqualTo(new Identity("ci-bot", Role.OPERATOR));
+    assertThat(issued.getCaCertificatePem()).isEqualTo(TestCerts.pki().authority().certificatePem());
+
+    // It works, on either coordinator, for what an operator may do and nothing more.
+    ManagedChannel asBot = dial(1, bot.channelCredentials());
+    assertThat(hosts(asBot).listHosts(ListHostsRequest.getDefaultInstance()).getHostsList()).hasSize(3);
+    assertRefused(() -> hosts(asBot).addHost(AddHostRequest.newBuilder().setName("host-9").build()), Status.Code.PERMISSION_DENIED);
+    assertRefused(() -> certificates(asBot).listCertificates(ListCertificatesRequest.getDefaultInstance()), Status.Code.PERMISSION_DENIED);
+    assertThat(admin.listCertificates(ListCertificatesRequest.getDefaultInstance()).getCertificatesList())
+        .anySatisfy(c -> {
+          assertThat(c.getSerial()).isEqualTo(issued.getSerial());
+          assertThat(c.getName()).isEqualTo("ci-bot");
+          assertThat(c.getRole()).isEqualTo("operator");
+          assertThat(c.getRevoked()).isFalse();
+        });
+
+    RevokeCertificateResponse revoked = admin.revokeCertificate(RevokeCertificateRequest.newBuilder().setSerial(issued.getSerial()).build());
+
+    assertThat(revoked.getNewlyRevoked()).isTrue();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertRefused(() -> hosts(asBot).listHosts(ListHostsRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED));
+    assertThat(admin.revokeCertificate(RevokeCertificateRequest.newBuilder().setSerial(issued.getSerial()).build()).getNewlyRevoked())
+        .as("revoking twice changes nothing").isFalse();
+    assertThat(admin.listCertificates(ListCertificatesRequest.getDefaultInstance()).getCertificatesList())
+        .filteredOn(c -> c.getSerial().equals(issued.getSerial())).singleElement().satisfies(c -> assertThat(c.getRevoked()).isTrue());
+  }
+
+  @Test
+  void badCertificateRequestsAreRefusedAndAnAdminCannotRevokeTheirOwn() throws Exception {
+    CertificateServiceGrpc.CertificateServiceBlockingStub admin = certificates(cluster.channel(0));
+    String request = CertificateRequests.create(CertificateRequests.newKeyPair(), "someone");
+    int before = admin.listCertificates(ListCertificatesRequest.getDefaultInstance()).getCertificatesCount();
+
+    for (IssueClientCertificateRequest bad : List.of(
+        IssueClientCertificateRequest.newBuilder().setName("agent-x").setRole("host").setCertificateRequestPem(request).build(),
+        IssueClientCertificateRequest.newBuilder().setName("Bad_Name").setRole("viewer").setCertificateRequestPem(request).build(),
+        IssueClientCertificateRequest.newBuilder().setName("someone").setRole("root").setCertificateRequestPem(request).build(),
+        IssueClientCertificateRequest.newBuilder().setName("someone").setRole("viewer").setCertificateRequestPem("not a request").build())) {
+      assertRefused(() -> admin.issueClientCertificate(bad), Status.Code.INVALID_ARGUMENT);
+    }
+    assertThat(admin.listCertificates(ListCertificatesRequest.getDefaultInstance()).getCertificatesCount()).as("nothing issued").isEqualTo(before);
+    assertRefused(() -> admin.revokeCertificate(RevokeCertificateRequest.newBuilder().setSerial("not-hex").build()), Status.Code.INVALID_ARGUMENT);
+    assertRefused(() -> admin.revokeCertificate(RevokeCertificateRequest.newBuilder().setSerial("abc123").build()), Status.Code.NOT_FOUND);
+
+    KeyPair keys = CertificateRequests.newKeyPair();
+    IssueClientCertificateResponse second = admin.issueClientCertificate(IssueClientCertificateRequest.newBuilder()
+        .setName("second-admin").setRole("admin").setCertificateRequestPem(CertificateRequests.create(keys, "second-admin")).build());
+    ClusterTls secondAdmin = ClusterTls.of(CertifiedKey.fromPem(second.getCertificateChainPem(), Pem.privateKey(keys.getPrivate())),
+        TestCerts.pki().authority().certificate(), RevocationList::empty, Clock.systemUTC());
+    CertificateServiceGrpc.CertificateServiceBlockingStub asSecond = certificates(dial(0, secondAdmin.channelCredentials()));
+    assertRefused(() -> asSecond.revokeCertificate(RevokeCertificateRequest.newBuilder().setSerial(second.getSerial()).build()),
+        Status.Code.FAILED_PRECONDITION);
+    assertThat(asSecond.listCertificates(ListCertificatesRequest.getDefaultInstance()).getCertificatesList())
+        .filteredOn(c -> c.getSerial().equals(second.getSerial())).singleElement().satisfies(c -> assertThat(c.getRevoked()).isFalse());
+  }
+
+  private static CertificateServiceGrpc.CertificateServiceBlockingStub certificates(ManagedChannel channel) {
+    return CertificateServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   private ManagedChannel dial(int coordinator, ChannelCredentials credentials) {
