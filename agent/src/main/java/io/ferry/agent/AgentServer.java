@@ -5,14 +5,18 @@ import io.ferry.agent.api.AgentGrpcService;
 import io.ferry.agent.api.MigrationGrpcService;
 import io.ferry.agent.cluster.ClusterMember;
 import io.ferry.agent.cluster.HelixClusterMember;
+import io.ferry.agent.cluster.SessionFence;
 import io.ferry.agent.cluster.ZkRevocationReader;
 import io.ferry.agent.config.AgentConfig;
 import io.ferry.agent.config.ClusterSettings;
 import io.ferry.agent.host.HostFacts;
 import io.ferry.agent.host.HostProbe;
 import io.ferry.agent.images.ImageStore;
+import io.ferry.agent.lifecycle.ContainerManager;
+import io.ferry.agent.lifecycle.ContainerStatus;
 import io.ferry.agent.lifecycle.Containers;
 import io.ferry.agent.lifecycle.OperationObserver;
+import io.ferry.agent.lifecycle.StopOptions;
 import io.ferry.agent.metrics.AgentMetrics;
 import io.ferry.agent.migration.AgentMigrations;
 import io.ferry.agent.network.NetworkConfig;
@@ -95,6 +99,7 @@ public final class AgentServer implements AutoCloseable {
   private Containers containers;
   private AgentMigrations migrations;
   private ClusterMember member;
+  private SessionFence fence;
   private NetworkManager network;
   private OverlayPeerSync overlayPeers;
   private ZkRevocationReader revocations;
@@ -236,9 +241,40 @@ public final class AgentServer implements AutoCloseable {
       member.watchHosts(overlayPeers::membershipChanged);
     }
     member.join();
+    ClusterMember joined = member;
+    fence = new SessionFence(cluster.zookeeper(), cluster.sessionTimeout(), cluster.fenceDelay(), haContainers(), joined::sessionId).start();
     log.info(
         "agent {}: joining cluster {} through {} as {}",
         config.hostName(), cluster.clusterName(), cluster.zookeeper(), registration.address());
+  }
+
+  /** This host's HA containers, as the fence kills and restarts them. */
+  private SessionFence.Guarded haContainers() {
+    ContainerManager manager = containers.manager();
+    return new SessionFence.Guarded() {
+      @Override
+      public java.util.List<String> runningHa() {
+        return manager.list().stream()
+            .filter(c -> c.record().ha() && c.status() == ContainerStatus.RUNNING)
+            .map(c -> c.record().name())
+            .toList();
+      }
+
+      @Override
+      public void kill(String name) {
+        manager.stop(name, StopOptions.FORCE);
+      }
+
+      @Override
+      public void start(String name) {
+        manager.start(name, false);
+      }
+    };
+  }
+
+  /** The fence of this host's HA containers; empty for a standalone agent. */
+  public java.util.Optional<SessionFence> fence() {
+    return java.util.Optional.ofNullable(fence);
   }
 
   /** What this host registers of its network: its subnet, and its underlay address with the overlay on. */
@@ -286,6 +322,9 @@ public final class AgentServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    if (fence != null) {
+      fence.close();
+    }
     if (member != null) {
       member.close();
     }

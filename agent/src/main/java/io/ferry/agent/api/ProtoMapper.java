@@ -36,7 +36,7 @@ final class ProtoMapper {
   static CreateSpec createSpec(ContainerSpec spec, NetworkInfo network) {
     return new CreateSpec(
         spec.getName(), spec.getImage(), initKind(spec.getInit()), spec.getCommandList(), spec.getEnvMap(), limits(spec.getLimits()),
-        identity(spec.getName(), network));
+        identity(spec.getName(), network), spec.getHa());
   }
 
   /**
@@ -111,7 +111,8 @@ final class ProtoMapper {
                     .setInit(r.init() == InitKind.SYSTEMD ? io.ferry.proto.v1.InitKind.INIT_KIND_SYSTEMD : io.ferry.proto.v1.InitKind.INIT_KIND_GENERIC)
                     .addAllCommand(r.command())
                     .putAllEnv(r.env())
-                    .setLimits(limits(r.limits())))
+                    .setLimits(limits(r.limits()))
+                    .setHa(r.ha()))
             .setState(state(r.status()))
             .setDetail(r.detail())
             .setImageDigest(r.imageDigest())

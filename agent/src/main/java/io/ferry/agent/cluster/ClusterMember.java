@@ -41,6 +41,12 @@ public interface ClusterMember extends AutoCloseable {
   boolean isConnected();
 
   /**
+   * The ZooKeeper session that makes this host a live member, while connected: a different value
+   * later means the session expired in between (and coordinators saw the host gone).
+   */
+  java.util.Optional<String> sessionId();
+
+  /**
    * Leaves the cluster: stops joining, and ends the session so that coordinators see the host gone
    * at once (its registration stays, for a later re-join). Idempotent; never throws.
    */

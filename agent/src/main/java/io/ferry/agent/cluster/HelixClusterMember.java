@@ -133,6 +133,18 @@ public final class HelixClusterMember implements ClusterMember {
     return current != null && current.isConnected();
   }
 
+  @Override
+  public java.util.Optional<String> sessionId() {
+    HelixManager current;
+    synchronized (this) {
+      if (state != MemberState.JOINED) {
+        return java.util.Optional.empty();
+      }
+      current = manager;
+    }
+    return current != null && current.isConnected() ? java.util.Optional.ofNullable(current.getSessionId()) : java.util.Optional.empty();
+  }
+
   /** Where joining is; for diagnostics and tests. */
   public synchronized MemberState state() {
     return state;

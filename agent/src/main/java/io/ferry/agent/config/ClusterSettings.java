@@ -25,6 +25,10 @@ import java.util.Set;
  * @param clusterName the Ferry cluster to join (a DNS label)
  * @param sessionTimeout the ZooKeeper session timeout: how long after a crash coordinators see this
  *     host gone; seconds, not Helix's 30 s default
+ * @param fenceDelay {@code cluster.fence.delay}: how long a noticed disconnection from ZooKeeper
+ *     may last before this host kills its HA containers (default a sixth of the session timeout;
+ *     must stay under a third of it so the kill lands before the session expires, see {@code
+ *     SessionFence})
  * @param hostAddress where coordinators dial this agent ({@code host:port}); absent means {@code
  *     listen.address:port}, which is refused for a wildcard listen address
  * @param labels the host's labels, e.g. {@code zone=a,ssd=true}
@@ -37,6 +41,7 @@ public record ClusterSettings(
     boolean zookeeperTls,
     String clusterName,
     Duration sessionTimeout,
+    Duration fenceDelay,
     Optional<String> hostAddress,
     Map<String, String> labels,
     OptionalLong cpuMillis,
@@ -47,6 +52,7 @@ public record ClusterSettings(
   public static final String KEY_ZOOKEEPER_TLS = "cluster.zookeeper.tls";
   public static final String KEY_NAME = "cluster.name";
   public static final String KEY_SESSION_TIMEOUT = "cluster.session.timeout";
+  public static final String KEY_FENCE_DELAY = "cluster.fence.delay";
   public static final String KEY_HOST_ADDRESS = "host.address";
   public static final String KEY_LABELS = "host.labels";
   public static final String KEY_CPU_MILLIS = "capacity.cpu.millis";
@@ -65,6 +71,10 @@ public record ClusterSettings(
     }
     if (sessionTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new ConfigException(KEY_SESSION_TIMEOUT, KEY_SESSION_TIMEOUT + " must be at least 1s: " + sessionTimeout);
+    }
+    if (fenceDelay.isNegative() || fenceDelay.multipliedBy(3).compareTo(sessionTimeout) >= 0) {
+      throw new ConfigException(KEY_FENCE_DELAY, KEY_FENCE_DELAY + " must be under a third of " + KEY_SESSION_TIMEOUT
+          + " (the kill must land before the session expires): " + fenceDelay);
     }
     hostAddress.ifPresent(address -> {
       String problem = HostRegistration.addressProblem(address);
@@ -85,7 +95,7 @@ public record ClusterSettings(
   /** A standalone agent: no cluster. */
   public static ClusterSettings standalone() {
     return new ClusterSettings(
-        "", true, DEFAULT_CLUSTER, DEFAULT_SESSION_TIMEOUT, Optional.empty(), Map.of(),
+        "", true, DEFAULT_CLUSTER, DEFAULT_SESSION_TIMEOUT, io.ferry.agent.cluster.SessionFence.defaultDelay(DEFAULT_SESSION_TIMEOUT), Optional.empty(), Map.of(),
         OptionalLong.empty(), Optional.empty(), Optional.empty());
   }
 
@@ -111,6 +121,7 @@ public record ClusterSettings(
       throw new ConfigException(KEY_LABELS, KEY_LABELS + ": " + e.getMessage());
     }
     int cpuMillis = s.integer(KEY_CPU_MILLIS, 0, 1, Integer.MAX_VALUE);
+    Duration sessionTimeout = s.duration(KEY_SESSION_TIMEOUT, DEFAULT_SESSION_TIMEOUT);
     ByteSize memory = s.size(KEY_MEMORY, null);
     ByteSize disk = s.size(KEY_DISK, null);
     ClusterSettings settings =
@@ -118,7 +129,8 @@ public record ClusterSettings(
             s.string(KEY_ZOOKEEPER, ""),
             s.flag(KEY_ZOOKEEPER_TLS, true),
             s.string(KEY_NAME, DEFAULT_CLUSTER),
-            s.duration(KEY_SESSION_TIMEOUT, DEFAULT_SESSION_TIMEOUT),
+            sessionTimeout,
+            s.duration(KEY_FENCE_DELAY, io.ferry.agent.cluster.SessionFence.defaultDelay(sessionTimeout)),
             Optional.ofNullable(s.string(KEY_HOST_ADDRESS, null)),
             labels,
             cpuMillis == 0 ? OptionalLong.empty() : OptionalLong.of(cpuMillis),

@@ -124,7 +124,7 @@ public final class ContainerManager {
             ContainerRecord record =
                 new ContainerRecord(
                     spec.name(), spec.image(), image.digest(), spec.init(), spec.command(), spec.env(), spec.limits(),
-                    ContainerStatus.STOPPED, "created", now, now, identity(net));
+                    ContainerStatus.STOPPED, "created", now, now, identity(net), spec.ha());
             ctx.save(record);
             undo.push(() -> ctx.forget(spec.name()));
             ctx.network.announceNew(spec.name()); // where its address now is, for the other hosts

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param status where it is in its life ({@link ContainerLifecycle})
  * @param detail why it is in this status: exit reason, error, request
  * @param network its address and MAC on the host's bridge, or null before the first start
+ * @param ha a high-availability container, which this host stops when cut off from the cluster
+ *     (absent in records written before HA existed: false)
  */
 public record ContainerRecord(
     String name,
@@ -33,7 +35,8 @@ public record ContainerRecord(
     String detail,
     Instant createdAt,
     Instant stateSince,
-    NetworkIdentity network) {
+    NetworkIdentity network,
+    boolean ha) {
 
   /** A container's address and MAC, kept across restarts (and, later, across hosts). */
   public record NetworkIdentity(String address, int prefixLength, String gateway, String mac) {}
@@ -45,28 +48,31 @@ public record ContainerRecord(
 
   public ContainerRecord withStatus(ContainerStatus newStatus, String newDetail, Instant at) {
     return new ContainerRecord(
-        name, image, imageDigest, init, command, env, limits, newStatus, newDetail, at, at, network)
+        name, image, imageDigest, init, command, env, limits, newStatus, newDetail, at, at, network, ha)
         .withCreatedAt(createdAt);
   }
 
   public ContainerRecord withLimits(Limits newLimits) {
     return new ContainerRecord(
-        name, image, imageDigest, init, command, env, newLimits, status, detail, createdAt, stateSince, network);
+        name, image, imageDigest, init, command, env, newLimits, status, detail, createdAt, stateSince, network, ha);
   }
 
   public ContainerRecord withNetwork(NetworkIdentity newNetwork) {
     return new ContainerRecord(
-        name, image, imageDigest, init, command, env, limits, status, detail, createdAt, stateSince, newNetwork);
+        name, image, imageDigest, init, command, env, limits, status, detail, createdAt, stateSince, newNetwork, ha);
   }
 
-  /** A copy for a new container {@code newName}: same image, spec and limits, stopped, no network yet. */
+  /**
+   * A copy for a new container {@code newName}: same image, spec and limits, stopped, no network
+   * yet, not HA (a copy is a new container; the cluster decides whether it gets a standby).
+   */
   public ContainerRecord copyAs(String newName, Instant at) {
     return new ContainerRecord(
-        newName, image, imageDigest, init, command, env, limits, ContainerStatus.STOPPED, "copied from " + name, at, at, null);
+        newName, image, imageDigest, init, command, env, limits, ContainerStatus.STOPPED, "copied from " + name, at, at, null, false);
   }
 
   private ContainerRecord withCreatedAt(Instant created) {
     return new ContainerRecord(
-        name, image, imageDigest, init, command, env, limits, status, detail, created, stateSince, network);
+        name, image, imageDigest, init, command, env, limits, status, detail, created, stateSince, network, ha);
   }
 }

@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param command PID 1's argv; empty means {@code /sbin/init}
  * @param network the network identity to give the container (the coordinator's cluster-wide
  *     allocation); empty: the host leases one from its own subnet
+ * @param ha a high-availability container: this host stops it when cut off from the cluster
+ *     ({@code SessionFence}), because the cluster restarts it elsewhere
  */
 public record CreateSpec(
     String name,
@@ -25,7 +27,8 @@ public record CreateSpec(
     List<String> command,
     Map<String, String> env,
     Limits limits,
-    Optional<AssignedIdentity> network) {
+    Optional<AssignedIdentity> network,
+    boolean ha) {
 
   public CreateSpec {
     String problem = Names.problem("container", name);
@@ -42,8 +45,8 @@ public record CreateSpec(
     network = network == null ? Optional.empty() : network;
   }
 
-  /** A spec whose network identity the host leases itself. */
+  /** A spec whose network identity the host leases itself, not HA. */
   public CreateSpec(String name, String image, InitKind init, List<String> command, Map<String, String> env, Limits limits) {
-    this(name, image, init, command, env, limits, Optional.empty());
+    this(name, image, init, command, env, limits, Optional.empty(), false);
   }
 }

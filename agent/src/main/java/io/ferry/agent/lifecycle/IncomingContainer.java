@@ -90,7 +90,7 @@ public final class IncomingContainer implements AutoCloseable {
     Instant now = ctx.clock.instant();
     ContainerStatus status = checkpointed ? ContainerStatus.CHECKPOINTED : ContainerStatus.STOPPED;
     ContainerRecord record = new ContainerRecord(name, spec.image(), imageDigest, spec.init(), spec.command(), spec.env(),
-        spec.limits(), status, "migrated in", now, now, ContainerManager.identity(net));
+        spec.limits(), status, "migrated in", now, now, ContainerManager.identity(net), spec.ha());
     return ctx.save(record);
   }
 

@@ -108,6 +108,7 @@ class AgentConfigTest {
     assertThat(cluster.zookeeperTls()).as("TLS unless turned off").isTrue();
     assertThat(cluster.clusterName()).isEqualTo("prod");
     assertThat(cluster.sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(cluster.fenceDelay()).as("a sixth of the session timeout").isEqualTo(Duration.ofMillis(500));
     assertThat(cluster.labels()).containsExactly(Map.entry("ssd", "true"), Map.entry("zone", "a"));
 
     HostRegistration r = cluster.registration("host-3", "127.0.0.1", 40123, 8, 32L << 30, 200L << 30, "0.1.0");
@@ -148,6 +149,9 @@ class AgentConfigTest {
     assertKeyRefused(none, "capacity.memory", "lots");
     assertKeyRefused(none, "capacity.memory", "0");
     assertKeyRefused(none, "cluster.zookeper", "zk:2181");
+    // With the default 6 s session, the fence must strike before a third of it has passed.
+    assertKeyRefused(none, "cluster.fence.delay", "2s");
+    assertKeyRefused(none, "cluster.fence.delay", "-1s");
   }
 
   private static void assertKeyRefused(Path none, String key, String value) {

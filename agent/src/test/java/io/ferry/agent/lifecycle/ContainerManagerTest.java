@@ -89,7 +89,7 @@ class ContainerManagerTest {
             16, java.util.Optional.of(io.ferry.agent.network.Ipv4Address.parse("10.100.0.1")));
 
     ContainerView created =
-        manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(identity)), true);
+        manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(identity), false), true);
 
     assertThat(created.record().network().address()).isEqualTo("10.100.3.9");
     assertThat(created.record().network().mac()).isEqualTo("0a:58:0a:64:03:09");
@@ -103,7 +103,7 @@ class ContainerManagerTest {
             io.ferry.agent.network.Ipv4Address.parse("10.100.3.9"), io.ferry.agent.network.MacAddress.parse("0a:58:0a:64:03:09"),
             24, java.util.Optional.of(io.ferry.agent.network.Ipv4Address.parse("10.100.3.1")));
     assertThatThrownBy(() ->
-            manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(elsewhere)), false))
+            manager.create(new CreateSpec("web", "busybox", InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE, java.util.Optional.of(elsewhere), false), false))
         .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FAILED_PRECONDITION))
         .hasMessageContaining("network.subnet must be the cluster's");
     assertThat(manager.list()).isEmpty();

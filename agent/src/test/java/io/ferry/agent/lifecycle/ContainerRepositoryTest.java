@@ -26,7 +26,7 @@ class ContainerRepositoryTest {
         new ContainerRecord(
             "web", "debian/12", "ab".repeat(32), InitKind.SYSTEMD, List.of(), Map.of("A", "1"), limits,
             ContainerStatus.RUNNING, "started", Instant.parse("2026-11-29T10:00:00Z"), Instant.parse("2026-11-29T10:00:01Z"),
-            new NetworkIdentity("10.100.0.2", 24, "10.100.0.1", "02:00:00:00:00:01"));
+            new NetworkIdentity("10.100.0.2", 24, "10.100.0.1", "02:00:00:00:00:01"), true);
     new ContainerRepository(dir).save(web);
     new ContainerRepository(dir).save(web.copyAs("db", Instant.parse("2026-11-29T11:00:00Z")));
     Files.createDirectories(dir.resolve("junk"));
@@ -38,6 +38,7 @@ class ContainerRepositoryTest {
     assertThat(again.find("web")).contains(web);
     assertThat(again.loadAll()).extracting(ContainerRecord::name).containsExactly("db", "web");
     assertThat(again.find("db").orElseThrow().network()).isNull();
+    assertThat(again.find("db").orElseThrow().ha()).as("a copy is a new container, not HA").isFalse();
     assertThat(again.find("nope")).isEmpty();
 
     again.delete("web");
@@ -45,11 +46,28 @@ class ContainerRepositoryTest {
   }
 
   @Test
+  void aRecordWrittenBeforeHaExistedReadsAsNotHa() throws Exception {
+    Instant at = Instant.parse("2026-11-29T10:00:00Z");
+    ContainerRepository repository = new ContainerRepository(dir);
+    repository.save(new ContainerRecord("old", "busybox", "ef".repeat(32), InitKind.GENERIC, List.of(), Map.of(), Limits.NONE,
+        ContainerStatus.STOPPED, "", at, at, null, true));
+    Path file = dir.resolve("old/container.json");
+    String withoutHa = Files.readString(file).replaceAll(",?\\s*\"ha\"\\s*:\\s*true", "");
+    assertThat(withoutHa).doesNotContain("\"ha\"");
+    Files.writeString(file, withoutHa);
+
+    ContainerRecord old = new ContainerRepository(dir).find("old").orElseThrow();
+
+    assertThat(old.ha()).isFalse();
+    assertThat(old.imageDigest()).isEqualTo("ef".repeat(32));
+  }
+
+  @Test
   void aStatusChangeKeepsTheCreationTime() {
     Instant created = Instant.parse("2026-11-29T10:00:00Z");
     ContainerRecord r =
         new ContainerRecord("web", "busybox", "cd".repeat(32), InitKind.GENERIC, List.of("/bin/sh"), Map.of(), Limits.NONE,
-            ContainerStatus.STOPPED, "", created, created, null);
+            ContainerStatus.STOPPED, "", created, created, null, false);
 
     ContainerRecord running = r.withStatus(ContainerStatus.RUNNING, "started", created.plusSeconds(5));
 

@@ -1,0 +1,238 @@
+package io.ferry.agent.cluster;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ties this host's right to run its high-availability containers to its ZooKeeper session: a host
+ * cut off from ZooKeeper stops them (fences itself) before the cluster can start them on another
+ * host, so an HA container never runs twice.
+ *
+ * <p>The timeline, with session timeout T: the ZooKeeper client reports Disconnected when its
+ * connection closes, or after 2/3 T without hearing from the server (a partition). From then the
+ * fence waits {@code fenceDelay} (default T/6) for the connection to come back, then kills every
+ * running HA container at once (no clean shutdown: the bound matters more). The server expires the
+ * session T after it last heard from the host; only then do coordinators see the host gone and
+ * restart its HA containers elsewhere (after their own margin). So the kill lands at most about
+ * 2/3 T + T/6 after the host was cut off, before the expiry at T. A blip shorter than the fence
+ * delay (after the disconnection is noticed) kills nothing.
+ *
+ * <p>Coming back: when the same session reconnects and the host's cluster membership ({@link
+ * ClusterMember#sessionId()}) is still the session it was when the fence struck, nobody can have
+ * started the containers elsewhere, so the fence starts them again. When either session expired
+ * meanwhile, the fenced containers stay stopped: the cluster may be running them on another host,
+ * and it decides. A session that expires before the fence struck fences at once.
+ *
+ * <p>The fence watches a ZooKeeper session of its own (same ensemble, same timeout, same network
+ * path as the membership's): Helix keeps its client private.
+ *
+ * <p>Threading: every decision runs on the fence's own thread; ZooKeeper's events are handed to
+ * it. {@link Guarded} is called from that thread only.
+ */
+public final class SessionFence implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SessionFence.class);
+
+  /** The containers the fence guards: this host's HA containers. */
+  public interface Guarded {
+    /** Names of the HA containers running here now. */
+    List<String> runningHa();
+
+    /** Kills one at once; a failure is logged and the others are still killed. */
+    void kill(String name);
+
+    /** Starts one again after a fence that turned out unnecessary. */
+    void start(String name);
+  }
+
+  private final String connectString;
+  private final Duration sessionTimeout;
+  private final Duration fenceDelay;
+  private final Guarded guarded;
+  private final Supplier<Optional<String>> membership;
+  private final ScheduledExecutorService thread;
+
+  // The fence thread's own.
+  private volatile ZooKeeper zookeeper; // written on the fence thread; read by connected()
+  private ScheduledFuture<?> pending;
+  private final Set<String> fenced = new LinkedHashSet<>();
+  private Optional<String> membershipAtFence = Optional.empty();
+  private boolean expiredSinceFence;
+  private boolean closed;
+
+  /**
+   * @param fenceDelay how long a disconnection may last, once noticed, before the fence strikes;
+   *     keep it well under T/3
+   * @param membership the membership's session now ({@link ClusterMember#sessionId()})
+   */
+  public SessionFence(
+      String connectString, Duration sessionTimeout, Duration fenceDelay, Guarded guarded, Supplier<Optional<String>> membership) {
+    this.connectString = connectString;
+    this.sessionTimeout = sessionTimeout;
+    this.fenceDelay = fenceDelay;
+    this.guarded = guarded;
+    this.membership = membership;
+    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "session-fence");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The default fence delay for a session timeout: T/6, at least 200 ms. */
+  public static Duration defaultDelay(Duration sessionTimeout) {
+    return Duration.ofMillis(Math.max(200, sessionTimeout.toMillis() / 6));
+  }
+
+  /** Opens the fence's session (in the background, as ZooKeeper connects). */
+  public SessionFence start() {
+    thread.execute(this::connect);
+    return this;
+  }
+
+  /** The containers the fence stopped and has not started again; for diagnostics and tests. */
+  public Set<String> fenced() {
+    try {
+      return thread.submit(() -> Set.copyOf(fenced)).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("the fence thread does not answer", e);
+    }
+  }
+
+  /** True while the fence's own session is connected. */
+  public boolean connected() {
+    ZooKeeper current = zookeeper;
+    return current != null && current.getState().isConnected();
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    try {
+      zookeeper = new ZooKeeper(connectString, Math.toIntExact(sessionTimeout.toMillis()), event -> thread.execute(() -> on(event)));
+    } catch (IOException e) {
+      log.warn("fence: cannot open a ZooKeeper session ({}); retrying", e.getMessage());
+      thread.schedule(this::connect, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  private void on(WatchedEvent event) {
+    if (closed || event.getType() != org.apache.zookeeper.Watcher.Event.EventType.None) {
+      return;
+    }
+    KeeperState state = event.getState();
+    switch (state) {
+      case Disconnected -> {
+        if (pending == null && fenced.isEmpty()) {
+          log.warn("fence: disconnected from ZooKeeper; HA containers stop in {} ms unless it comes back", fenceDelay.toMillis());
+          pending = thread.schedule(this::strike, fenceDelay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+      case SyncConnected -> {
+        if (pending != null) {
+          pending.cancel(false);
+          pending = null;
+          log.info("fence: reconnected to ZooKeeper in time; nothing stopped");
+        }
+        if (!fenced.isEmpty()) {
+          liftOrKeep();
+        }
+      }
+      case Expired -> {
+        if (pending != null) {
+          pending.cancel(false);
+          pending = null;
+        }
+        if (fenced.isEmpty()) {
+          log.warn("fence: the ZooKeeper session expired before the fence struck: stopping HA containers now");
+          strike();
+        }
+        expiredSinceFence = true;
+        close(zookeeper);
+        connect();
+      }
+      default -> {
+        // AuthFailed, SaslAuthenticated, ConnectedReadOnly, Closed: nothing to decide.
+      }
+    }
+  }
+
+  /** Kills every running HA container. */
+  private void strike() {
+    pending = null;
+    membershipAtFence = membership.get();
+    expiredSinceFence = false;
+    List<String> running = guarded.runningHa();
+    for (String name : running) {
+      try {
+        guarded.kill(name);
+        fenced.add(name);
+      } catch (RuntimeException e) {
+        log.error("fence: cannot kill HA container {}: {}", name, e.toString());
+      }
+    }
+    log.warn("fence: cut off from ZooKeeper for {} ms after the disconnection was noticed: killed {} HA container(s) {}",
+        fenceDelay.toMillis(), fenced.size(), fenced);
+  }
+
+  /** After reconnecting: start the fenced containers again only if no session expired. */
+  private void liftOrKeep() {
+    Optional<String> now = membership.get();
+    if (!expiredSinceFence && membershipAtFence.isPresent() && membershipAtFence.equals(now)) {
+      for (String name : fenced) {
+        try {
+          guarded.start(name);
+        } catch (RuntimeException e) {
+          log.error("fence: cannot start HA container {} again: {}", name, e.toString());
+        }
+      }
+      log.info("fence: the session survived; started {} HA container(s) again: {}", fenced.size(), fenced);
+    } else {
+      log.warn("fence: a session expired while cut off; {} HA container(s) stay stopped for the cluster to place: {}", fenced.size(), fenced);
+    }
+    fenced.clear();
+  }
+
+  @Override
+  public void close() {
+    thread.execute(() -> {
+      closed = true;
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      close(zookeeper);
+    });
+    thread.shutdown();
+    try {
+      thread.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void close(ZooKeeper zookeeper) {
+    if (zookeeper == null) {
+      return;
+    }
+    try {
+      zookeeper.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
