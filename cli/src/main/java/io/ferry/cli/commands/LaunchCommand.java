@@ -67,6 +67,9 @@ public final class LaunchCommand extends OperationCommand {
   @Option(names = "--init", paramLabel = "systemd|generic", defaultValue = "generic", description = "what PID 1 is (default generic)")
   String init;
 
+  @Option(names = "--ha", description = "high availability: keep a standby replica on another host and restart there if this host dies")
+  boolean ha;
+
   @Option(names = "--dry-run", description = "show each host's verdict and the chosen host; launch nothing")
   boolean dryRun;
 
@@ -100,7 +103,7 @@ public final class LaunchCommand extends OperationCommand {
       request.setStrategy(Arguments.choice(spec, "--strategy", strategy, PlacementStrategy.class, "PLACEMENT_STRATEGY_"));
     }
     return request
-        .setSpec(NewContainer.spec(spec, name, image, init, command, limits))
+        .setSpec(NewContainer.spec(spec, name, image, init, command, limits).setHa(ha))
         .putAllRequiredLabels(labels)
         .setAntiAffinityGroup(antiAffinity == null ? "" : antiAffinity)
         .setTargetHost(target == null ? "" : target)

@@ -76,10 +76,18 @@ public final class ContainerView {
         .add("disk used", Cells.bytes(c.getUsage().getDiskBytes(), true))
         .add("required labels", Cells.labels(cc.getRequiredLabelsMap()))
         .add("anti-affinity", cc.getAntiAffinityGroup())
+        .add("ha standby", cc.hasHa() ? cc.getHa().getStandbyHost() : "")
+        .add("ha replica", cc.hasHa() ? replica(cc.getHa()) : "")
         .add("operation", cc.getOperationId())
         .add("created", Cells.time(c.getCreatedAt()))
         .add("state since", Cells.time(c.getStateSince()))
         .render();
+  }
+
+  /** "12 s old (48.0 MiB), 1 failover" or "none yet". */
+  static String replica(io.ferry.proto.v1.HaStatus ha) {
+    String age = ha.getReplicaAgeSeconds() < 0 ? "none yet" : ha.getReplicaAgeSeconds() + " s old (" + Cells.bytes(ha.getReplicaBytes(), false) + ")";
+    return ha.getFailovers() == 0 ? age : age + ", " + ha.getFailovers() + (ha.getFailovers() == 1 ? " failover" : " failovers");
   }
 
   /** The limits in force, as {@code config set} keys. */

@@ -104,7 +104,21 @@ class ContainerCommandsTest extends ClusterCommandTest {
         .contains("anti-affinity:    web\n")
         .contains("operation:        op-9\n")
         .contains("created:          2026-05-28T20:26:40Z\n")
-        .doesNotContain("detail:");
+        .doesNotContain("detail:")
+        .doesNotContain("ha standby:");
+  }
+
+  @Test
+  void infoShowsAnHaContainersStandbyAndReplicaAge() {
+    coordinator.container = web().toBuilder()
+        .setHa(io.ferry.proto.v1.HaStatus.newBuilder().setStandbyHost("host-3").setReplicaAgeSeconds(12).setReplicaBytes(48L << 20).setFailovers(1))
+        .build();
+
+    Result r = cli.run("info", "web-1");
+
+    assertThat(r.out())
+        .contains("ha standby:       host-3\n")
+        .contains("ha replica:       12 s old (48.0 MiB), 1 failover\n");
   }
 
   @Test

@@ -26,7 +26,7 @@ class LaunchCommandTest extends ClusterCommandTest {
   void mapsEveryOptionIntoTheRequest() {
     Result r = cli.run("launch", "debian/12", "web-1", "--cpu", "0.5", "--memory", "512MiB", "--disk", "2GiB",
         "--label", "zone=a", "--label", "ssd=true", "--anti-affinity", "web", "--target", "host-2",
-        "--strategy", "binpack", "--init", "systemd", "--", "/sbin/init", "--log-level=info");
+        "--strategy", "binpack", "--init", "systemd", "--ha", "--", "/sbin/init", "--log-level=info");
 
     assertThat(r.exit()).as(r.toString()).isZero();
     LaunchRequest request = coordinator.last(LaunchRequest.class);
@@ -44,6 +44,7 @@ class LaunchCommandTest extends ClusterCommandTest {
     assertThat(request.getTargetHost()).isEqualTo("host-2");
     assertThat(request.getStrategy()).isEqualTo(PlacementStrategy.PLACEMENT_STRATEGY_BINPACK);
     assertThat(request.getDryRun()).isFalse();
+    assertThat(request.getSpec().getHa()).isTrue();
   }
 
   @Test
@@ -57,6 +58,7 @@ class LaunchCommandTest extends ClusterCommandTest {
     assertThat(request.getSpec().getInit()).isEqualTo(InitKind.INIT_KIND_GENERIC);
     assertThat(request.getStrategy()).isEqualTo(PlacementStrategy.PLACEMENT_STRATEGY_UNSPECIFIED);
     assertThat(request.getRequiredLabelsMap()).isEmpty();
+    assertThat(request.getSpec().getHa()).isFalse();
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ContainerSpec;
 import io.ferry.proto.v1.ContainerState;
+import io.ferry.proto.v1.HaStatus;
 import io.ferry.proto.v1.Host;
 import io.ferry.proto.v1.HostState;
 import io.ferry.proto.v1.NetworkInfo;
@@ -49,6 +50,7 @@ final class ApiMapper {
     if (network != null) {
       out.setNetwork(network);
     }
+    record.haState().ifPresent(ha -> out.setHa(haStatus(ha, System.currentTimeMillis())));
     return out
         .setContainer(observed)
         .setHost(record.host())
@@ -59,6 +61,29 @@ final class ApiMapper {
         .setAntiAffinityGroup(record.antiAffinityGroup())
         .setOperationId(record.operationId())
         .build();
+  }
+
+  /**
+   * A high-availability container's standby and replica freshness, its age as of {@code nowMillis}
+   * (-1 before the first replica).
+   */
+  static HaStatus haStatus(ContainerRecord.HaState ha, long nowMillis) {
+    HaStatus.Builder out = HaStatus.newBuilder()
+        .setStandbyHost(ha.standbyHost())
+        .setReplicaAgeSeconds(ha.replicaAtMillis() == 0 ? -1 : Math.max(0, (nowMillis - ha.replicaAtMillis()) / 1000))
+        .setReplicaBytes(ha.replicaBytes())
+        .setFailovers(ha.failovers());
+    if (ha.replicaAtMillis() > 0) {
+      out.setReplicaAt(timestampOfMillis(ha.replicaAtMillis()));
+    }
+    if (ha.lastFailoverAtMillis() > 0) {
+      out.setLastFailoverAt(timestampOfMillis(ha.lastFailoverAtMillis()));
+    }
+    return out.build();
+  }
+
+  private static Timestamp timestampOfMillis(long millis) {
+    return Timestamp.newBuilder().setSeconds(millis / 1000).setNanos((int) (millis % 1000) * 1_000_000).build();
   }
 
   static NetworkInfo networkInfo(ClusterAddress address) {

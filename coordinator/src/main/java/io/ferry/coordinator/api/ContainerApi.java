@@ -106,7 +106,7 @@ final class ContainerApi extends ContainerServiceGrpc.ContainerServiceImplBase {
       }
       return response.build();
     }
-    Launcher.Launched launched = launcher.launch(checked.placement(), checked.spec().toByteArray());
+    Launcher.Launched launched = launcher.launch(checked.placement(), checked.spec().toByteArray(), checked.spec().getHa());
     runner.submit(launched.operation());
     launched.decision().verdicts().forEach(v -> response.addVerdicts(ApiMapper.verdict(v)));
     return response.setChosenHost(launched.host()).setOperation(ApiMapper.operation(launched.operation())).build();

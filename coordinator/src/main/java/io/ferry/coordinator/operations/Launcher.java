@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -71,12 +72,21 @@ public final class Launcher {
     return placer.place(hosts.snapshot(), request);
   }
 
+  /** Places and records a launch of a container that is not HA. */
+  public Launched launch(PlacementRequest request, byte[] spec) {
+    return launch(request, spec, false);
+  }
+
   /**
    * Places and records a launch.
    *
    * @param spec the serialized {@code ContainerSpec} the agent will receive
+   * @param ha a high-availability container: a standby host is chosen too, by the same placement
+   *     among the other hosts (room for the container there now; nothing reserved)
+   * @throws CoordinatorException FAILED_PRECONDITION when an HA container has no host for its
+   *     standby besides the one chosen
    */
-  public Launched launch(PlacementRequest request, byte[] spec) {
+  public Launched launch(PlacementRequest request, byte[] spec, boolean ha) {
     String name = request.containerName();
     if (store.container(name).isPresent()) {
       throw new CoordinatorException(Kind.ALREADY_EXISTS, "container " + name + " already exists");
@@ -89,6 +99,7 @@ public final class Launcher {
         throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host can run " + name + ": " + reasons(decision.verdicts()));
       }
       String host = placed.host();
+      ContainerRecord.HaState standby = ha ? ContainerRecord.HaState.standbyOn(standbyFor(request, host)) : null;
       long now = clock.millis();
       OperationRecord operation =
           OperationRecord.started(OperationIds.next(clock), OperationRecord.Kind.LAUNCH, name, "placed on " + host, Map.of(), now);
@@ -104,7 +115,9 @@ public final class Launcher {
               new byte[0],
               operation.id(),
               now,
-              now);
+              now,
+              null,
+              standby);
       hold(host, request.resources());
       ClusterStore.Launch launch;
       try {
@@ -126,6 +139,23 @@ public final class Launcher {
       log.debug("launch of {} lost host {} to a concurrent launch: {}", name, host, lastReason);
     }
     throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host could take " + name + " after " + MAX_DECISIONS + " tries; last: " + lastReason);
+  }
+
+  /**
+   * The standby of an HA container placed on {@code primary}: placement's choice among the other
+   * hosts, ignoring a target host (that pins the primary only) and image availability (the
+   * replica brings the rootfs; the image is fetched by digest).
+   */
+  private String standbyFor(PlacementRequest request, String primary) {
+    List<HostState> others = hosts.snapshot().hosts().stream().filter(h -> !h.name().equals(primary)).toList();
+    PlacementRequest anywhere = new PlacementRequest(request.containerName(), request.resources(), request.requiredLabels(),
+        request.antiAffinityGroup(), request.image(), Optional.empty(), request.strategy(), false);
+    PlacementDecision decision = placer.choose(withInFlight(new ClusterSnapshot(others)), anywhere);
+    if (decision instanceof PlacementDecision.Placed standby) {
+      return standby.host();
+    }
+    throw new CoordinatorException(Kind.FAILED_PRECONDITION, "HA container " + request.containerName()
+        + " needs a standby host besides " + primary + ": " + reasons(decision.verdicts()));
   }
 
   private ClusterSnapshot withInFlight(ClusterSnapshot snapshot) {

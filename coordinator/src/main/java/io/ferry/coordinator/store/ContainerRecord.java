@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param updatedAtMillis when this record last changed
  * @param network its address and MAC in the cluster network; null for records written before the
  *     cluster allocated addresses (their host leased one itself)
+ * @param ha the standby of a high-availability container; null for the others
  */
 public record ContainerRecord(
     String name,
@@ -41,7 +42,30 @@ public record ContainerRecord(
     String operationId,
     long createdAtMillis,
     long updatedAtMillis,
-    ClusterAddress network) {
+    ClusterAddress network,
+    HaState ha) {
+
+  /**
+   * A high-availability container's standby: the host keeping a replica of its rootfs (placed
+   * anti-affine to {@code host}, with room for it at launch; nothing is reserved there), and the
+   * replica's freshness.
+   *
+   * @param standbyHost where the replica is kept and the container restarts when its host dies
+   * @param replicaAtMillis when the latest complete replica was taken; 0 before the first
+   * @param replicaBytes what the latest pass sent
+   * @param failovers how many times it was restarted from a replica
+   * @param lastFailoverAtMillis when it last was; 0 never
+   */
+  public record HaState(String standbyHost, long replicaAtMillis, long replicaBytes, int failovers, long lastFailoverAtMillis) {
+    public HaState {
+      Objects.requireNonNull(standbyHost, "standbyHost");
+    }
+
+    /** A new standby with no replica yet. */
+    public static HaState standbyOn(String host) {
+      return new HaState(host, 0, 0, 0, 0);
+    }
+  }
 
   /** What the cluster drives a container towards. */
   public enum Desired {
@@ -76,13 +100,13 @@ public record ContainerRecord(
       String operationId,
       long createdAtMillis,
       long updatedAtMillis) {
-    this(name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, null);
+    this(name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, null, null);
   }
 
   /** This record with {@code address} as its network identity. */
   public ContainerRecord withNetwork(ClusterAddress address) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, address);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, updatedAtMillis, address, ha);
   }
 
   /** Its network identity, if the cluster gave it one. */
@@ -92,27 +116,44 @@ public record ContainerRecord(
 
   public ContainerRecord withDesired(Desired newDesired, String newOperationId, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, newDesired, observed, newOperationId, createdAtMillis, now, network);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, newDesired, observed, newOperationId, createdAtMillis, now, network, ha);
   }
 
   public ContainerRecord withObserved(byte[] newObserved, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, newObserved, operationId, createdAtMillis, now, network);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, newObserved, operationId, createdAtMillis, now, network, ha);
   }
 
   public ContainerRecord withOperation(String newOperationId, long now) {
     return new ContainerRecord(
-        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now, network);
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, newOperationId, createdAtMillis, now, network, ha);
   }
 
-  /** This container placed on {@code newHost} (a migration's commit). */
+  /**
+   * This container placed on {@code newHost} (a migration's commit). An HA container moved onto its
+   * standby takes the host it left as its new standby, with no replica there yet.
+   */
   public ContainerRecord withHost(String newHost, long now) {
+    HaState standby = ha;
+    if (ha != null && ha.standbyHost().equals(newHost)) {
+      standby = new HaState(host, 0, 0, ha.failovers(), ha.lastFailoverAtMillis());
+    }
     return new ContainerRecord(
-        name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network);
+        name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network, standby);
+  }
+
+  public ContainerRecord withHa(HaState newHa, long now) {
+    return new ContainerRecord(
+        name, host, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network, newHa);
+  }
+
+  /** Its standby, if it is a high-availability container. */
+  public Optional<HaState> haState() {
+    return Optional.ofNullable(ha);
   }
 
   public ContainerRecord withSpec(byte[] newSpec, Resources newReserved, long now) {
     return new ContainerRecord(
-        name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network);
+        name, host, newSpec, newReserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network, ha);
   }
 }

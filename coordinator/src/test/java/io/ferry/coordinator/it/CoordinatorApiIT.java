@@ -153,6 +153,44 @@ class CoordinatorApiIT {
   }
 
   @Test
+  void anHaContainerGetsAStandbyOnAnotherHostAndTheAgentKnowsItIsHa() {
+    LaunchRequest ha = launch("db-1", 128).toBuilder()
+        .setSpec(launch("db-1", 128).getSpec().toBuilder().setHa(true))
+        .setTargetHost("host-2")
+        .build();
+
+    LaunchResponse response = containers(0).launch(ha);
+
+    assertThat(follow(0, response.getOperation()).getState()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
+    assertThat(response.getChosenHost()).isEqualTo("host-2");
+    ClusterContainer seen = containers(1).get(io.ferry.proto.v1.GetContainerRequest.newBuilder().setName("db-1").build());
+    assertThat(seen.getHa().getStandbyHost()).as("anti-affine to its host").isIn("host-1", "host-3");
+    assertThat(seen.getHa().getReplicaAgeSeconds()).as("no replica yet").isEqualTo(-1);
+    assertThat(seen.getHa().hasReplicaAt()).isFalse();
+    assertThat(host("host-2").agent.containers.get("db-1").getSpec().getHa()).isTrue();
+
+    ClusterContainer plain = containers(0).get(io.ferry.proto.v1.GetContainerRequest.newBuilder().setName("db-1").build());
+    assertThat(plain.hasHa()).isTrue();
+  }
+
+  @Test
+  void anHaContainerWithNoHostForItsStandbyIsRefusedAndNothingIsPlaced() {
+    // Only host-1 has zone=a: there is nowhere for a standby.
+    LaunchRequest ha = launch("lonely", 64).toBuilder()
+        .setSpec(launch("lonely", 64).getSpec().toBuilder().setHa(true))
+        .putRequiredLabels("zone", "a")
+        .build();
+
+    assertThatThrownBy(() -> containers(0).launch(ha))
+        .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).contains("needs a standby host besides host-1");
+        });
+    assertThat(containers(1).list(ListClusterContainersRequest.getDefaultInstance()).getContainersList())
+        .noneMatch(c -> c.getContainer().getSpec().getName().equals("lonely"));
+  }
+
+  @Test
   void dryRunExplainsAndReservesNothing() {
     LaunchResponse dry = containers(1).launch(launch("maybe", 600).toBuilder().setDryRun(true).build());
 
