@@ -106,6 +106,11 @@ final class HostNode {
     agent = new DaemonProcess(name, agentJar, argv, log, prefix).start();
   }
 
+  /** True once {@link #startAgent} ran (the agent may have died since). */
+  boolean agentStarted() {
+    return agent != null;
+  }
+
   /** True while the agent process runs (its {@code docker exec} ends with it). */
   boolean agentAlive() {
     return agent != null && agent.isAlive();

@@ -143,7 +143,7 @@ public final class MultiHostCluster implements AutoCloseable {
             .withIpam(new Ipam().withConfig(new Ipam.Config().withSubnet(SUBNET).withGateway(GATEWAY))))
         .build();
     String prefix = containerPrefix();
-    this.zookeeper = new ZooKeeperEnsemble(image, network, prefix, dir, COORDINATOR_JAR);
+    this.zookeeper = new ZooKeeperEnsemble(image, network, prefix, cluster, dir, COORDINATOR_JAR);
     for (int i = 1; i <= coordinatorCount; i++) {
       String id = "c" + i;
       coordinators.put(id, new CoordinatorNode(image, network, prefix + "-" + id, cluster, id, coordinatorAddress(i), dir, pki.directory(), COORDINATOR_JAR));
@@ -222,12 +222,22 @@ public final class MultiHostCluster implements AutoCloseable {
   /** A join token for {@code host} from the first live coordinator, as {@code ferry host add} gets one. */
   private String joinToken(String host) {
     String[] token = new String[1];
-    await("a join token for " + host).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() -> {
-      requireDaemonsAlive();
-      token[0] = HostServiceGrpc.newBlockingStub(coordinatorChannel(liveCoordinator())).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .addHost(AddHostRequest.newBuilder().setName(host).build()).getJoinToken();
-      return true;
-    });
+    RuntimeException[] last = new RuntimeException[1];
+    try {
+      await("a join token for " + host).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        requireDaemonsAlive();
+        try {
+          token[0] = HostServiceGrpc.newBlockingStub(coordinatorChannel(liveCoordinator())).withDeadlineAfter(5, TimeUnit.SECONDS)
+              .addHost(AddHostRequest.newBuilder().setName(host).build()).getJoinToken();
+          return true;
+        } catch (RuntimeException e) {
+          last[0] = e;
+          return false;
+        }
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new IllegalStateException("no join token for " + host + " within 90 s; last error: " + last[0], e);
+    }
     return token[0];
   }
 
@@ -271,7 +281,7 @@ public final class MultiHostCluster implements AutoCloseable {
       }
     }
     for (HostNode h : hosts.values()) {
-      if (!h.agentAlive() && !agentsDown.contains(h.name())) {
+      if (h.agentStarted() && !h.agentAlive() && !agentsDown.contains(h.name())) {
         throw new DaemonExited("agent " + h.name() + " exited:\n" + h.agentLogTail(40));
       }
     }

@@ -25,6 +25,8 @@ import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.OperationState;
 import io.ferry.proto.v1.RestoreHostRequest;
 import io.ferry.proto.v1.StopContainerRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +61,7 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
   /** Containers the evacuation moves: issue 7 asks for 10. */
   private static final int EVACUATED = 10;
 
-  @TempDir Path dir;
+  @TempDir static Path dir;
   private MultiHostCluster cluster;
   private ClusterClient client;
 
@@ -111,7 +113,12 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     await("a new ZooKeeper leader").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).until(() ->
         IntStream.rangeClosed(1, ZooKeeperEnsemble.SIZE).filter(i -> i != leader).anyMatch(i -> cluster.zookeeperMode(i).filter("leader"::equals).isPresent()));
 
-    launch("zk-down-1", "host-1");
+    // Every ZooKeeper client was connected to some server and the quorum re-formed: sessions
+    // survive, but the coordinators' leadership is suspended meanwhile and writes answer
+    // UNAVAILABLE ("no leader elected yet"), which a client retries. The bound: 30 s.
+    long killed = System.nanoTime();
+    launchOnceALeaderServes("zk-down-1", "host-1", Duration.ofSeconds(30));
+    log.info("with ZooKeeper server {} killed, a launch was accepted again after {} ms", leader, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
     launch("zk-down-3", "host-3");
     assertThat(cluster.hostsRunning("zk-down-1")).containsExactly("host-1");
     assertThat(cluster.hostsRunning("zk-down-3")).containsExactly("host-3");
@@ -178,6 +185,30 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     Operation done = client.follow(client.containers().launch(request).getOperation());
     assertThat(done.getState()).as("launch %s: %s", name, done.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     // Moves and stops need the host's report of the container, recorded on the leader's next round.
+    await(name + " running in the coordinator's view").atMost(Duration.ofSeconds(20)).until(() ->
+        container(name).getContainer().getState() == ContainerState.CONTAINER_STATE_RUNNING);
+  }
+
+  /**
+   * {@link #launch}, retrying the request while the coordinators answer UNAVAILABLE (no leader
+   * elected yet: nothing was accepted, so a retry is safe), at most {@code deadline}.
+   */
+  private void launchOnceALeaderServes(String name, String host, Duration deadline) {
+    LaunchRequest request = ClusterClient.busybox(name, 32, 50).toBuilder().setTargetHost(host).build();
+    Operation[] accepted = new Operation[1];
+    await(name + " accepted by a leading coordinator").atMost(deadline).pollInterval(Duration.ofMillis(250)).until(() -> {
+      try {
+        accepted[0] = client.containers().launch(request).getOperation();
+        return true;
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+          return false;
+        }
+        throw e;
+      }
+    });
+    Operation done = client.follow(accepted[0]);
+    assertThat(done.getState()).as("launch %s: %s", name, done.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     await(name + " running in the coordinator's view").atMost(Duration.ofSeconds(20)).until(() ->
         container(name).getContainer().getState() == ContainerState.CONTAINER_STATE_RUNNING);
   }

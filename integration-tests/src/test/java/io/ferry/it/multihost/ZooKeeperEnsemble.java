@@ -49,7 +49,7 @@ final class ZooKeeperEnsemble implements AutoCloseable {
    *
    * @param coordinatorJar the coordinator's jar; its directory (with {@code lib/}) is mounted read-only
    */
-  ZooKeeperEnsemble(String image, Network network, String namePrefix, Path dir, Path coordinatorJar) throws IOException {
+  ZooKeeperEnsemble(String image, Network network, String namePrefix, String label, Path dir, Path coordinatorJar) throws IOException {
     String servers = IntStream.rangeClosed(1, SIZE)
         .mapToObj(i -> "server." + i + "=" + MultiHostCluster.zookeeperAddress(i) + ":2888:3888")
         .collect(Collectors.joining("\n"));
@@ -76,7 +76,7 @@ final class ZooKeeperEnsemble implements AutoCloseable {
           .withNetwork(network)
           .withFileSystemBind(home.toString(), DATA, org.testcontainers.containers.BindMode.READ_WRITE)
           .withFileSystemBind(jars.toString(), jars.toString(), org.testcontainers.containers.BindMode.READ_ONLY)
-          .withLabel(MultiHostCluster.LABEL, namePrefix)
+          .withLabel(MultiHostCluster.LABEL, label)
           .withCreateContainerCmdModifier(cmd -> cmd.withName(namePrefix + "-zk-" + address.substring(address.lastIndexOf('.') + 1)).withIpv4Address(address))
           .withCommand("sh", "-c", command);
       this.servers.add(server);
