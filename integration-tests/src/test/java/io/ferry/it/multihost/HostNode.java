@@ -135,6 +135,15 @@ final class HostNode {
     }
   }
 
+  /** The agent's pid inside the host (from its pid file). */
+  long agentPid() {
+    CommandResult pid = exec("cat", PID_FILE);
+    if (!pid.succeeded()) {
+      throw new IllegalStateException("no agent pid on " + name + ": " + pid.output());
+    }
+    return Long.parseLong(pid.stdout().strip());
+  }
+
   /** Runs a command in the host container (not in a Ferry container). */
   CommandResult exec(String... command) {
     List<String> argv = new ArrayList<>(List.of(FerryHostImage.docker(), "exec", containerId()));

@@ -155,6 +155,19 @@ public final class MultiHostCluster implements AutoCloseable {
   }
 
   /**
+   * A new, empty directory for cluster {@code name} under {@code integration-tests/target/multihost}
+   * (what an earlier run left there is removed first). It outlives the test, so that the logs of a
+   * failed run can be read (CI keeps {@code target/}); {@code mvn clean} removes it.
+   */
+  public static Path testDirectory(String name) throws IOException {
+    Path dir = REPO.resolve("integration-tests/target/multihost").resolve(name);
+    if (Files.exists(dir)) {
+      io.ferry.common.process.Command.of("rm", "-rf", "--one-file-system", dir.toString()).timeout(Duration.ofMinutes(2)).check();
+    }
+    return Files.createDirectories(dir);
+  }
+
+  /**
    * Starts a whole cluster and waits until it is ready: every host online in every coordinator's
    * view, busybox imported on every host and known to the coordinators.
    *
@@ -457,9 +470,12 @@ public final class MultiHostCluster implements AutoCloseable {
   }
 
   /**
-   * Kills the host's agent (SIGKILL: a crash; the host and its containers stay) and starts it
-   * again with the same settings (no join token: it has its certificate). Does not wait for the
-   * agent to be back online; {@link #awaitHostsOnline} does.
+   * Kills the host's agent (SIGKILL: a crash; the host and its containers stay), starts it again
+   * with the same settings (no join token: it has its certificate) and waits until its API answers.
+   * The coordinators may not even notice (a restart within the session timeout): {@link
+   * #awaitHostsOnline} waits for their view.
+   *
+   * @throws org.awaitility.core.ConditionTimeoutException when the new agent does not answer within 60 s
    */
   public void restartAgent(String host) throws IOException, InterruptedException {
     HostNode h = require(hosts, host, "host");
@@ -470,6 +486,17 @@ public final class MultiHostCluster implements AutoCloseable {
     }
     h.startAgent(agentSettings.get(host));
     agentsDown.remove(host);
+    await("the restarted agent of " + host + " answering").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+        .ignoreExceptionsMatching(e -> !(e instanceof DaemonExited)).until(() -> {
+          requireDaemonsAlive();
+          AgentServiceGrpc.newBlockingStub(agentChannel(host)).withDeadlineAfter(5, TimeUnit.SECONDS).listContainers(ListContainersRequest.getDefaultInstance());
+          return true;
+        });
+  }
+
+  /** The pid of the agent on {@code host}, inside its host container: a restart changes it. */
+  public long agentPid(String host) {
+    return require(hosts, host, "host").agentPid();
   }
 
   /** Kills ZooKeeper server {@code i} (1..3) with {@code docker kill}; its data stays. */

@@ -1,9 +1,11 @@
 package io.ferry.it.multihost;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ferry.it.cluster.ClusterClient;
+import io.ferry.proto.v1.AgentServiceGrpc;
 import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ContainerMove;
@@ -18,6 +20,7 @@ import io.ferry.proto.v1.HostServiceGrpc;
 import io.ferry.proto.v1.HostState;
 import io.ferry.proto.v1.LaunchRequest;
 import io.ferry.proto.v1.ListClusterContainersRequest;
+import io.ferry.proto.v1.ListContainersRequest;
 import io.ferry.proto.v1.ListHostsRequest;
 import io.ferry.proto.v1.MigrationMode;
 import io.ferry.proto.v1.MigrationResult;
@@ -27,7 +30,6 @@ import io.ferry.proto.v1.RestoreHostRequest;
 import io.ferry.proto.v1.StopContainerRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,15 +43,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Ferry on several machines, each a Docker container ({@link MultiHostCluster}): a ZooKeeper
  * ensemble of three, two coordinators and three hosts with real runc and CRIU, mutual TLS
- * throughout. One cluster serves the whole class (starting it is most of the cost); each test
- * leaves it with three hosts online and its ZooKeeper servers all up.
+ * throughout. One cluster serves the whole class (starting it is most of the cost), so the tests
+ * run in order: the first three leave it with three hosts online and every ZooKeeper server up;
+ * the last injects every fault the harness has, ending with a dead coordinator and a dead host.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -61,7 +63,6 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
   /** Containers the evacuation moves: issue 7 asks for 10. */
   private static final int EVACUATED = 10;
 
-  @TempDir static Path dir;
   private MultiHostCluster cluster;
   private ClusterClient client;
 
@@ -73,7 +74,7 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
   @BeforeAll
   void startCluster() throws Exception {
     long start = System.nanoTime();
-    cluster = MultiHostCluster.start("mh", dir, 2, HOSTS.size());
+    cluster = MultiHostCluster.start("mh", MultiHostCluster.testDirectory("mh"), 2, HOSTS.size());
     client = cluster.client();
     log.info("multi-host cluster ready in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
   }
@@ -177,7 +178,68 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     await("host-1 online").atMost(Duration.ofSeconds(20)).until(() -> hostState("host-1") == HostState.HOST_STATE_ONLINE);
   }
 
+  /**
+   * The harness's own faults, each checked to take effect and to heal, on the hosts the other tests
+   * left (host-1 runs the evacuation's containers). Last: it kills the leading coordinator and a host.
+   */
+  @Test
+  @Order(4)
+  void everyInjectedFaultTakesEffectAndHeals() throws Exception {
+    // An agent crash: its container keeps running, and the restarted agent (a new process, the
+    // same certificate) reports it and is online again.
+    launch("survivor", "host-2");
+    long pid = cluster.agentPid("host-2");
+    cluster.restartAgent("host-2");
+    assertThat(cluster.agentPid("host-2")).isNotEqualTo(pid);
+    cluster.awaitHostsOnline(HOSTS.size(), Duration.ofSeconds(60));
+    assertThat(stateOn("host-2", "survivor")).isEqualTo(ContainerState.CONTAINER_STATE_RUNNING);
+
+    // A frozen host answers nothing; thawed, it answers at once.
+    cluster.pauseHost("host-3");
+    assertThatThrownBy(() -> listOn("host-3", Duration.ofSeconds(2))).isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+    cluster.unpauseHost("host-3");
+    assertThat(listOn("host-3", Duration.ofSeconds(10))).isNotNull();
+
+    // Cut from the network: its ZooKeeper session expires and the cluster sees it go; healed, it
+    // comes back.
+    cluster.disconnectHost("host-3");
+    awaitHostNotOnline("host-3");
+    cluster.reconnectHost("host-3");
+    cluster.awaitHostsOnline(HOSTS.size(), Duration.ofSeconds(60));
+
+    // Cut from ZooKeeper only: the cluster sees it go, while its API still answers.
+    cluster.isolateFromZooKeeper("host-2");
+    awaitHostNotOnline("host-2");
+    assertThat(listOn("host-2", Duration.ofSeconds(10))).extracting(c -> c.getSpec().getName()).contains("survivor");
+    cluster.healFromZooKeeper("host-2");
+    cluster.awaitHostsOnline(HOSTS.size(), Duration.ofSeconds(60));
+
+    // The leading coordinator's machine dies: the other one leads and takes writes.
+    String killed = cluster.killLeaderCoordinator();
+    await("a new coordinator leads").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+        .until(() -> cluster.leaderId().filter(id -> !id.equals(killed)).isPresent());
+    client = cluster.client();
+    launchOnceALeaderServes("after-failover", "host-3", Duration.ofSeconds(30));
+    assertThat(cluster.hostsRunning("after-failover")).containsExactly("host-3");
+
+    // A host dies.
+    cluster.killHost("host-3");
+    awaitHostNotOnline("host-3");
+  }
+
   // ---- helpers ----
+
+  private List<Container> listOn(String host, Duration deadline) {
+    return AgentServiceGrpc.newBlockingStub(cluster.agentChannel(host)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
+  }
+
+  /** Waits until the coordinators' view shows {@code host} anything but online (its session expired: 4 s, plus detection). */
+  private void awaitHostNotOnline(String host) {
+    await(host + " no longer online").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        .until(() -> hostState(host) != HostState.HOST_STATE_ONLINE);
+  }
 
   /** Launches a busybox container on {@code host} and waits until the coordinator reports it running. */
   private void launch(String name, String host) {
