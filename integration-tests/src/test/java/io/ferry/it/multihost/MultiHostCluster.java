@@ -39,6 +39,8 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Network;
 
@@ -66,6 +68,8 @@ import org.testcontainers.containers.Network;
  * failures. Not thread-safe: one test thread drives it.
  */
 public final class MultiHostCluster implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(MultiHostCluster.class);
 
   /** The harness network: fixed, so every node's address is a constant. */
   public static final String SUBNET = "10.238.0.0/24";
@@ -193,7 +197,9 @@ public final class MultiHostCluster implements AutoCloseable {
   }
 
   private void startAll() throws Exception {
+    long start = System.nanoTime();
     zookeeper.start(Duration.ofSeconds(60));
+    log.info("cluster {}: ZooKeeper quorum of {} after {} ms", cluster, ZooKeeperEnsemble.SIZE, millisSince(start));
     coordinators.values().forEach(CoordinatorNode::startContainer);
     hosts.values().forEach(HostNode::startContainer);
     for (CoordinatorNode c : coordinators.values()) {
@@ -211,8 +217,15 @@ public final class MultiHostCluster implements AutoCloseable {
       first.put("join.coordinator", coordinators.values().iterator().next().address() + ":" + JOIN_PORT);
       host.startAgent(first);
     }
+    log.info("cluster {}: coordinators serving, agents starting after {} ms", cluster, millisSince(start));
     awaitHostsOnline(hosts.size(), Duration.ofSeconds(150));
+    log.info("cluster {}: {} hosts online after {} ms", cluster, hosts.size(), millisSince(start));
     importBusybox();
+    log.info("cluster {}: busybox on every host after {} ms", cluster, millisSince(start));
+  }
+
+  private static long millisSince(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
   }
 
   private Map<String, String> coordinatorSettings(CoordinatorNode c) {
@@ -397,7 +410,8 @@ public final class MultiHostCluster implements AutoCloseable {
     }
   }
 
-  private CuratorFramework zookeeperClient() throws InterruptedException {
+  /** A connected client of the ensemble (the caller closes it). */
+  CuratorFramework zookeeperClient() throws InterruptedException {
     CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zookeeper.connectString()).retryPolicy(new RetryOneTime(100))
         .sessionTimeoutMs(10_000).connectionTimeoutMs(5_000).build();
     zk.start();
@@ -530,76 +544,24 @@ public final class MultiHostCluster implements AutoCloseable {
   // ---- dump ----
 
   /**
-   * Everything a reader needs after a failure, each part best effort (a part that cannot be had
-   * says why): Docker's view of every node, ZooKeeper's servers and Ferry's tree, the leader's view
-   * of hosts, each reachable agent's containers, and the tail of every daemon's log.
+   * Everything a reader needs after a failure ({@link ClusterDump}): Docker's view of every node,
+   * the ZooKeeper tree, the coordinators' view, each reachable agent's containers, every daemon's
+   * log tail. Best effort: a part that cannot be had says why.
    */
   public String dump() {
-    StringBuilder out = new StringBuilder("==== multi-host cluster " + cluster + " ====\n");
-    dumpPart(out, "docker", () -> {
-      StringBuilder s = new StringBuilder();
-      docker().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(LABEL, cluster)).exec()
-          .forEach(c -> s.append(String.join(",", c.getNames())).append(": ").append(c.getState()).append(" (").append(c.getStatus()).append(")\n"));
-      return s.toString();
-    });
-    dumpPart(out, "zookeeper tree", () -> {
-      StringBuilder s = new StringBuilder();
-      try (CuratorFramework zk = zookeeperClient()) {
-        tree(zk, "/ferry/" + cluster, s, 0, 4);
-        tree(zk, "/ferry-" + cluster + "/LIVEINSTANCES", s, 0, 1);
-        tree(zk, "/ferry-" + cluster + "/CONTROLLER/LEADER", s, 0, 0);
-      }
-      return s.toString();
-    });
-    dumpPart(out, "hosts (coordinator view)", () -> {
-      StringBuilder s = new StringBuilder();
-      HostServiceGrpc.newBlockingStub(coordinatorChannel(liveCoordinator())).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .listHosts(ListHostsRequest.getDefaultInstance()).getHostsList()
-          .forEach(h -> s.append(h.getName()).append(' ').append(h.getState()).append('\n'));
-      return s.toString();
-    });
-    for (String host : hosts.keySet()) {
-      dumpPart(out, "agent " + host + " containers", () -> {
-        StringBuilder s = new StringBuilder();
-        AgentServiceGrpc.newBlockingStub(agentChannel(host)).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()
-            .forEach(c -> s.append(c.getSpec().getName()).append('=').append(c.getState()).append('\n'));
-        return s.toString();
-      });
-    }
-    coordinators.values().forEach(c -> out.append("---- ").append(c.id()).append(" log ----\n").append(c.logTail(60)).append('\n'));
-    hosts.values().forEach(h -> out.append("---- ").append(h.name()).append(" agent log ----\n").append(h.agentLogTail(40)).append('\n'));
-    out.append(zookeeper.logTails(15));
-    return out.toString();
+    return ClusterDump.of(this);
   }
 
-  private interface DumpPart {
-    String get() throws Exception;
+  Map<String, CoordinatorNode> coordinatorNodes() {
+    return coordinators;
   }
 
-  private static void dumpPart(StringBuilder out, String title, DumpPart part) {
-    out.append("---- ").append(title).append(" ----\n");
-    try {
-      out.append(part.get());
-    } catch (Exception | Error e) {
-      out.append("(cannot: ").append(e).append(")\n");
-    }
+  Map<String, HostNode> hostNodes() {
+    return hosts;
   }
 
-  private static void tree(CuratorFramework zk, String path, StringBuilder out, int depth, int maxDepth) throws Exception {
-    if (zk.checkExists().forPath(path) == null) {
-      out.append("  ".repeat(depth)).append(path).append(" (absent)\n");
-      return;
-    }
-    byte[] data = zk.getData().forPath(path);
-    String text = data == null ? "" : new String(data, StandardCharsets.UTF_8).replace('\n', ' ');
-    out.append("  ".repeat(depth)).append(depth == 0 ? path : path.substring(path.lastIndexOf('/') + 1))
-        .append(text.isEmpty() ? "" : " = " + (text.length() > 200 ? text.substring(0, 200) + "..." : text)).append('\n');
-    if (depth < maxDepth) {
-      for (String child : zk.getChildren().forPath(path)) {
-        tree(zk, path + "/" + child, out, depth + 1, maxDepth);
-      }
-    }
+  ZooKeeperEnsemble zookeeper() {
+    return zookeeper;
   }
 
   /** The last {@code lines} lines of {@code file}, or why there are none. */
@@ -670,7 +632,7 @@ public final class MultiHostCluster implements AutoCloseable {
     return node;
   }
 
-  private static DockerClient docker() {
+  static DockerClient docker() {
     return DockerClientFactory.instance().client();
   }
 }
