@@ -84,9 +84,22 @@ final class FerryHostImage {
         throw new IllegalStateException("docker build of " + tag + " failed (exit " + build.exitCode() + "):\n"
             + out.substring(Math.max(0, out.length() - 4000)));
       }
+      removeOtherTags(tag);
       return tag;
     } finally {
       Command.of("rm", "-rf", context.toString()).run();
+    }
+  }
+
+  /**
+   * Removes the images of earlier inputs (other tags of {@link #REPOSITORY}), so that the machine
+   * keeps one. Best effort: an image a container still uses stays (no {@code --force}).
+   */
+  private static void removeOtherTags(String keep) {
+    CommandResult tags = Command.of(docker(), "image", "ls", REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}").run();
+    if (tags.succeeded()) {
+      tags.stdout().lines().map(String::strip).filter(t -> !t.isEmpty() && !t.equals(keep))
+          .forEach(old -> Command.of(docker(), "rmi", old).run());
     }
   }
 
