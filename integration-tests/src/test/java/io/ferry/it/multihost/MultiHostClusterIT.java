@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * Ferry on several machines, each a Docker container ({@link MultiHostCluster}): a ZooKeeper
  * ensemble of three, two coordinators and three hosts with real runc and CRIU, mutual TLS
  * throughout. One cluster serves the whole class (starting it is most of the cost), so the tests
- * run in order: the first three leave it with three hosts online and every ZooKeeper server up;
- * the last injects every fault the harness has, ending with a dead coordinator and a dead host.
+ * run in order: the first four leave it with three hosts online and every ZooKeeper server up;
+ * the fifth kills the leading coordinator, the last a host.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -179,12 +179,13 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
   }
 
   /**
-   * The harness's own faults, each checked to take effect and to heal, on the hosts the other tests
-   * left (host-1 runs the evacuation's containers). Last: it kills the leading coordinator and a host.
+   * The harness's own faults, each checked to take effect and to heal: an agent crash, a frozen
+   * host, a host cut from the network, a host cut from ZooKeeper only. (host-1 runs the
+   * evacuation's ten containers meanwhile; the next tests kill a coordinator and a host.)
    */
   @Test
   @Order(4)
-  void everyInjectedFaultTakesEffectAndHeals() throws Exception {
+  void injectedHostFaultsTakeEffectAndHeal() throws Exception {
     // An agent crash: its container keeps running, and the restarted agent (a new process, the
     // same certificate) reports it and is online again.
     launch("survivor", "host-2");
@@ -214,21 +215,78 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     assertThat(listOn("host-2", Duration.ofSeconds(10))).extracting(c -> c.getSpec().getName()).contains("survivor");
     cluster.healFromZooKeeper("host-2");
     cluster.awaitHostsOnline(HOSTS.size(), Duration.ofSeconds(60));
+  }
 
-    // The leading coordinator's machine dies: the other one leads and takes writes.
+  /**
+   * Issue 7's "kill the leading coordinator during an evacuation". What holds today, and is
+   * asserted: the evacuation (a persisted operation) ends under the new leader, and no container is
+   * lost or runs twice: each moved one runs only on its new host, each other one still runs only on
+   * host-1.
+   *
+   * <p>TODO(issue 7, must-show 4): the issue wants the evacuation to <em>complete</em>. Today the
+   * moves in flight when the leader dies are rolled back, not carried on: the source agent rolls a
+   * migration back as soon as its {@code MigrateOut} caller (the dead leader) goes away ("the
+   * MigrateOut caller went away before the restore: rolling back"), the new leader resumes the
+   * migration operation, finds it aborted ({@code SENDING -> ABORTING}), and the evacuation ends
+   * FAILED with those containers still on host-1. Once that is fixed, assert SUCCEEDED and every
+   * move MOVED here.
+   */
+  @Test
+  @Order(5)
+  void anEvacuationEndsUnderTheNewLeaderWithNoContainerLostWhenTheLeaderDies() {
+    List<String> names = IntStream.rangeClosed(1, EVACUATED).mapToObj(i -> "ev-" + i).toList();
+    assertThat(cluster.containersByHost().get("host-1")).extracting(c -> c.getSpec().getName()).containsAll(names);
+
+    // Two at a time, so that the leader dies with moves done, moves in flight and moves to come.
+    Operation evacuation = hostService().evacuate(EvacuateHostRequest.newBuilder().setName("host-1").setParallel(2).build());
+    await("a first container moved").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        .until(() -> movedCount(operation(evacuation.getId())) >= 1);
     String killed = cluster.killLeaderCoordinator();
-    await("a new coordinator leads").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
-        .until(() -> cluster.leaderId().filter(id -> !id.equals(killed)).isPresent());
-    client = cluster.client();
-    launchOnceALeaderServes("after-failover", "host-3", Duration.ofSeconds(30));
-    assertThat(cluster.hostsRunning("after-failover")).containsExactly("host-3");
 
-    // A host dies.
+    client = cluster.client();
+    Operation[] last = new Operation[1];
+    await("the evacuation ended under the new leader").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      try {
+        last[0] = operation(evacuation.getId());
+        return ClusterClient.ended(last[0]);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+          return false;
+        }
+        throw e;
+      }
+    });
+    Operation done = last[0];
+    logModes("evacuation across a leader failover", done);
+    log.info("evacuation across the death of leader {}: {} ({} of {} moved) {}", killed, done.getState(), movedCount(done), EVACUATED, done.getError());
+    assertThat(cluster.leaderId()).get().isNotEqualTo(killed);
+    assertThat(done.getEvacuation().getMovesList()).extracting(ContainerMove::getContainer).containsExactlyInAnyOrderElementsOf(names);
+    Map<String, List<Container>> byHost = cluster.containersByHost();
+    for (ContainerMove m : done.getEvacuation().getMovesList()) {
+      String where = m.getState() == ContainerMove.State.STATE_MOVED ? m.getToHost() : "host-1";
+      assertThat(m.getState()).as(m.toString()).isIn(ContainerMove.State.STATE_MOVED, ContainerMove.State.STATE_FAILED);
+      assertThat(runningOn(byHost, m.getContainer())).as("hosts running %s (%s)", m.getContainer(), m.getState()).containsExactly(where);
+    }
+  }
+
+  /** A host's machine dies: the cluster sees it go. */
+  @Test
+  @Order(6)
+  void aKilledHostGoesOffline() {
     cluster.killHost("host-3");
     awaitHostNotOnline("host-3");
+    assertThat(hostState("host-2")).isEqualTo(HostState.HOST_STATE_ONLINE);
   }
 
   // ---- helpers ----
+
+  private Operation operation(String id) {
+    return client.operations().getOperation(GetOperationRequest.newBuilder().setId(id).build());
+  }
+
+  private static int movedCount(Operation evacuation) {
+    return (int) evacuation.getEvacuation().getMovesList().stream().filter(m -> m.getState() == ContainerMove.State.STATE_MOVED).count();
+  }
 
   private List<Container> listOn(String host, Duration deadline) {
     return AgentServiceGrpc.newBlockingStub(cluster.agentChannel(host)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
