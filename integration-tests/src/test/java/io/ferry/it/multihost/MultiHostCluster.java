@@ -6,6 +6,8 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Network.Ipam;
 import io.ferry.cli.client.ImageUpload;
+import io.ferry.common.process.Command;
+import io.ferry.common.process.CommandResult;
 import io.ferry.common.security.ClusterTls;
 import io.ferry.common.security.Role;
 import io.ferry.common.security.TestPki;
@@ -115,7 +117,6 @@ public final class MultiHostCluster implements AutoCloseable {
   }
 
   private final String cluster;
-  private final Path dir;
   private final String image;
   private final Network network;
   private final ZooKeeperEnsemble zookeeper;
@@ -136,7 +137,6 @@ public final class MultiHostCluster implements AutoCloseable {
       throw new IllegalArgumentException("1..9 coordinators and 1..99 hosts, not " + coordinatorCount + " and " + hostCount);
     }
     this.cluster = cluster;
-    this.dir = dir;
     removeLeftovers();
     this.image = FerryHostImage.ensure(REPO);
     this.pki = TestPki.in(dir.resolve("pki"));
@@ -161,12 +161,12 @@ public final class MultiHostCluster implements AutoCloseable {
   /**
    * A new, empty directory for cluster {@code name} under {@code integration-tests/target/multihost}
    * (what an earlier run left there is removed first). It outlives the test, so that the logs of a
-   * failed run can be read (CI keeps {@code target/}); {@code mvn clean} removes it.
+   * failed run can still be read; {@code mvn clean} removes it.
    */
   public static Path testDirectory(String name) throws IOException {
     Path dir = REPO.resolve("integration-tests/target/multihost").resolve(name);
     if (Files.exists(dir)) {
-      io.ferry.common.process.Command.of("rm", "-rf", "--one-file-system", dir.toString()).timeout(Duration.ofMinutes(2)).check();
+      Command.of("rm", "-rf", "--one-file-system", dir.toString()).timeout(Duration.ofMinutes(2)).check();
     }
     return Files.createDirectories(dir);
   }
@@ -614,7 +614,7 @@ public final class MultiHostCluster implements AutoCloseable {
     }
   }
 
-  private static void requireSucceeded(io.ferry.common.process.CommandResult result, String what) {
+  private static void requireSucceeded(CommandResult result, String what) {
     if (!result.succeeded()) {
       throw new IllegalStateException("cannot " + what + ": " + String.join(" ", result.argv()) + ": " + result.output());
     }
