@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -24,14 +26,20 @@ public final class FerryHostContainer extends GenericContainer<FerryHostContaine
         cmd -> {
           HostConfig host = new UnmaskedHostConfig();
           HostConfig given = cmd.getHostConfig();
+          List<Bind> binds = new ArrayList<>();
           if (given != null) {
             host.withNetworkMode(given.getNetworkMode()).withPortBindings(given.getPortBindings());
+            // Keep the caller's bind mounts (withFileSystemBind), e.g. the multi-host harness's.
+            if (given.getBinds() != null) {
+              binds.addAll(Arrays.asList(given.getBinds()));
+            }
           }
+          binds.add(Bind.parse("/sys/fs/cgroup:/sys/fs/cgroup:rw"));
           host.withCapAdd(Capability.ALL)
               .withCapDrop(Capability.SYS_RESOURCE)
               .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined"))
               .withDeviceCgroupRules(List.of("a *:* rwm"))
-              .withBinds(Bind.parse("/sys/fs/cgroup:/sys/fs/cgroup:rw"));
+              .withBinds(binds);
           cmd.withHostConfig(host);
         });
   }

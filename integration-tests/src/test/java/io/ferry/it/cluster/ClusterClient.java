@@ -20,24 +20,24 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A plain gRPC client of the public API, as a script would write it. */
-final class ClusterClient {
+public final class ClusterClient {
 
   private final Channel channel;
 
-  ClusterClient(Channel channel) {
+  public ClusterClient(Channel channel) {
     this.channel = channel;
   }
 
-  ContainerServiceGrpc.ContainerServiceBlockingStub containers() {
+  public ContainerServiceGrpc.ContainerServiceBlockingStub containers() {
     return ContainerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
-  OperationServiceGrpc.OperationServiceBlockingStub operations() {
+  public OperationServiceGrpc.OperationServiceBlockingStub operations() {
     return OperationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
   }
 
   /** A launch of a busybox container whose init loops forever. */
-  static LaunchRequest busybox(String name, long memoryMiB, long cpuMillis) {
+  public static LaunchRequest busybox(String name, long memoryMiB, long cpuMillis) {
     return LaunchRequest.newBuilder()
         .setSpec(
             ContainerSpec.newBuilder()
@@ -52,7 +52,7 @@ final class ClusterClient {
   }
 
   /** Follows an operation to its end with WatchOperation and returns its last state. */
-  Operation follow(Operation operation) {
+  public Operation follow(Operation operation) {
     Iterator<Operation> updates = operations().watchOperation(GetOperationRequest.newBuilder().setId(operation.getId()).build());
     Operation last = operation;
     while (updates.hasNext()) {
@@ -61,12 +61,12 @@ final class ClusterClient {
     return last;
   }
 
-  static boolean ended(Operation op) {
+  public static boolean ended(Operation op) {
     return op.getState() != OperationState.OPERATION_STATE_RUNNING && op.getState() != OperationState.OPERATION_STATE_UNSPECIFIED;
   }
 
   /** Waits until every host's image list, as the coordinator knows it, has {@code alias}. */
-  void awaitImageEverywhere(String alias, int hosts, Duration deadline) {
+  public void awaitImageEverywhere(String alias, int hosts, Duration deadline) {
     await().atMost(deadline).pollInterval(Duration.ofMillis(200)).until(() ->
         ImageServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).listImages(ListClusterImagesRequest.getDefaultInstance()).getImagesList().stream()
             .anyMatch(i -> i.getImage().getAliasesList().contains(alias) && i.getHostsCount() == hosts));

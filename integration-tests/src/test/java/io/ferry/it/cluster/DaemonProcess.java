@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * A Ferry daemon (agent or coordinator) running from its packaged jar as a separate JVM, its
  * output in a log file the harness dumps when a test fails.
  */
-final class DaemonProcess implements AutoCloseable {
+public final class DaemonProcess implements AutoCloseable {
 
   private final String name;
   private final Path jar;
@@ -29,7 +29,7 @@ final class DaemonProcess implements AutoCloseable {
    *     daemon in a simulated host's network namespace ({@code nsenter} execs, so the process is
    *     the JVM itself and a kill reaches it)
    */
-  DaemonProcess(String name, Path jar, List<String> settings, Path log, List<String> prefix) {
+  public DaemonProcess(String name, Path jar, List<String> settings, Path log, List<String> prefix) {
     this.name = name;
     this.jar = jar;
     this.settings = List.copyOf(settings);
@@ -37,7 +37,7 @@ final class DaemonProcess implements AutoCloseable {
     this.prefix = List.copyOf(prefix);
   }
 
-  DaemonProcess start() throws IOException {
+  public DaemonProcess start() throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: package the modules first (mvn verify builds them)");
     }
@@ -48,16 +48,16 @@ final class DaemonProcess implements AutoCloseable {
     return this;
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process != null && process.isAlive();
   }
 
   /** SIGKILL, as a crash: no shutdown hook runs. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     if (process != null) {
       process.destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
@@ -65,7 +65,7 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   /** SIGTERM: the daemon shuts down cleanly. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     if (process != null && process.isAlive()) {
       process.destroy();
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -74,7 +74,7 @@ final class DaemonProcess implements AutoCloseable {
     }
   }
 
-  String logTail(int lines) {
+  public String logTail(int lines) {
     try {
       List<String> all = Files.readAllLines(log);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
