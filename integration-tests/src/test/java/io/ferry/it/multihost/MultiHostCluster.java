@@ -11,6 +11,7 @@ import io.ferry.common.process.CommandResult;
 import io.ferry.common.security.ClusterTls;
 import io.ferry.common.security.Role;
 import io.ferry.common.security.TestPki;
+import io.ferry.common.security.zookeeper.ZooKeeperTls;
 import io.ferry.it.LocalImages;
 import io.ferry.it.cluster.ClusterClient;
 import io.ferry.proto.v1.AddHostRequest;
@@ -90,17 +91,6 @@ public final class MultiHostCluster implements AutoCloseable {
   static final Path AGENT_JAR = REPO.resolve("agent/target/ferry-agent.jar");
   static final Path COORDINATOR_JAR = REPO.resolve("coordinator/target/ferry-coordinator.jar");
 
-  /**
-   * TODO(zookeeper-tls): main is getting ZooKeeper TLS, on by default: coordinators will take
-   * {@code zookeeper.tls} and agents {@code cluster.zookeeper.tls}. This ensemble is plaintext, so
-   * once those keys exist put {@code "zookeeper.tls", "false"} here. Empty for now because today's
-   * coordinator rejects unknown keys at start ({@code Settings.rejectUnknownKeys}).
-   */
-  static final Map<String, String> COORDINATOR_PLAINTEXT_ZOOKEEPER = Map.of();
-
-  /** TODO(zookeeper-tls): {@code "cluster.zookeeper.tls", "false"} once agents know the key (see above). */
-  static final Map<String, String> AGENT_PLAINTEXT_ZOOKEEPER = Map.of();
-
   /** Address of ZooKeeper server {@code i} (1..3). */
   static String zookeeperAddress(int i) {
     return SUBNET_PREFIX + (10 + i);
@@ -147,7 +137,9 @@ public final class MultiHostCluster implements AutoCloseable {
             .withIpam(new Ipam().withConfig(new Ipam.Config().withSubnet(SUBNET).withGateway(GATEWAY))))
         .build();
     String prefix = containerPrefix();
-    this.zookeeper = new ZooKeeperEnsemble(image, network, prefix, cluster, dir, COORDINATOR_JAR);
+    // The harness reads ZooKeeper as the cluster's own processes do: mutual TLS, a host identity.
+    ZooKeeperTls.install(pki.hostTls("harness", List.of()), dir.resolve("zookeeper-client"));
+    this.zookeeper = new ZooKeeperEnsemble(image, network, prefix, cluster, dir, COORDINATOR_JAR, pki);
     for (int i = 1; i <= coordinatorCount; i++) {
       String id = "c" + i;
       coordinators.put(id, new CoordinatorNode(image, network, prefix + "-" + id, cluster, id, coordinatorAddress(i), dir, pki.directory(), COORDINATOR_JAR));
@@ -210,7 +202,6 @@ public final class MultiHostCluster implements AutoCloseable {
       settings.put("cluster.zookeeper", zookeeper.connectString());
       settings.put("cluster.name", cluster);
       settings.put("cluster.session.timeout", SESSION_TIMEOUT.toSeconds() + "s");
-      settings.putAll(AGENT_PLAINTEXT_ZOOKEEPER);
       agentSettings.put(host.name(), settings);
       Map<String, String> first = new LinkedHashMap<>(settings);
       first.put("join.token", joinToken(host.name()));
@@ -241,7 +232,6 @@ public final class MultiHostCluster implements AutoCloseable {
     settings.put("security.dir", pki.directory().toString());
     settings.put("join.address", c.address());
     settings.put("join.port", Integer.toString(JOIN_PORT));
-    settings.putAll(COORDINATOR_PLAINTEXT_ZOOKEEPER);
     return settings;
   }
 

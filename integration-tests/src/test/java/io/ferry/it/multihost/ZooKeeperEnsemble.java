@@ -3,6 +3,7 @@ package io.ferry.it.multihost;
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
+import io.ferry.common.security.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,6 +39,8 @@ final class ZooKeeperEnsemble implements AutoCloseable {
 
   static final int SIZE = 3;
   static final int CLIENT_PORT = 2181;
+  /** The plaintext port, bound to the server container's loopback: status probes only. */
+  private static final int PROBE_PORT = 2182;
   private static final String MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
   private static final String DATA = "/var/lib/zookeeper";
 
@@ -49,7 +52,7 @@ final class ZooKeeperEnsemble implements AutoCloseable {
    *
    * @param coordinatorJar the coordinator's jar; its directory (with {@code lib/}) is mounted read-only
    */
-  ZooKeeperEnsemble(String image, Network network, String namePrefix, String label, Path dir, Path coordinatorJar) throws IOException {
+  ZooKeeperEnsemble(String image, Network network, String namePrefix, String label, Path dir, Path coordinatorJar, TestPki pki) throws IOException {
     String servers = IntStream.rangeClosed(1, SIZE)
         .mapToObj(i -> "server." + i + "=" + MultiHostCluster.zookeeperAddress(i) + ":2888:3888")
         .collect(Collectors.joining("\n"));
@@ -58,19 +61,29 @@ final class ZooKeeperEnsemble implements AutoCloseable {
       Path home = Files.createDirectories(dir.resolve("zk-" + i));
       Files.createDirectories(home.resolve("data"));
       Files.writeString(home.resolve("data/myid"), i + "\n");
+      String address = MultiHostCluster.zookeeperAddress(i);
+      // Each server's host identity of the cluster CA, for Ferry's gate (docs/SECURITY.md, external ensemble).
+      pki.installHost(home.resolve("identity"), "zk-" + i, List.of(address));
       Files.writeString(home.resolve("zoo.cfg"), String.join("\n",
           "tickTime=500",
           "initLimit=20",
           "syncLimit=10",
           "dataDir=" + DATA + "/data",
-          "clientPort=" + CLIENT_PORT,
+          // Clients: mutual TLS only, through Ferry's gate (host certificates of the cluster CA).
+          "secureClientPort=" + CLIENT_PORT,
+          "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+          "authProvider.ferry=io.ferry.common.security.zookeeper.HostAuthenticationProvider",
+          "ssl.authProvider=ferry",
+          "ssl.clientAuth=need",
+          // Plaintext on loopback inside the server's container only, for the harness's status probe.
+          "clientPort=" + PROBE_PORT,
+          "clientPortAddress=127.0.0.1",
           "admin.enableServer=false",
           "4lw.commands.whitelist=srvr,ruok,mntr",
           servers,
           ""));
       directories.add(home);
-      String address = MultiHostCluster.zookeeperAddress(i);
-      String command = "exec java -Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp " + coordinatorJar + " " + MAIN + " " + DATA
+      String command = "exec java -Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dferry.zookeeper.identity-dir=" + DATA + "/identity -cp " + coordinatorJar + " " + MAIN + " " + DATA
           + "/zoo.cfg >>" + DATA + "/zookeeper.log 2>&1";
       GenericContainer<?> server = new GenericContainer<>(DockerImageName.parse(image))
           .withNetwork(network)
@@ -111,6 +124,9 @@ final class ZooKeeperEnsemble implements AutoCloseable {
    * ZooKeeper instance is not currently serving requests").
    */
   Optional<String> mode(int i) {
+    if (!server(i).isRunning()) {
+      return Optional.empty();
+    }
     String answer = fourLetterWord(i, "srvr");
     return answer.lines().filter(l -> l.startsWith("Mode: ")).map(l -> l.substring("Mode: ".length()).strip()).findFirst();
   }
@@ -137,17 +153,18 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     return servers.get(i - 1);
   }
 
-  /** Sends a four-letter word and returns the answer, or "" when the server does not answer. */
-  private static String fourLetterWord(int i, String word) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(MultiHostCluster.zookeeperAddress(i), CLIENT_PORT), 1000);
-      socket.setSoTimeout(2000);
-      OutputStream out = socket.getOutputStream();
-      out.write(word.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
+  /**
+   * Sends a four-letter word from inside server {@code i}'s container (its plaintext port is bound
+   * to loopback there) and returns the answer, or "" when the server does not answer.
+   */
+  private String fourLetterWord(int i, String word) {
+    try {
+      var result = server(i).execInContainer("sh", "-c", "echo " + word + " | busybox nc -w 2 127.0.0.1 " + PROBE_PORT);
+      return result.getExitCode() == 0 ? result.getStdout() : "";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       return "";
     }
   }
