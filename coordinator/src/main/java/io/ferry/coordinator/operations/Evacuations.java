@@ -48,13 +48,16 @@ import org.slf4j.LoggerFactory;
  * moves nothing back, and says so.
  *
  * <p>Each container's state is kept in the operation's params ({@code c.NAME.state}, {@code
- * .op}, {@code .from}, {@code .to}, {@code .detail}) and written after every change, so a new
+ * .op}, {@code .from}, {@code .to}, {@code .detail}, {@code .attempts}) and written after every change, so a new
  * leader resumes the loop where the old one was: moves in flight are the containers' own
  * operations, which the runner resumes on their own; this loop only waits for them.
  *
  * <pre>
  *   per container:  PENDING --> MOVING --> MOVED | STOPPED | FAILED
- *                      `------------------> FAILED (refused at once) | SKIPPED (cancelled, gone)
+ *                      ^  `---------------> FAILED (refused at once) | SKIPPED (cancelled, gone)
+ *                      `---------'  rolled back (ABORTED: a coordinator died mid-move, a stream
+ *                                   broke) while it still runs where it was: again, at most
+ *                                   MAX_ATTEMPTS times
  * </pre>
  */
 public final class Evacuations {
@@ -68,6 +71,8 @@ public final class Evacuations {
   static final int MAX_PARALLEL = 32;
   private static final String PREFIX = "c.";
   private static final Duration POLL = Duration.ofMillis(200);
+  /** How many times a move that was rolled back (not refused) is started again. */
+  static final int MAX_ATTEMPTS = 3;
   private static final Duration HOST_ONLINE_WAIT = Duration.ofSeconds(60);
 
   private final ClusterStore store;
@@ -290,6 +295,16 @@ public final class Evacuations {
       return Optional.of(entry(m.container(), state, m.op(), m.from(), now.map(ContainerRecord::host).orElse(""), ""));
     }
     String why = ended.state() == OperationRecord.State.CANCELLED ? "its operation was cancelled" : ended.error();
+    int attempts = m.attempts();
+    boolean stillThere = now.map(c -> c.host().equals(m.from())).orElse(false);
+    if (ended.state() == OperationRecord.State.FAILED && why.startsWith("ABORTED") && stillThere && attempts < MAX_ATTEMPTS) {
+      // Rolled back, not refused (a coordinator died mid-move, a stream broke): the container runs
+      // where it was, so moving it again is safe.
+      log.info("{}: the move of {} was rolled back ({}); trying again", m.op(), m.container(), why);
+      Map<String, String> again = entry(m.container(), ContainerMove.State.STATE_PENDING, "", m.from(), "", "trying again after: " + why);
+      again.put(PREFIX + m.container() + ".attempts", Integer.toString(attempts + 1));
+      return Optional.of(again);
+    }
     return Optional.of(entry(m.container(), ContainerMove.State.STATE_FAILED, m.op(), m.from(), "", why));
   }
 
@@ -349,7 +364,7 @@ public final class Evacuations {
   // ---- the per-container entries in the params ----
 
   /** One container's entry, as the params hold it. */
-  record Move(String container, ContainerMove.State state, String op, String from, String to, String detail) {
+  record Move(String container, ContainerMove.State state, String op, String from, String to, String detail, int attempts) {
     ContainerMove toProto() {
       return ContainerMove.newBuilder().setContainer(container).setState(state).setOperationId(op).setFromHost(from)
           .setToHost(to).setDetail(detail).build();
@@ -374,8 +389,9 @@ public final class Evacuations {
       if (key.startsWith(PREFIX) && key.endsWith(".state")) {
         String name = key.substring(PREFIX.length(), key.length() - ".state".length());
         String k = PREFIX + name + ".";
+        String attempts = op.param(k + "attempts");
         out.add(new Move(name, ContainerMove.State.valueOf(op.param(key)), op.param(k + "op"), op.param(k + "from"),
-            op.param(k + "to"), op.param(k + "detail")));
+            op.param(k + "to"), op.param(k + "detail"), attempts == null || attempts.isEmpty() ? 0 : Integer.parseInt(attempts)));
       }
     }
     return out;

@@ -42,7 +42,10 @@ public final class GrpcTargetPeer implements TargetPeer {
   private final String token;
   private final MigrationSettings settings;
   private final Duration restoreTimeout;
-  private final Context.CancellableContext context = Context.current().withCancellation();
+  // Forked: not cancelled with the inbound call that started the migration (the coordinator's
+  // MigrateOut). A coordinator that dies after the restore was asked must not cut the restore off;
+  // before that, SourceMigrations.callerGone cancels through this peer on purpose.
+  private final Context.CancellableContext context = Context.current().fork().withCancellation();
 
   /**
    * @param channel to the target agent; closed with this peer
