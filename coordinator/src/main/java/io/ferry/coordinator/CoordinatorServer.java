@@ -18,6 +18,7 @@ import io.ferry.coordinator.metrics.CoordinatorMetrics;
 import io.ferry.coordinator.network.AddressPool;
 import io.ferry.coordinator.operations.ContainerOperations;
 import io.ferry.coordinator.operations.Evacuations;
+import io.ferry.coordinator.operations.HaDuties;
 import io.ferry.coordinator.operations.Launcher;
 import io.ferry.coordinator.operations.LeaderDuties;
 import io.ferry.coordinator.operations.Migrations;
@@ -72,6 +73,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private CoordinatorSecurity security;
   private OperationRunner runner;
   private LeaderDuties duties;
+  private HaDuties ha;
   private ClusterApi api;
   private MetricsHttpServer metricsServer;
   private Server server;
@@ -119,6 +121,8 @@ public final class CoordinatorServer implements AutoCloseable {
     Evacuations evacuations = new Evacuations(store, hosts, helix.membership(), containerOperations, runner, clock);
     runner.setEvacuations(evacuations);
     duties = new LeaderDuties(store, helix.membership(), helix.leadership(), images, agents, runner, clock, work.syncInterval(), work.keepEnded()).start();
+    ha = new HaDuties(store, hosts, runner, helix.membership(), helix.leadership(), agents, clock, work.haReplicaInterval(), work.migrationTimeout(),
+        work.haFailoverMargin()).start();
     CoordinatorMetrics metrics = new CoordinatorMetrics(config.coordinatorId());
     LeadershipListener onLeadership = new LeadershipListener() {
       @Override
@@ -241,7 +245,7 @@ public final class CoordinatorServer implements AutoCloseable {
         server.shutdownNow();
       }
     }
-    closeAll(metricsServer, api, duties, runner, agents, helix, store);
+    closeAll(metricsServer, api, ha, duties, runner, agents, helix, store);
     if (session != null) {
       session.close();
     }

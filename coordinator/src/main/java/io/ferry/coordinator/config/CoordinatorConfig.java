@@ -79,8 +79,17 @@ public record CoordinatorConfig(
    * @param maxImageArchive the largest image archive an import may send
    * @param migrationTimeout the longest a migration's transfer may take before it is rolled back
    */
+  /**
+   * How operations and upkeep run.
+   *
+   * @param haReplicaInterval {@code ha.replica-interval}: how often an HA container's standby
+   *     replica is refreshed (default 30 s): the bound on what a failover loses
+   * @param haFailoverMargin {@code ha.failover-margin}: how long after its host went offline (its
+   *     session expired) an HA container is restarted on its standby (default 1 s)
+   */
   public record WorkConfig(
-      Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive, Duration migrationTimeout) {}
+      Duration agentCallTimeout, Duration syncInterval, Duration keepEnded, int threads, Path spoolDir, ByteSize maxImageArchive, Duration migrationTimeout,
+      Duration haReplicaInterval, Duration haFailoverMargin) {}
 
   /**
    * @param dir {@code security.dir}: {@code ca.crt}, optionally {@code ca.key} (0600; needed to
@@ -169,7 +178,9 @@ public record CoordinatorConfig(
                 s.integer("operations.threads", 32, 1, 1024),
                 s.path("images.spool-dir", Path.of("/var/lib/ferry/coordinator/spool")),
                 s.size("images.max-archive", ByteSize.parse("16GiB")),
-                s.duration("migration.timeout", Duration.ofMinutes(30))),
+                s.duration("migration.timeout", Duration.ofMinutes(30)),
+                s.duration("ha.replica-interval", Duration.ofSeconds(30)),
+                s.duration("ha.failover-margin", Duration.ofSeconds(1))),
             s.port("metrics.port", 9700),
             ClusterNetwork.parse(s.string(ClusterNetwork.KEY_SUBNET, ClusterNetwork.DEFAULT_SUBNET)),
             new SecurityConfig(

@@ -48,6 +48,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   private final Leadership leadership;
   private final ContainerWork work;
   private final Migrations migrations;
+  private final Failovers failovers;
   private final Clock clock;
   private final Duration retryDelay;
   private final ExecutorService pool;
@@ -72,6 +73,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     this.leadership = leadership;
     this.work = new ContainerWork(agents);
     this.migrations = migrations;
+    this.failovers = new Failovers(store, agents, clock);
     this.clock = clock;
     this.retryDelay = retryDelay;
     AtomicInteger n = new AtomicInteger();
@@ -122,6 +124,24 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     submit(operation);
   }
 
+  /**
+   * Begins the failover of {@code record} (an HA container whose host died) unless one is running:
+   * records the operation and runs it.
+   *
+   * @return the operation, or empty when a failover of it is running already
+   */
+  public Optional<OperationRecord> failOver(ContainerRecord record) {
+    boolean running = store.operations().stream()
+        .anyMatch(op -> op.kind() == OperationRecord.Kind.FAILOVER && op.target().equals(record.name()) && !op.state().isFinal());
+    if (running) {
+      return Optional.empty();
+    }
+    OperationRecord op = failovers.plan(record);
+    store.createOperation(op);
+    submit(op);
+    return Optional.of(op);
+  }
+
   /** Runs {@code operation} (already recorded) unless it is running here already. */
   public void submit(OperationRecord operation) {
     if (!running.add(operation.id())) {
@@ -134,6 +154,8 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
           try {
             if (operation.kind() == OperationRecord.Kind.MIGRATE) {
               migrations.execute(operation, this::requireLeader);
+            } else if (operation.kind() == OperationRecord.Kind.FAILOVER) {
+              failovers.execute(operation, this::requireLeader);
             } else if (operation.kind().onHost()) {
               Evacuations e = evacuations;
               if (e == null) {

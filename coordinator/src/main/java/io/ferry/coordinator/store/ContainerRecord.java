@@ -51,20 +51,37 @@ public record ContainerRecord(
    * replica's freshness.
    *
    * @param standbyHost where the replica is kept and the container restarts when its host dies
+ * @param token the secret of the replica's data-plane calls between the two agents
    * @param replicaAtMillis when the latest complete replica was taken; 0 before the first
    * @param replicaBytes what the latest pass sent
    * @param failovers how many times it was restarted from a replica
    * @param lastFailoverAtMillis when it last was; 0 never
    */
-  public record HaState(String standbyHost, long replicaAtMillis, long replicaBytes, int failovers, long lastFailoverAtMillis) {
+  public record HaState(String standbyHost, String token, long replicaAtMillis, long replicaBytes, int failovers, long lastFailoverAtMillis) {
     public HaState {
       Objects.requireNonNull(standbyHost, "standbyHost");
+      Objects.requireNonNull(token, "token");
     }
 
-    /** A new standby with no replica yet. */
+    /** A new standby with no replica yet, and a new token for it. */
     public static HaState standbyOn(String host) {
-      return new HaState(host, 0, 0, 0, 0);
+      byte[] secret = new byte[16];
+      RANDOM.nextBytes(secret);
+      return new HaState(host, java.util.HexFormat.of().formatHex(secret), 0, 0, 0, 0);
     }
+
+    /** After a complete pass recorded by the standby at {@code atMillis}. */
+    public HaState withReplica(long atMillis, long bytes) {
+      return new HaState(standbyHost, token, atMillis, bytes, failovers, lastFailoverAtMillis);
+    }
+
+    /** A new standby (no replica there yet, a new token), the failover count kept. */
+    public HaState movedTo(String newStandby) {
+      HaState fresh = standbyOn(newStandby);
+      return new HaState(newStandby, fresh.token(), 0, 0, failovers, lastFailoverAtMillis);
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   }
 
   /** What the cluster drives a container towards. */
@@ -136,7 +153,7 @@ public record ContainerRecord(
   public ContainerRecord withHost(String newHost, long now) {
     HaState standby = ha;
     if (ha != null && ha.standbyHost().equals(newHost)) {
-      standby = new HaState(host, 0, 0, ha.failovers(), ha.lastFailoverAtMillis());
+      standby = ha.movedTo(host);
     }
     return new ContainerRecord(
         name, newHost, spec, reserved, requiredLabels, antiAffinityGroup, desired, observed, operationId, createdAtMillis, now, network, standby);

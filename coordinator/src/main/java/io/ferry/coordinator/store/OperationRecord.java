@@ -51,7 +51,9 @@ public record OperationRecord(
     /** Drains a host (the target is the host's name); see {@code Evacuations}. */
     EVACUATE,
     /** Takes a host back and moves its evacuated containers home (the target is the host's name). */
-    RESTORE_HOST;
+    RESTORE_HOST,
+    /** Restarts an HA container on its standby after its host died; see {@code Failovers}. */
+    FAILOVER;
 
     /** Whether the target is a host, not a container. */
     public boolean onHost() {

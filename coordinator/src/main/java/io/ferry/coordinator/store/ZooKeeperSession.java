@@ -51,6 +51,8 @@ public final class ZooKeeperSession implements AutoCloseable {
             .connectionTimeoutMs(Math.min(sessionMillis, 5000))
             .retryPolicy(new ExponentialBackoffRetry(200, 10, 2000))
             .aclProvider(new FerryAcls(ZooKeeperAcls.forNewNodes()))
+            // Parents made on the way get no data (Curator's default is this machine's address).
+            .defaultData(new byte[0])
             .build();
     client
         .getConnectionStateListenable()
