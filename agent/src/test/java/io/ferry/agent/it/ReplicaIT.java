@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Standby replicas between two agent processes on simulated hosts, driven the way the coordinator
  * will drive them: PrepareReplica on the standby (B, which starts without the container's image),
- * ReplicateOut on the primary (A) for a full pass then a delta, refusals of strangers, a pass whose
+ * ReplicateOut on the primary (A) for a full pass then (across a restart of A's agent) a delta,
+ * refusals of strangers, a pass whose
  * stream is cut after all its data, a standby agent restart, then the primary's host "dies" (its
  * container is deleted and its agent killed) and the standby promotes the replica and starts it:
  * the container boots there with the files of the last complete pass.
@@ -122,8 +123,10 @@ class ReplicaIT {
       assertThat(r.getBytes()).isGreaterThan(2L << 20);
     });
 
-    // A delta: only what changed since the first pass, and the deletion.
+    // A delta: only what changed since the first pass, and the deletion; the primary's agent
+    // restarted in between (SIGKILL) and still knows what the standby confirmed.
     a.exec(name, "sh", "-c", "echo two > /data/changed.txt && rm /data/deleted.txt && echo new > /data/added.txt");
+    a.restart(Map.of());
     ReplicationPass second = replicate(a, b, name, replicaToken);
     assertThat(second.getFull()).as(second.getDetail()).isFalse();
     assertThat(second.getGeneration()).isEqualTo(2);
