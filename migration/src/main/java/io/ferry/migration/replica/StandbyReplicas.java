@@ -162,7 +162,14 @@ public final class StandbyReplicas {
         removeAllBut(request.container(), -1);
         after = after.withoutPass();
       }
-      AtomicJson.write(recordFile(request.container()), after);
+      try {
+        AtomicJson.write(recordFile(request.container()), after);
+      } catch (RuntimeException e) {
+        if (before == null) {
+          replicas.remove(request.container(), replica);
+        }
+        throw e;
+      }
       replica.record = after;
       log.info("container={} replica prepared: from host {}, generation {}", request.container(), request.sourceHost(),
           after.generation());
@@ -185,7 +192,7 @@ public final class StandbyReplicas {
   public boolean drop(String container) {
     requireName(container);
     Replica replica = replicas.get(container);
-    if (replica == null) {
+    if (replica == null || replica.record == null) {
       return false;
     }
     synchronized (replica) {
