@@ -137,6 +137,9 @@ public final class AgentServer implements AutoCloseable {
             journals, config.migration(), containers, images, this::currentFacts, runtime.capabilities().checkpoint(),
             MigrationGrpcService::decodeSpec, config.commandTimeout(), config.stateDir(), clock, tls);
     migrations.recover();
+    io.ferry.agent.replica.AgentReplicas replicas = new io.ferry.agent.replica.AgentReplicas(
+        config.stateDir(), containers, images, MigrationGrpcService::decodeSpec, config.migration(), migrations::channel, clock);
+    replicas.recover();
 
     rpcExecutor = boundedPool("agent-rpc", RPC_THREADS);
     importWorkers = Executors.newFixedThreadPool(4, named("image-import"));
@@ -150,7 +153,7 @@ public final class AgentServer implements AutoCloseable {
             .addService(ServerInterceptors.intercept(new AgentGrpcService(
                     this::currentFacts, images, containers.manager(), containers.snapshots(), importWorkers), removed, access))
             .addService(ServerInterceptors.intercept(
-                new MigrationGrpcService(migrations, containers.manager()), MigrationGrpcService.remoteAddressInterceptor(), removed, access))
+                new MigrationGrpcService(migrations, replicas, containers.manager()), MigrationGrpcService.remoteAddressInterceptor(), removed, access))
             .addService(ServerInterceptors.intercept(health.getHealthService(), access))
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), access))
             .build()

@@ -14,8 +14,10 @@ import java.util.Set;
  * call {@code AgentService} and {@code MigrationService}; health and reflection are open to any
  * authenticated identity. Operators and viewers go through a coordinator, never to an agent.
  *
- * <p>Which host may send data for which migration is decided per call by {@link
- * MigrationGrpcService} (token plus the source host's certificate identity), not here.
+ * <p>Which host may send data for which migration or replica is decided per call by {@link
+ * MigrationGrpcService} (token plus the source host's certificate identity), not here. The standby
+ * replica methods are listed one by one (hosts and admins), so that widening the service's entry
+ * never opens them by accident.
  */
 public final class AgentAccess {
 
@@ -27,6 +29,13 @@ public final class AgentAccess {
     return AccessPolicy.builder()
         .service(AgentServiceGrpc.SERVICE_NAME, hostsAndAdmins)
         .service(MigrationServiceGrpc.SERVICE_NAME, hostsAndAdmins)
+        .method(MigrationServiceGrpc.getPrepareReplicaMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getReplicateOutMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getPromoteReplicaMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getDropReplicaMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getListReplicasMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getReceiveReplicaMethod(), hostsAndAdmins)
+        .method(MigrationServiceGrpc.getFetchReplicaImageMethod(), hostsAndAdmins)
         .service(HealthGrpc.SERVICE_NAME, everyone)
         .service("grpc.reflection.v1.ServerReflection", everyone)
         .service("grpc.reflection.v1alpha.ServerReflection", everyone)

@@ -94,9 +94,12 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
         }
       });
 
-  public MigrationGrpcService(AgentMigrations migrations, ContainerManager containers) {
+  private final ReplicaGrpcHandlers replicas;
+
+  public MigrationGrpcService(AgentMigrations migrations, io.ferry.agent.replica.AgentReplicas replicas, ContainerManager containers) {
     this.migrations = migrations;
     this.containers = containers;
+    this.replicas = new ReplicaGrpcHandlers(replicas, migrations, containers);
   }
 
   /** Records each call's remote address, for the data plane's peer check. Register with the service. */
@@ -317,6 +320,43 @@ public final class MigrationGrpcService extends MigrationServiceGrpc.MigrationSe
     } catch (RejectedExecutionException e) {
       response.onError(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("too many image streams").asRuntimeException());
     }
+  }
+
+  // ---- standby replicas (see ReplicaGrpcHandlers) ----
+
+  @Override
+  public void prepareReplica(io.ferry.proto.v1.PrepareReplicaRequest request, StreamObserver<io.ferry.proto.v1.ReplicaInfo> response) {
+    replicas.prepareReplica(request, response);
+  }
+
+  @Override
+  public void replicateOut(io.ferry.proto.v1.ReplicateOutRequest request, StreamObserver<io.ferry.proto.v1.ReplicationPass> response) {
+    replicas.replicateOut(request, response);
+  }
+
+  @Override
+  public void promoteReplica(io.ferry.proto.v1.PromoteReplicaRequest request, StreamObserver<Container> response) {
+    replicas.promoteReplica(request, response);
+  }
+
+  @Override
+  public void dropReplica(io.ferry.proto.v1.DropReplicaRequest request, StreamObserver<io.ferry.proto.v1.DropReplicaResponse> response) {
+    replicas.dropReplica(request, response);
+  }
+
+  @Override
+  public void listReplicas(io.ferry.proto.v1.ListReplicasRequest request, StreamObserver<io.ferry.proto.v1.ListReplicasResponse> response) {
+    replicas.listReplicas(request, response);
+  }
+
+  @Override
+  public StreamObserver<FileChunk> receiveReplica(StreamObserver<ReceiveFilesResponse> response) {
+    return replicas.receiveReplica(response);
+  }
+
+  @Override
+  public void fetchReplicaImage(io.ferry.proto.v1.FetchReplicaImageRequest request, StreamObserver<FileChunk> response) {
+    replicas.fetchReplicaImage(request, response);
   }
 
   // ---- checks and mapping ----

@@ -99,6 +99,15 @@ public final class IncomingContainer implements AutoCloseable {
     ctx.network.attachIsolated(name, address, mac);
   }
 
+  /**
+   * Brings its host link up and announces its address, without starting it: a container promoted
+   * from a replica (its old host is dead), which an ordinary start then boots connected.
+   */
+  public void connect() {
+    ctx.network.setHostLinkUp(name, true);
+    ctx.network.announceNewInBackground(name);
+  }
+
   /** Boots it (cold, near-live), with its host link up and its address announced. */
   public ContainerView start() {
     ctx.network.setHostLinkUp(name, true);

@@ -154,8 +154,8 @@ public final class AgentMigrations implements AutoCloseable {
     return new HostCapabilities(facts.hostName(), usable, problem, features);
   }
 
-  /** A channel to a peer agent: mutual TLS with this agent's host certificate. */
-  private ManagedChannel channel(String address) {
+  /** A channel to a peer agent: mutual TLS with this agent's host certificate. The caller closes it. */
+  public ManagedChannel channel(String address) {
     return NettyChannelBuilder.forTarget(address, tls.channelCredentials()).maxInboundMessageSize(8 << 20)
         .flowControlWindow(io.ferry.agent.AgentServer.FLOW_CONTROL_WINDOW_BYTES).build();
   }

@@ -14,7 +14,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * Removing received paths without ever leaving the tree: a path from the peer is refused when it
  * is absolute or has {@code .}/{@code ..} components, and nothing is removed through a symlink.
  */
-final class SafePaths {
+public final class SafePaths {
 
   private SafePaths() {}
 
@@ -25,7 +25,7 @@ final class SafePaths {
    *
    * @throws MigrationException INVALID_ARGUMENT for a path that could leave the tree
    */
-  static void removeUnder(Path root, String relative) throws IOException {
+  public static void removeUnder(Path root, String relative) throws IOException {
     if (relative.isEmpty() || relative.startsWith("/") || relative.indexOf('\0') >= 0) {
       throw new MigrationException(Kind.INVALID_ARGUMENT, "refusing to remove '" + relative + "'");
     }
@@ -50,7 +50,7 @@ final class SafePaths {
   }
 
   /** Deletes a tree without following symlinks; absent is fine. */
-  static void removeTree(Path dir) throws IOException {
+  public static void removeTree(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

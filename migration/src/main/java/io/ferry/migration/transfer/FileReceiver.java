@@ -36,6 +36,9 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
 
     /** The stream failed: throw away what was written. Must not throw. */
     void abort(Throwable cause);
+
+    /** After {@link #finish}: adds what the receiver wants the sender to know to the answer. */
+    default void describe(ReceiveFilesResponse.Builder response) {}
   }
 
   /** Opens a sink for a stream from its header; throws to refuse the stream. */
@@ -148,7 +151,9 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
       }
       sink.finish(received, actual);
       done = true;
-      response.onNext(ReceiveFilesResponse.newBuilder().setBytes(received).setSha256(actual).build());
+      ReceiveFilesResponse.Builder answer = ReceiveFilesResponse.newBuilder().setBytes(received).setSha256(actual);
+      sink.describe(answer);
+      response.onNext(answer.build());
       response.onCompleted();
     } catch (RuntimeException e) {
       fail(e);

@@ -16,7 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
+import io.grpc.stub.StreamObserver;
 
 /**
  * Sends one stream of files to the peer's {@code ReceiveFiles}: the header, the bytes of {@code in}
@@ -46,11 +48,24 @@ public final class FileSender {
    */
   public static ReceiveFilesResponse send(
       MigrationServiceStub stub, FileChunk.Header header, InputStream in, LongConsumer onBytes, Duration timeout) {
-    return new FileSender().run(stub, header, in, onBytes, timeout);
+    return new FileSender().run(stub::receiveFiles, header, in, onBytes, timeout);
+  }
+
+  /**
+   * As {@link #send(MigrationServiceStub, FileChunk.Header, InputStream, LongConsumer, Duration)},
+   * to another client-streaming method of the same shape ({@code ReceiveReplica}).
+   *
+   * @param call starts the call, e.g. {@code stub::receiveReplica}
+   */
+  public static ReceiveFilesResponse send(
+      Function<StreamObserver<ReceiveFilesResponse>, StreamObserver<FileChunk>> call, FileChunk.Header header, InputStream in,
+      LongConsumer onBytes, Duration timeout) {
+    return new FileSender().run(call, header, in, onBytes, timeout);
   }
 
   private ReceiveFilesResponse run(
-      MigrationServiceStub stub, FileChunk.Header header, InputStream in, LongConsumer onBytes, Duration timeout) {
+      Function<StreamObserver<ReceiveFilesResponse>, StreamObserver<FileChunk>> call, FileChunk.Header header, InputStream in,
+      LongConsumer onBytes, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     CompletableFuture<ReceiveFilesResponse> answer = new CompletableFuture<>();
     ClientResponseObserver<FileChunk, ReceiveFilesResponse> responses =
@@ -78,7 +93,7 @@ public final class FileSender {
           }
         };
     @SuppressWarnings("unchecked")
-    ClientCallStreamObserver<FileChunk> requests = (ClientCallStreamObserver<FileChunk>) stub.receiveFiles(responses);
+    ClientCallStreamObserver<FileChunk> requests = (ClientCallStreamObserver<FileChunk>) call.apply(responses);
     String what = "send " + header.getKind() + " of migration " + header.getMigrationId();
     try {
       awaitReady(requests, answer, deadline, what);

@@ -66,13 +66,19 @@ public final class TarStreams {
    * without recursion, in the order given).
    *
    * @param liveTree the tree may change while it is read (a running container): tar's "file
-   *     changed as we read it" exit status is then accepted (a later pass sends the file again)
+   *     changed as we read it" exit status is then accepted (a later pass sends the file again),
+   *     and a listed entry that is gone by the time tar reaches it is skipped (it was deleted after
+   *     the list was made: the next pass lists it as deleted). As root, a skipped read is a vanished
+   *     file; any other failure of tar still fails the stream.
    */
   public Packing pack(Path root, Optional<List<String>> entries, boolean liveTree, Duration timeout) {
     List<String> argv = new ArrayList<>(List.of(tar, "--create", "--file=-", "--directory=" + root));
     argv.addAll(COMMON);
     argv.addAll(List.of("--warning=no-file-changed", "--warning=no-file-removed", "--warning=no-file-ignored"));
     if (entries.isPresent()) {
+      if (liveTree) {
+        argv.add("--ignore-failed-read");
+      }
       argv.addAll(List.of("--no-recursion", "--null", "--verbatim-files-from", "--files-from=-"));
     } else {
       argv.add(".");

@@ -55,4 +55,30 @@ class TarStreamsTest {
     assertThat(target.resolve("old")).doesNotExist();
     assertThat(Files.readSymbolicLink(target.resolve("link"))).isEqualTo(Path.of("elsewhere"));
   }
+
+  @Test
+  void aListedEntryThatVanishedIsSkippedOnlyWhenTheTreeIsLive() throws Exception {
+    Files.writeString(source.resolve("kept"), "k");
+    List<String> listed = List.of("kept", "vanished");
+    copyLive(listed);
+    assertThat(Files.readString(target.resolve("kept"))).isEqualTo("k");
+
+    TarStreams tar = new TarStreams(scratch);
+    try (TarStreams.Packing packing = tar.pack(source, Optional.of(listed), false, Duration.ofSeconds(30))) {
+      packing.output().transferTo(java.io.OutputStream.nullOutputStream());
+      org.assertj.core.api.Assertions.assertThatThrownBy(packing::finish).hasMessageContaining("vanished");
+    }
+  }
+
+  private void copyLive(List<String> entries) throws Exception {
+    TarStreams tar = new TarStreams(scratch);
+    try (TarStreams.Packing packing = tar.pack(source, Optional.of(entries), true, Duration.ofSeconds(30));
+        TarStreams.Unpacking unpacking = tar.unpack(target, Duration.ofSeconds(30))) {
+      try (InputStream in = packing.output()) {
+        in.transferTo(unpacking.input());
+      }
+      packing.finish();
+      unpacking.finish();
+    }
+  }
 }
