@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * a new leader resumes it).
  *
  * <p>Steps, each safe to repeat: reserve room on the standby (as a migration's incoming
- * reservation: refused when the standby is full, which fails the failover with that reason);
+ * reservation: refused when the standby is full, which fails the failover with that reason); name
+ * the operation on the container's record;
  * {@code PromoteReplica} there (the container from the last complete pass, with its cluster
  * address; ALREADY_EXISTS when a previous attempt got that far); start it; then, in one write,
  * place the container on the standby, give the dead host's reservation back and end the operation
@@ -83,6 +84,7 @@ final class Failovers {
     }
     try {
       requireLeader.run();
+      claim(name, op.id());
       NetworkInfo network = record.clusterAddress().map(Failovers::network).orElse(NetworkInfo.getDefaultInstance());
       try {
         agents.migration(to, agents.callTimeout()).promoteReplica(PromoteReplicaRequest.newBuilder().setName(name).setNetwork(network).build());
@@ -101,6 +103,28 @@ final class Failovers {
           clock.millis()), clock.millis());
       log.error("failover of {} to {} failed: {}", name, to, e.getStatus());
     }
+  }
+
+  /**
+   * Names {@code opId} on the container's record before it exists on the standby: the upkeep
+   * then leaves the promoted copy alone (it deletes copies of HA containers found on a host their
+   * record does not name, and no operation works on) and other operations wait.
+   */
+  private void claim(String name, String opId) {
+    for (int attempt = 0; attempt < 5; attempt++) {
+      Versioned<ContainerRecord> current = store.container(name)
+          .orElseThrow(() -> Status.NOT_FOUND.withDescription("container " + name + " is gone").asRuntimeException());
+      if (current.value().operationId().equals(opId)) {
+        return;
+      }
+      try {
+        store.updateContainer(current.value().withOperation(opId, clock.millis()), current.version());
+        return;
+      } catch (ClusterStore.ConflictException e) {
+        // Its observed state changed meanwhile: read it again.
+      }
+    }
+    throw Status.ABORTED.withDescription("the record of " + name + " kept changing").asRuntimeException();
   }
 
   private void fail(OperationRecord op, String error) {

@@ -62,6 +62,8 @@ public final class HaDuties implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HaDuties.class);
   private static final Duration TICK = Duration.ofSeconds(1);
+  /** A failover that failed (no complete replica yet, no room) is tried again after this. */
+  private static final Duration FAILOVER_RETRY = Duration.ofSeconds(10);
 
   private final ClusterStore store;
   private final HostDirectory hosts;
@@ -69,6 +71,7 @@ public final class HaDuties implements AutoCloseable {
   private final Placer placer = new Placer();
   private final Duration failoverMargin;
   private final Map<String, Long> offlineSinceMillis = new ConcurrentHashMap<>();
+  private final Map<String, Long> failoverTriedMillis = new ConcurrentHashMap<>();
   private final Membership membership;
   private final Leadership leadership;
   private final AgentClients agents;
@@ -133,7 +136,9 @@ public final class HaDuties implements AutoCloseable {
         }
         if (!online.contains(record.host())) {
           long since = offlineSinceMillis.getOrDefault(record.host(), now);
-          if (now - since >= failoverMargin.toMillis() && online.contains(ha.get().standbyHost())) {
+          long lastTry = failoverTriedMillis.getOrDefault(record.name(), 0L);
+          if (now - since >= failoverMargin.toMillis() && online.contains(ha.get().standbyHost()) && now - lastTry >= FAILOVER_RETRY.toMillis()) {
+            failoverTriedMillis.put(record.name(), now);
             runner.failOver(record).ifPresent(op ->
                 log.warn("host {} of HA container {} is gone: failing over to {} ({})", record.host(), record.name(), ha.get().standbyHost(), op.id()));
           }
@@ -162,6 +167,7 @@ public final class HaDuties implements AutoCloseable {
         });
       }
       lastAttemptMillis.keySet().removeIf(name -> store.container(name).isEmpty());
+      failoverTriedMillis.keySet().removeIf(name -> store.container(name).isEmpty());
     } catch (RuntimeException e) {
       log.warn("HA round failed: {}", e.toString());
     }

@@ -11,6 +11,7 @@ import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.coordinator.store.Versioned;
 import io.ferry.proto.v1.Container;
+import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.ListContainersRequest;
 import java.time.Clock;
 import java.time.Duration;
@@ -167,6 +168,7 @@ public final class LeaderDuties implements AutoCloseable {
     }
     Map<String, Container> byName = new HashMap<>();
     reported.forEach(c -> byName.put(c.getSpec().getName(), c));
+    removeStaleHaCopies(host, reported);
     for (String name : names) {
       Optional<Versioned<ContainerRecord>> current = store.container(name);
       if (current.isEmpty()) {
@@ -187,6 +189,29 @@ public final class LeaderDuties implements AutoCloseable {
         // Changed meanwhile: the next round looks again.
       } catch (RuntimeException e) {
         log.debug("cannot record the state of {}: {}", record.name(), e.toString());
+      }
+    }
+  }
+
+  /**
+   * Deletes from {@code host} the copies of HA containers the cluster restarted elsewhere while
+   * the host was gone (a failover): no operation works on them and their record names another
+   * host. Such a copy is stopped (its host fenced it, or died with it); it is deleted by force all
+   * the same, so that it can never run, nor its network answer for the address it shares with the
+   * container that runs now.
+   */
+  private void removeStaleHaCopies(String host, List<Container> reported) {
+    for (Container copy : reported) {
+      String name = copy.getSpec().getName();
+      Optional<ContainerRecord> record = store.container(name).map(Versioned::value);
+      if (record.isEmpty() || record.get().host().equals(host) || record.get().haState().isEmpty() || !record.get().operationId().isEmpty()) {
+        continue;
+      }
+      try {
+        agents.blocking(host).deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build());
+        log.warn("deleted the stale copy of HA container {} on host {} (it runs on {} since a failover)", name, host, record.get().host());
+      } catch (RuntimeException e) {
+        log.warn("cannot delete the stale copy of HA container {} on host {}: {}", name, host, e.toString());
       }
     }
   }

@@ -9,15 +9,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs commands in containers through their host agent's Exec, for tests that look inside. */
-final class ContainerShell {
+public final class ContainerShell {
 
   /** What a command printed (stdout and stderr together) and its exit code. */
-  record Exec(int exitCode, String output) {}
+  public record Exec(int exitCode, String output) {}
 
   private ContainerShell() {}
 
   /** Runs {@code command} in {@code container} on the agent behind {@code agent}; waits at most 10 s. */
-  static Exec exec(Channel agent, String container, String... command) {
+  public static Exec exec(Channel agent, String container, String... command) {
     Iterator<ExecOutput> out =
         AgentServiceGrpc.newBlockingStub(agent).withDeadlineAfter(30, TimeUnit.SECONDS)
             .exec(ExecRequest.newBuilder().setName(container).addAllCommand(List.of(command)).setTimeoutSeconds(10).build());

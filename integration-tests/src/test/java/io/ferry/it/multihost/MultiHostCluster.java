@@ -86,6 +86,8 @@ public final class MultiHostCluster implements AutoCloseable {
   static final int AGENT_PORT = 7701;
   static final int JOIN_PORT = 7702;
   static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
+  /** How often HA containers' replicas are refreshed here (30 s in production): tests wait for passes. */
+  static final Duration HA_REPLICA_INTERVAL = Duration.ofSeconds(2);
 
   static final Path REPO = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "..")).toAbsolutePath().normalize();
   static final Path AGENT_JAR = REPO.resolve("agent/target/ferry-agent.jar");
@@ -229,6 +231,7 @@ public final class MultiHostCluster implements AutoCloseable {
     settings.put("zookeeper.connect", zookeeper.connectString());
     settings.put("zookeeper.session-timeout", SESSION_TIMEOUT.toSeconds() + "s");
     settings.put("sync.interval", "2s");
+    settings.put("ha.replica-interval", HA_REPLICA_INTERVAL.toSeconds() + "s");
     settings.put("security.dir", pki.directory().toString());
     settings.put("join.address", c.address());
     settings.put("join.port", Integer.toString(JOIN_PORT));
