@@ -186,8 +186,12 @@ public final class SessionFence implements AutoCloseable {
         log.error("fence: cannot kill HA container {}: {}", name, e.toString());
       }
     }
-    log.warn("fence: cut off from ZooKeeper for {} ms after the disconnection was noticed: killed {} HA container(s) {}",
-        fenceDelay.toMillis(), fenced.size(), fenced);
+    if (running.isEmpty()) {
+      log.info("fence: cut off from ZooKeeper past the fence delay; no HA container runs here");
+    } else {
+      log.warn("fence: cut off from ZooKeeper for {} ms after the disconnection was noticed: killed {} HA container(s) {}",
+          fenceDelay.toMillis(), fenced.size(), fenced);
+    }
   }
 
   /** After reconnecting: start the fenced containers again only if no session expired. */

@@ -62,6 +62,8 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
 
   private static final Logger log = LoggerFactory.getLogger(MultiHostClusterIT.class);
   private static final List<String> HOSTS = List.of("host-1", "host-2", "host-3");
+  /** Longer than a host's session (4 s here) plus the failover margin: what a blip must not trigger. */
+  private static final Duration SESSION_AND_MARGIN = Duration.ofSeconds(6);
   /** Containers the evacuation moves: issue 7 asks for 10. */
   private static final int EVACUATED = 10;
 
@@ -233,6 +235,17 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     assertThat(launched.getState()).as(launched.getError()).isEqualTo(OperationState.OPERATION_STATE_SUCCEEDED);
     await("a first replica").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> replicaAtMillis("ha-fence") > 0);
     String standby = container("ha-fence").getHa().getStandbyHost();
+
+    // Issue 7's "pause a host for less than the delay: nothing moves": frozen for 1.5 s, under the
+    // 4 s session (and under the 2.7 s in which its ZooKeeper client would notice), it stays online
+    // and keeps its HA container; no failover follows.
+    cluster.pauseHost("host-2");
+    await("host-2 paused, still online").during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(250))
+        .until(() -> hostState("host-2") == HostState.HOST_STATE_ONLINE);
+    cluster.unpauseHost("host-2");
+    await("nothing moved after the pause").during(SESSION_AND_MARGIN).atMost(SESSION_AND_MARGIN.plusSeconds(5)).pollInterval(Duration.ofMillis(500))
+        .until(() -> container("ha-fence").getHost().equals("host-2") && container("ha-fence").getHa().getFailovers() == 0
+            && cluster.hostsRunning("ha-fence").equals(List.of("host-2")));
 
     cluster.isolateFromZooKeeper("host-2");
     List<List<String>> samples = new ArrayList<>();
