@@ -17,7 +17,10 @@ import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.Versioned;
 import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ContainerSpec;
+import io.ferry.proto.v1.DropReplicaRequest;
+import io.ferry.proto.v1.ListReplicasRequest;
 import io.ferry.proto.v1.PrepareReplicaRequest;
+import io.ferry.proto.v1.ReplicaInfo;
 import io.ferry.proto.v1.ReplicateOutRequest;
 import io.ferry.proto.v1.ReplicationPass;
 import java.time.Clock;
@@ -43,7 +46,9 @@ import org.slf4j.LoggerFactory;
  *       standby ({@link OperationRunner#failOver}, operation kind FAILOVER);
  *   <li><b>a new standby</b>: when the standby is offline while the host runs, placement picks
  *       another host (no replica there yet; the next pass is a full one);
- *   <li><b>replication</b>, below.
+ *   <li><b>replication</b>, below;
+ *   <li><b>stale replicas</b>: every {@code interval}, each online host's replicas that no HA
+ *       container names it the standby of any more (deleted, moved to another standby) are dropped.
  * </ul>
  *
  * <p>Replication keeps the standby replicas fresh: every
@@ -72,6 +77,7 @@ public final class HaDuties implements AutoCloseable {
   private final Duration failoverMargin;
   private final Map<String, Long> offlineSinceMillis = new ConcurrentHashMap<>();
   private final Map<String, Long> failoverTriedMillis = new ConcurrentHashMap<>();
+  private volatile long lastSweepMillis;
   private final Membership membership;
   private final Leadership leadership;
   private final AgentClients agents;
@@ -166,6 +172,10 @@ public final class HaDuties implements AutoCloseable {
           }
         });
       }
+      if (now - lastSweepMillis >= interval.toMillis()) {
+        lastSweepMillis = now;
+        online.forEach(host -> passes.execute(() -> dropStaleReplicas(host)));
+      }
       lastAttemptMillis.keySet().removeIf(name -> store.container(name).isEmpty());
       failoverTriedMillis.keySet().removeIf(name -> store.container(name).isEmpty());
     } catch (RuntimeException e) {
@@ -202,6 +212,23 @@ public final class HaDuties implements AutoCloseable {
       log.info("HA container {}: standby {} is offline; the new standby is {}", record.name(), ha.standbyHost(), placed.host());
     } catch (ClusterStore.ConflictException e) {
       // Changed meanwhile: the next round looks again.
+    }
+  }
+
+  /** Drops the replicas {@code host} keeps for no HA container (best effort: the next sweep retries). */
+  private void dropStaleReplicas(String host) {
+    try {
+      for (ReplicaInfo replica : agents.migration(host, agents.callTimeout()).listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList()) {
+        String name = replica.getContainer();
+        boolean wanted = store.container(name).map(Versioned::value)
+            .flatMap(ContainerRecord::haState).map(ha -> ha.standbyHost().equals(host)).orElse(false);
+        if (!wanted) {
+          agents.migration(host, agents.callTimeout()).dropReplica(DropReplicaRequest.newBuilder().setName(name).build());
+          log.info("dropped the stale replica of {} on host {}", name, host);
+        }
+      }
+    } catch (RuntimeException e) {
+      log.debug("cannot sweep the replicas of host {}: {}", host, e.toString());
     }
   }
 

@@ -53,8 +53,13 @@ final class CoordinatorNode {
     container.start();
   }
 
-  /** Starts the coordinator with {@code settings} in the running container. */
+  String containerId() {
+    return container.getContainerId();
+  }
+
+  /** Starts the coordinator with {@code settings} in the running container (again after {@link #kill}). */
   void startProcess(Map<String, String> settings) throws IOException {
+    killed = false;
     List<String> argv = new ArrayList<>();
     settings.forEach((k, v) -> argv.add(k + "=" + v));
     process = new DaemonProcess(id, jar, argv, log, List.of(FerryHostImage.docker(), "exec", container.getContainerId())).start();

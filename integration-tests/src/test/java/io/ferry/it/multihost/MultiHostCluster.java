@@ -121,10 +121,12 @@ public final class MultiHostCluster implements AutoCloseable {
   /** Agents the harness killed (a restart in progress, or their host killed). */
   private final Set<String> agentsDown = new HashSet<>();
   private final Set<String> killedCoordinators = new HashSet<>();
+  private final Duration sessionTimeout;
   /** Hosts the harness killed, paused or cut off: not asked for their containers. */
   private final Set<String> unreachable = new HashSet<>();
 
-  private MultiHostCluster(String cluster, Path dir, int coordinatorCount, int hostCount) throws IOException {
+  private MultiHostCluster(String cluster, Path dir, int coordinatorCount, int hostCount, Duration sessionTimeout) throws IOException {
+    this.sessionTimeout = sessionTimeout;
     if (coordinatorCount < 1 || coordinatorCount > 9 || hostCount < 1 || hostCount > 99) {
       throw new IllegalArgumentException("1..9 coordinators and 1..99 hosts, not " + coordinatorCount + " and " + hostCount);
     }
@@ -174,12 +176,17 @@ public final class MultiHostCluster implements AutoCloseable {
    * @throws AssertionError with {@link #dump()} when the cluster does not form within the deadline
    */
   public static MultiHostCluster start(String cluster, Path dir, int coordinatorCount, int hostCount) throws Exception {
+    return start(cluster, dir, coordinatorCount, hostCount, SESSION_TIMEOUT);
+  }
+
+  /** {@link #start(String, Path, int, int)} with another ZooKeeper session timeout for every process. */
+  public static MultiHostCluster start(String cluster, Path dir, int coordinatorCount, int hostCount, Duration sessionTimeout) throws Exception {
     for (Path jar : List.of(AGENT_JAR, COORDINATOR_JAR)) {
       if (!Files.isRegularFile(jar)) {
         throw new IllegalStateException(jar + " is missing: package the modules first (mvn -o -q -DskipTests package)");
       }
     }
-    MultiHostCluster c = new MultiHostCluster(cluster, dir, coordinatorCount, hostCount);
+    MultiHostCluster c = new MultiHostCluster(cluster, dir, coordinatorCount, hostCount, sessionTimeout);
     try {
       c.startAll();
       return c;
@@ -203,7 +210,7 @@ public final class MultiHostCluster implements AutoCloseable {
       Map<String, String> settings = new LinkedHashMap<>(host.ownSettings());
       settings.put("cluster.zookeeper", zookeeper.connectString());
       settings.put("cluster.name", cluster);
-      settings.put("cluster.session.timeout", SESSION_TIMEOUT.toSeconds() + "s");
+      settings.put("cluster.session.timeout", sessionTimeout.toMillis() + "ms");
       agentSettings.put(host.name(), settings);
       Map<String, String> first = new LinkedHashMap<>(settings);
       first.put("join.token", joinToken(host.name()));
@@ -229,7 +236,7 @@ public final class MultiHostCluster implements AutoCloseable {
     settings.put("listen.port", Integer.toString(COORDINATOR_PORT));
     settings.put("metrics.port", "0");
     settings.put("zookeeper.connect", zookeeper.connectString());
-    settings.put("zookeeper.session-timeout", SESSION_TIMEOUT.toSeconds() + "s");
+    settings.put("zookeeper.session-timeout", sessionTimeout.toMillis() + "ms");
     settings.put("sync.interval", "2s");
     settings.put("ha.replica-interval", HA_REPLICA_INTERVAL.toSeconds() + "s");
     settings.put("security.dir", pki.directory().toString());
@@ -484,6 +491,33 @@ public final class MultiHostCluster implements AutoCloseable {
    *
    * @throws org.awaitility.core.ConditionTimeoutException when the new agent does not answer within 60 s
    */
+  /**
+   * Brings a host killed by {@link #killHost} back: its container starts again (its state
+   * directory kept, as a machine's disk after a power cut) and so does its agent, which recovers
+   * its containers stopped.
+   */
+  public void reviveHost(String host) throws IOException {
+    HostNode h = require(hosts, host, "host");
+    docker().startContainerCmd(h.containerId()).exec();
+    h.startAgent(agentSettings.get(host));
+    agentsDown.remove(host);
+    unreachable.remove(host);
+    await("the revived agent of " + host + " answering").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+        .ignoreExceptionsMatching(e -> !(e instanceof DaemonExited)).until(() -> {
+          requireDaemonsAlive();
+          AgentServiceGrpc.newBlockingStub(agentChannel(host)).withDeadlineAfter(5, TimeUnit.SECONDS).listContainers(ListContainersRequest.getDefaultInstance());
+          return true;
+        });
+  }
+
+  /** Brings a coordinator killed by {@link #killLeaderCoordinator} back (its container, then its process). */
+  public void reviveCoordinator(String id) throws IOException {
+    CoordinatorNode c = require(coordinators, id, "coordinator");
+    docker().startContainerCmd(c.containerId()).exec();
+    c.startProcess(coordinatorSettings(c));
+    killedCoordinators.remove(id);
+  }
+
   public void restartAgent(String host) throws IOException, InterruptedException {
     HostNode h = require(hosts, host, "host");
     agentsDown.add(host);
