@@ -51,6 +51,8 @@ final class LeaderGate implements ServerInterceptor, AutoCloseable {
   private static final Metadata.Key<String> FORWARDED = Metadata.Key.of("ferry-forwarded-by", Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<Boolean> WAS_FORWARDED = Context.key("ferry-was-forwarded");
 
+  private static final int FORWARD_CONNECT_TIMEOUT_MILLIS = 2_000;
+
   private final Leadership leadership;
   private final ClusterStore store;
   private final String selfId;
@@ -78,7 +80,12 @@ final class LeaderGate implements ServerInterceptor, AutoCloseable {
     if (address.isEmpty() || Boolean.TRUE.equals(WAS_FORWARDED.get())) {
       throw CoordinatorException.notLeader(address);
     }
-    ManagedChannel channel = channels.computeIfAbsent(address.get(), a -> NettyChannelBuilder.forTarget(a, tls.channelCredentials()).build());
+    // A leader that just died does not answer its address at all (no reset): without a short
+    // connect timeout the forward would hang for the transport's default (20 s) before the client
+    // learns to retry, while a new leader is usually elected within the session timeout.
+    ManagedChannel channel = channels.computeIfAbsent(address.get(), a -> NettyChannelBuilder.forTarget(a, tls.channelCredentials())
+        .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, FORWARD_CONNECT_TIMEOUT_MILLIS)
+        .build());
     log.debug("forwarding a write to the leader {} at {}", leaderId.get(), address.get());
     return remote.apply(io.grpc.ClientInterceptors.intercept(channel, new MarkForwarded()));
   }

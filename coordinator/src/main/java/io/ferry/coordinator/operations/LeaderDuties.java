@@ -11,6 +11,7 @@ import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.coordinator.store.Versioned;
 import io.ferry.proto.v1.Container;
+import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.ListContainersRequest;
 import java.time.Clock;
@@ -195,8 +196,8 @@ public final class LeaderDuties implements AutoCloseable {
 
   /**
    * Deletes from {@code host} the copies of HA containers the cluster restarted elsewhere while
-   * the host was gone (a failover): no operation works on them and their record names another
-   * host. Such a copy is stopped (its host fenced it, or died with it); it is deleted by force all
+   * the host was gone (a failover: no operation works on them and their record names another
+   * host), or deleted meanwhile (a stopped HA copy the cluster has no record of). Such a copy is stopped (its host fenced it, or died with it); it is deleted by force all
    * the same, so that it can never run, nor its network answer for the address it shares with the
    * container that runs now.
    */
@@ -204,12 +205,22 @@ public final class LeaderDuties implements AutoCloseable {
     for (Container copy : reported) {
       String name = copy.getSpec().getName();
       Optional<ContainerRecord> record = store.container(name).map(Versioned::value);
-      if (record.isEmpty() || record.get().host().equals(host) || record.get().haState().isEmpty() || !record.get().operationId().isEmpty()) {
+      boolean stale;
+      if (record.isEmpty()) {
+        // An HA container deleted while this host was gone left its old copy here, holding its
+        // address. Only a stopped HA copy, and only if ZooKeeper itself (not this mirror) agrees
+        // the cluster has no such container: anything else may be a launch in flight.
+        stale = copy.getSpec().getHa() && copy.getState() != ContainerState.CONTAINER_STATE_RUNNING && store.containerNow(name).isEmpty();
+      } else {
+        stale = !record.get().host().equals(host) && record.get().haState().isPresent() && record.get().operationId().isEmpty();
+      }
+      if (!stale) {
         continue;
       }
       try {
         agents.blocking(host).deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build());
-        log.warn("deleted the stale copy of HA container {} on host {} (it runs on {} since a failover)", name, host, record.get().host());
+        log.warn("deleted the stale copy of HA container {} on host {} ({})", name, host,
+            record.map(r -> "it runs on " + r.host() + " since a failover").orElse("the cluster deleted it meanwhile"));
       } catch (RuntimeException e) {
         log.warn("cannot delete the stale copy of HA container {} on host {}: {}", name, host, e.toString());
       }

@@ -134,21 +134,28 @@ class FailoverBenchmark implements DumpClusterOnFailure.HasCluster {
     return container(name).getHa().getStandbyHost();
   }
 
-  /** True once a coordinator with a leader accepted the launch of {@code name}. */
+  /** True once a coordinator with a leader accepted the launch of {@code name}; each try waits at most 5 s, as a client would. */
   private boolean accepted(String name) {
     try {
-      client.containers().launch(ClusterClient.busybox(name, 32, 50));
+      client.containers().withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS).launch(ClusterClient.busybox(name, 32, 50));
       return true;
     } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+      if (e.getStatus().getCode() == Status.Code.UNAVAILABLE || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
         return false;
       }
       throw e;
     }
   }
 
+  /** Deletes {@code name} if the cluster still has it (a launch that failed after being accepted leaves nothing). */
   private void delete(String name) {
-    client.follow(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build()));
+    try {
+      client.follow(client.containers().delete(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build()));
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+        throw e;
+      }
+    }
   }
 
   private ClusterContainer container(String name) {
