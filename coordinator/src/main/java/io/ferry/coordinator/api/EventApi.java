@@ -80,6 +80,15 @@ final class EventApi extends EventServiceGrpc.EventServiceImplBase implements St
     } else if (after == null && before != null) {
       publish(EventKind.EVENT_KIND_CONTAINER, name, "deleted", before.host(), "");
     } else if (before != null) {
+      if (!before.host().equals(after.host())) {
+        publish(EventKind.EVENT_KIND_CONTAINER, name, "moved", after.host(), "from host " + before.host());
+      }
+      int failoversBefore = before.haState().map(ContainerRecord.HaState::failovers).orElse(0);
+      int failoversAfter = after.haState().map(ContainerRecord.HaState::failovers).orElse(0);
+      if (failoversAfter > failoversBefore) {
+        publish(EventKind.EVENT_KIND_CONTAINER, name, "failed-over", after.host(),
+            "restarted on " + after.host() + " from its replica after its host died (failover " + failoversAfter + ")");
+      }
       ContainerState was = ApiMapper.observedState(before);
       ContainerState is = ApiMapper.observedState(after);
       if (was != is) {

@@ -13,6 +13,9 @@ import io.ferry.proto.v1.ContainerMove;
 import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.EvacuateHostRequest;
+import io.ferry.proto.v1.Event;
+import io.ferry.proto.v1.EventKind;
+import io.ferry.proto.v1.EventServiceGrpc;
 import io.ferry.proto.v1.GetContainerRequest;
 import io.ferry.proto.v1.GetHostRequest;
 import io.ferry.proto.v1.GetOperationRequest;
@@ -29,6 +32,7 @@ import io.ferry.proto.v1.Operation;
 import io.ferry.proto.v1.OperationState;
 import io.ferry.proto.v1.RestoreHostRequest;
 import io.ferry.proto.v1.StopContainerRequest;
+import io.ferry.proto.v1.WatchEventsRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -344,6 +348,20 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     });
     await("the next replica").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> replicaAtMillis("ha-1") > first[0]);
 
+    List<Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.grpc.Context.CancellableContext watching = io.grpc.Context.current().withCancellation();
+    Thread watcher = new Thread(() -> watching.run(() -> {
+      try {
+        EventServiceGrpc.newBlockingStub(cluster.coordinatorChannel(cluster.liveCoordinator()))
+            .watchEvents(WatchEventsRequest.newBuilder().addKinds(EventKind.EVENT_KIND_CONTAINER).build())
+            .forEachRemaining(events::add);
+      } catch (StatusRuntimeException e) {
+        // Cancelled at the end of the test.
+      }
+    }), "ha-events");
+    watcher.setDaemon(true);
+    watcher.start();
+
     long killed = System.nanoTime();
     cluster.killHost("host-2");
     List<List<String>> samples = new ArrayList<>();
@@ -364,6 +382,13 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
       assertThat(now.getHost()).isEqualTo(standby);
       assertThat(now.getHa().getFailovers()).isEqualTo(1);
     });
+    await("the failover as an event").atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events)
+        .anySatisfy(e -> {
+          assertThat(e.getSubject()).isEqualTo("ha-1");
+          assertThat(e.getAction()).isEqualTo("failed-over");
+          assertThat(e.getHost()).isEqualTo(standby);
+        }));
+    watching.cancel(null);
   }
 
   /** A host's machine dies: the cluster sees it go. */
