@@ -30,6 +30,9 @@ import java.util.Map;
  */
 public final class ContainerOperations {
 
+  /** How many times a write that lost to a concurrent change of the same record is tried. */
+  private static final int CONFLICT_ATTEMPTS = 5;
+
   private static final long MIN_MEMORY = 16L << 20;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ContainerOperations.class);
 
@@ -100,17 +103,24 @@ public final class ContainerOperations {
 
   /** Records and starts {@code kind} on container {@code name}, driving it towards {@code desired}. */
   public OperationRecord begin(OperationRecord.Kind kind, String name, ContainerRecord.Desired desired, Map<String, String> params) {
-    Versioned<ContainerRecord> current = existing(name);
-    requireIdle(current.value());
-    long now = clock.millis();
-    OperationRecord operation = OperationRecord.started(OperationIds.next(clock), kind, name, "queued", params, now);
-    try {
-      store.startOperation(operation, current.value().withDesired(desired, operation.id(), now), current.version());
-    } catch (ClusterStore.ConflictException e) {
-      throw new CoordinatorException(Kind.CONFLICT, "container " + name + " changed meanwhile; try again");
+    // The leader's upkeep rewrites a record whenever its host reports a new state: a conflict with
+    // that is not the caller's business, so the record is read again (and checked idle again).
+    for (int attempt = 1; ; attempt++) {
+      Versioned<ContainerRecord> current = existing(name);
+      requireIdle(current.value());
+      long now = clock.millis();
+      OperationRecord operation = OperationRecord.started(OperationIds.next(clock), kind, name, "queued", params, now);
+      try {
+        store.startOperation(operation, current.value().withDesired(desired, operation.id(), now), current.version());
+      } catch (ClusterStore.ConflictException e) {
+        if (attempt < CONFLICT_ATTEMPTS) {
+          continue;
+        }
+        throw new CoordinatorException(Kind.CONFLICT, "container " + name + " changed meanwhile; try again");
+      }
+      runner.submit(operation);
+      return operation;
     }
-    runner.submit(operation);
-    return operation;
   }
 
   /**
