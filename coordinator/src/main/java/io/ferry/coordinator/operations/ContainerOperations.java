@@ -156,21 +156,29 @@ public final class ContainerOperations {
    * here, so what cannot happen is refused at once; the transfer runs as an operation.
    */
   public OperationRecord migrate(io.ferry.proto.v1.MigrateRequest request) {
-    String[] claimed = {null};
-    OperationRecord operation;
-    try {
-      operation = migrations.begin(request, id -> {
-        runner.claim(id);
-        claimed[0] = id;
-      });
-    } catch (RuntimeException e) {
-      if (claimed[0] != null) {
-        runner.release(claimed[0]);
+    for (int attempt = 1; ; attempt++) {
+      String[] claimed = {null};
+      OperationRecord operation;
+      try {
+        operation = migrations.begin(request, id -> {
+          runner.claim(id);
+          claimed[0] = id;
+        });
+      } catch (RuntimeException e) {
+        if (claimed[0] != null) {
+          runner.release(claimed[0]);
+        }
+        // Lost the record to a concurrent rewrite (the leader recording a host's report) before
+        // anything was written: read it again, as begin() does.
+        if (e instanceof CoordinatorException c && c.kind() == Kind.CONFLICT && c.getMessage().contains("changed meanwhile")
+            && attempt < CONFLICT_ATTEMPTS) {
+          continue;
+        }
+        throw e;
       }
-      throw e;
+      runner.submitClaimed(operation);
+      return operation;
     }
-    runner.submitClaimed(operation);
-    return operation;
   }
 
   /** Asks a running operation to stop at its next step. */

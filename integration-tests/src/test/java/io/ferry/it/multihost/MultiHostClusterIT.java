@@ -150,6 +150,13 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     for (String name : names) {
       launch(name, "host-1");
     }
+    // Every coordinator's view, the leader's included, shows them running: a move asks for that.
+    for (String id : List.of("c1", "c2")) {
+      ClusterClient through = new ClusterClient(cluster.coordinatorChannel(id));
+      await("all running as " + id + " sees them").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).until(() ->
+          names.stream().allMatch(n -> through.containers().get(GetContainerRequest.newBuilder().setName(n).build()).getContainer().getState()
+              == ContainerState.CONTAINER_STATE_RUNNING));
+    }
 
     long start = System.nanoTime();
     Operation evacuated = client.follow(hostService().evacuate(EvacuateHostRequest.newBuilder().setName("host-1")
