@@ -1,7 +1,6 @@
 package io.ferry.coordinator.operations;
 
 import io.ferry.coordinator.hosts.AgentClients;
-import io.ferry.coordinator.store.ClusterAddress;
 import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
@@ -85,7 +84,7 @@ final class Failovers {
     try {
       requireLeader.run();
       claim(name, op.id());
-      NetworkInfo network = record.clusterAddress().map(Failovers::network).orElse(NetworkInfo.getDefaultInstance());
+      NetworkInfo network = ContainerWork.network(record);
       try {
         agents.migration(to, agents.callTimeout()).promoteReplica(PromoteReplicaRequest.newBuilder().setName(name).setNetwork(network).build());
       } catch (StatusRuntimeException e) {
@@ -151,14 +150,5 @@ final class Failovers {
       }
     }
     log.warn("failover of {} not counted: its record kept changing", name);
-  }
-
-  private static NetworkInfo network(ClusterAddress address) {
-    return NetworkInfo.newBuilder()
-        .setAddress(address.address())
-        .setMac(address.mac())
-        .setPrefixLength(address.prefixLength())
-        .setGateway(address.gateway())
-        .build();
   }
 }
