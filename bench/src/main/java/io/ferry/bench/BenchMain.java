@@ -36,6 +36,10 @@ public final class BenchMain {
     }
     Map<String, String> options = parseOptions(args);
     benchmark.run(options).forEach((k, v) -> System.out.println(k + "=" + v));
+    System.out.flush();
+    // Every benchmark closed what it started; a library thread that is not a daemon (ZooKeeper's
+    // TLS leaves a Netty executor behind) must not keep this JVM, and its memory, alive after it.
+    System.exit(0);
   }
 
   static Map<String, String> parseOptions(String[] args) {

@@ -12,6 +12,8 @@ import io.ferry.coordinator.store.ClusterStore;
 import io.ferry.coordinator.store.Reservations.HostAllocation;
 import io.ferry.coordinator.store.StoreListener;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,6 +61,14 @@ public final class HostDirectory implements StoreListener {
   /** Every host of the cluster, with its state for placement. */
   public ClusterSnapshot snapshot() {
     return new ClusterSnapshot(new ArrayList<>(states.values()));
+  }
+
+  /**
+   * Every host's state for placement, as a live view (one entry per host name; weakly consistent
+   * while hosts change): what a launch decides on without copying a thousand hosts first.
+   */
+  public Collection<HostState> states() {
+    return Collections.unmodifiableCollection(states.values());
   }
 
   public List<HostView> hosts() {

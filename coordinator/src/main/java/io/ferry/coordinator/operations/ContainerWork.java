@@ -21,8 +21,9 @@ import java.util.Optional;
 
 /**
  * The agent-side steps of each operation kind. Every step is idempotent: it first looks at what
- * the host has and only acts when that differs from the goal, so a new leader can run an
- * interrupted operation again from the top.
+ * the host has and only acts when that differs from the goal (a launch asks to create at once and
+ * takes ALREADY_EXISTS as a cue to look, saving two agent calls on the usual first run), so a new
+ * leader can run an interrupted operation again from the top.
  *
  * <p>Failure modes: the agent's {@link StatusRuntimeException}, passed through.
  */
@@ -46,18 +47,18 @@ final class ContainerWork {
     switch (operation.kind()) {
       case LAUNCH -> {
         progress.phase("creating on " + host, 20);
-        Optional<Container> existing = find(host, name);
-        if (existing.isEmpty()) {
-          try {
-            agents.blocking(host).createContainer(CreateContainerRequest.newBuilder().setSpec(spec(container)).setNetwork(network(container)).build());
-          } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
-              throw e;
-            }
+        Container created;
+        try {
+          created = agents.blocking(host).createContainer(CreateContainerRequest.newBuilder().setSpec(spec(container)).setNetwork(network(container)).build());
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
+            throw e;
           }
+          // A resumed launch whose container was created before: carry on from its state.
+          created = get(host, name);
         }
         progress.phase("starting on " + host, 60);
-        return Optional.of(ensureRunning(host, name, false));
+        return Optional.of(created.getState() == ContainerState.CONTAINER_STATE_RUNNING ? created : start(host, name, false));
       }
       case START -> {
         progress.phase("starting on " + host, 50);
@@ -118,6 +119,10 @@ final class ContainerWork {
     if (now.getState() == ContainerState.CONTAINER_STATE_RUNNING) {
       return now;
     }
+    return start(host, name, stateful);
+  }
+
+  private Container start(String host, String name, boolean stateful) {
     return agents.blocking(host).startContainer(StartContainerRequest.newBuilder().setName(name).setStateful(stateful).build());
   }
 

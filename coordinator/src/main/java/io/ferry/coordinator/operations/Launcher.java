@@ -4,7 +4,6 @@ import io.ferry.coordinator.CoordinatorException;
 import io.ferry.coordinator.CoordinatorException.Kind;
 import io.ferry.coordinator.hosts.HostDirectory;
 import io.ferry.coordinator.metrics.CoordinatorMetrics;
-import io.ferry.coordinator.placement.ClusterSnapshot;
 import io.ferry.coordinator.placement.HostState;
 import io.ferry.coordinator.placement.HostVerdict;
 import io.ferry.coordinator.placement.PlacementDecision;
@@ -18,6 +17,7 @@ import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.coordinator.store.Reservations;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places new containers: decides with {@link Placer} on the current {@link ClusterSnapshot}, then
+ * Places new containers: decides with {@link Placer} on the hosts as {@link HostDirectory} sees them now, then
  * records the placement, the reservation, the container's record with its cluster address (and
  * the address's unique index node) and its launch operation in one ZooKeeper write ({@link
  * ClusterStore#launch(ContainerRecord, OperationRecord, AddressSource)}). A launch's decision explains the chosen host only
@@ -93,7 +93,7 @@ public final class Launcher {
     }
     String lastReason = "";
     for (int attempt = 0; attempt < MAX_DECISIONS; attempt++) {
-      PlacementDecision decision = placer.choose(withInFlight(hosts.snapshot()), request);
+      PlacementDecision decision = placer.choose(withInFlight(hosts.states()), request);
       if (!(decision instanceof PlacementDecision.Placed placed)) {
         metrics.placement(CoordinatorMetrics.Placement.REFUSED);
         throw new CoordinatorException(Kind.RESOURCE_EXHAUSTED, "no host can run " + name + ": " + reasons(decision.verdicts()));
@@ -150,7 +150,7 @@ public final class Launcher {
     List<HostState> others = hosts.snapshot().hosts().stream().filter(h -> !h.name().equals(primary)).toList();
     PlacementRequest anywhere = new PlacementRequest(request.containerName(), request.resources(), request.requiredLabels(),
         request.antiAffinityGroup(), request.image(), Optional.empty(), request.strategy(), false);
-    PlacementDecision decision = placer.choose(withInFlight(new ClusterSnapshot(others)), anywhere);
+    PlacementDecision decision = placer.choose(withInFlight(others), anywhere);
     if (decision instanceof PlacementDecision.Placed standby) {
       return standby.host();
     }
@@ -158,19 +158,20 @@ public final class Launcher {
         + " needs a standby host besides " + primary + ": " + reasons(decision.verdicts()));
   }
 
-  private ClusterSnapshot withInFlight(ClusterSnapshot snapshot) {
+  /** {@code hosts} with the launches being written counted in (see the class comment). */
+  private Collection<HostState> withInFlight(Collection<HostState> hosts) {
     if (inFlight.isEmpty()) {
-      return snapshot;
+      return hosts;
     }
-    List<HostState> adjusted = new ArrayList<>(snapshot.hosts().size());
-    for (HostState h : snapshot.hosts()) {
+    List<HostState> adjusted = new ArrayList<>(hosts.size());
+    for (HostState h : hosts) {
       Resources pending = inFlight.get(h.name());
       adjusted.add(
           pending == null
               ? h
               : new HostState(h.name(), h.status(), h.capacity(), h.allocated().plus(pending), h.labels(), h.images(), h.antiAffinityGroups(), h.containerCount() + inFlightCount.getOrDefault(h.name(), 0), h.unplaceable()));
     }
-    return new ClusterSnapshot(adjusted);
+    return adjusted;
   }
 
   private void hold(String host, Resources need) {

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,8 +28,9 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs operations on the leader: each one's agent steps ({@link ContainerWork}), its progress and
- * its end, recorded in ZooKeeper. A coordinator that gains leadership resumes every operation
+ * Runs operations on the leader: each one's agent steps ({@link ContainerWork}), its progress
+ * (phases that last at least {@link #PROGRESS_DELAY}, see {@link DeferredProgress}) and its end,
+ * recorded in ZooKeeper. A coordinator that gains leadership resumes every operation
  * still RUNNING in the store, from the top (the steps are idempotent); one that loses it stops
  * writing at once (it checks before every write, and its writes are conditional on versions, so a
  * deposed leader cannot overwrite its successor's work).
@@ -43,6 +45,8 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
 
   private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
   private static final int ATTEMPTS = 4;
+  /** A phase is recorded once it has lasted this long (see {@link DeferredProgress}). */
+  static final Duration PROGRESS_DELAY = Duration.ofMillis(250);
 
   private final ClusterStore store;
   private final Leadership leadership;
@@ -59,6 +63,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   private final ExecutorService hostPool;
   private volatile Evacuations evacuations;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
+  private final ScheduledThreadPoolExecutor progressTimer;
 
   /** This coordinator stopped leading while running an operation: leave it to the new leader. */
   private static final class LostLeadership extends RuntimeException {
@@ -90,6 +95,12 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
               return t;
             });
     ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+    this.progressTimer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "operation-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    progressTimer.setRemoveOnCancelPolicy(true);
     AtomicInteger h = new AtomicInteger();
     this.hostPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "host-operation-" + h.incrementAndGet());
@@ -220,7 +231,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
     }
     ContainerRecord container = found.get().value();
     Optional<Container> result;
-    try {
+    try (DeferredProgress progress = new DeferredProgress(progressTimer, PROGRESS_DELAY, this::record)) {
       if (op[0].cancelRequested()) {
         throw new CancelledException();
       }
@@ -239,7 +250,7 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
                           throw new CancelledException();
                         }
                         op[0] = op[0].inPhase(phase, percent, clock.millis());
-                        record(op[0]);
+                        progress.show(op[0]);
                       }));
     } catch (LostLeadership e) {
       throw e;
@@ -377,5 +388,6 @@ public final class OperationRunner implements LeadershipListener, AutoCloseable 
   public void close() {
     pool.shutdownNow();
     hostPool.shutdownNow();
+    progressTimer.shutdownNow();
   }
 }

@@ -101,7 +101,7 @@ final class Filters {
         return false;
       }
     }
-    return request.antiAffinityGroup().map(group -> host.groupCount(group) == 0).orElse(true);
+    return request.antiAffinityGroup().isEmpty() || host.groupCount(request.antiAffinityGroup().get()) == 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.ferry.coordinator.placement;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -67,12 +68,25 @@ public final class Placer {
    * returns null.
    */
   public PlacementDecision choose(ClusterSnapshot snapshot, PlacementRequest request) {
-    if (request.targetHost().isPresent() && snapshot.host(request.targetHost().get()).isEmpty()) {
-      return place(snapshot, request);
+    return choose(snapshot.hosts(), request);
+  }
+
+  /**
+   * As {@link #choose(ClusterSnapshot, PlacementRequest)}, on hosts whose names the caller knows
+   * to be distinct (a live view of the cluster's hosts): no snapshot is built unless nothing fits.
+   */
+  public PlacementDecision choose(Collection<HostState> hosts, PlacementRequest request) {
+    Collection<HostState> considered = hosts;
+    if (request.targetHost().isPresent()) {
+      String target = request.targetHost().get();
+      considered = hosts.stream().filter(h -> h.name().equals(target)).toList();
+      if (considered.isEmpty()) {
+        return place(new ClusterSnapshot(List.copyOf(hosts)), request);
+      }
     }
     HostState best = null;
     double bestScore = Double.NaN;
-    for (HostState host : considered(snapshot, request)) {
+    for (HostState host : considered) {
       if (!Filters.fits(host, request)) {
         continue;
       }
@@ -84,7 +98,7 @@ public final class Placer {
       }
     }
     if (best == null) {
-      return place(snapshot, request);
+      return place(new ClusterSnapshot(List.copyOf(hosts)), request);
     }
     Scorer.Score score = Scorer.score(best, request);
     return new PlacementDecision.Placed(

@@ -56,7 +56,7 @@ final class Scorer {
         request.strategy() == Strategy.SPREAD
             ? SPREAD_FREE_WEIGHT * freeFraction + SPREAD_CONTAINER_WEIGHT / (1 + host.containerCount())
             : 1 - freeFraction;
-    if (request.image().map(host::holdsImage).orElse(false)) {
+    if (holdsImage(host, request)) {
       value += IMAGE_BONUS;
     }
     return value;
@@ -85,10 +85,15 @@ final class Scorer {
     } else {
       why = "binpack: " + parts + " free after placement";
     }
-    if (request.image().map(host::holdsImage).orElse(false)) {
+    if (holdsImage(host, request)) {
       why += ", holds image " + request.image().get();
     }
     return new Score(value, String.format(Locale.ROOT, "fits, score %.3f (%s)", value, why));
+  }
+
+  /** True when the host holds the request's image (no lambda: this runs for every host of every launch). */
+  private static boolean holdsImage(HostState host, PlacementRequest request) {
+    return request.image().isPresent() && host.holdsImage(request.image().get());
   }
 
   private static String percent(double fraction) {

@@ -7,11 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
@@ -19,10 +19,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.framework.api.transaction.OperationType;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import org.apache.curator.framework.recipes.cache.CuratorCacheStorage;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -35,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * they are cheap and may lag the ensemble by the time a watch takes to fire (milliseconds). Writes
  * go to ZooKeeper, are conditional on the version the caller read where two writers could race,
  * and are applied to the mirror as soon as ZooKeeper confirms them, so a coordinator reads its own
- * writes. Every applied change is told to the {@link StoreListener}s once.
+ * writes (and does not read them again when their change events arrive: see {@link MirrorFeed}).
+ * Every applied change is told to the {@link StoreListener}s once.
  *
  * <p>Failure modes: {@link StoreUnavailableException} when ZooKeeper fails; {@link
  * ConflictException} when a conditional write lost against another writer (nothing written).
@@ -56,7 +53,12 @@ public final class ClusterStore implements AutoCloseable {
   private final Map<String, ReentrantLock> reserving = new ConcurrentHashMap<>();
   private final Map<String, String> coordinators = new ConcurrentHashMap<>();
   private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
-  private final List<CuratorCache> caches = new CopyOnWriteArrayList<>();
+  /**
+   * The zxid of this coordinator's last write of each node, applied to the mirror as ZooKeeper
+   * confirmed it: the change event of that write needs no read (see {@link MirrorFeed}).
+   */
+  private final Map<String, Long> ownWrites = new ConcurrentHashMap<>();
+  private volatile MirrorFeed feed;
 
   /** Lost a conditional write: someone changed the node since it was read. Nothing was written. */
   public static final class ConflictException extends RuntimeException {
@@ -82,26 +84,11 @@ public final class ClusterStore implements AutoCloseable {
         throw new StoreUnavailableException("cannot create " + parent, e);
       }
     }
-    // One cache per subtree the mirror holds: placements/ (and anything else under the root) is
-    // neither watched nor read, and the caches keep no copy of the data, which the mirror holds.
+    // The subtrees the mirror holds: placements/ (and anything else under the root) is neither
+    // watched nor read.
     List<String> mirrored = List.of(paths.hosts(), paths.containers(), paths.operations(), paths.coordinators());
-    CountDownLatch loaded = new CountDownLatch(mirrored.size());
-    for (String parent : mirrored) {
-      CuratorCache cache = CuratorCache.builder(zk, parent).withStorage(CuratorCacheStorage.dataNotCached()).build();
-      cache
-          .listenable()
-          .addListener(
-              CuratorCacheListener.builder()
-                  .forCreatesAndChanges((before, after) -> applyEvent(after, false))
-                  .forDeletes(data -> applyEvent(data, true))
-                  .forInitialized(loaded::countDown)
-                  .build());
-      caches.add(cache);
-      cache.start();
-    }
-    if (!loaded.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
-      throw new StoreUnavailableException("the cluster state did not load within " + timeoutMillis + " ms");
-    }
+    feed = new MirrorFeed(zk, mirrored, new Feed());
+    feed.start(timeoutMillis);
     log.info("cluster state loaded: {} containers, {} operations, {} hosts", containers.size(), operations.size(), hosts.size());
     return this;
   }
@@ -167,7 +154,8 @@ public final class ClusterStore implements AutoCloseable {
       synced.get(10, TimeUnit.SECONDS);
       Stat stat = new Stat();
       byte[] data = zk.getData().storingStatIn(stat).forPath(path);
-      apply(path, data, stat, false);
+      apply(path, data, stat);
+      own(path, stat.getMzxid());
     } catch (KeeperException.NoNodeException e) {
       // Not there: the caller reports it missing.
     } catch (InterruptedException e) {
@@ -291,9 +279,12 @@ public final class ClusterStore implements AutoCloseable {
       if (outcome instanceof Reservations.Outcome.Reserved reserved) {
         // One multi-op transaction has one zxid: the nodes it created have it as their czxid.
         Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
-        apply(paths.host(record.host()), write(host.value()), stat(host.czxid(), host.version()), false);
-        apply(paths.container(record.name()), container, stat(reserved.zxid(), 0), false);
-        apply(paths.operation(launch.id()), operation, stat(reserved.zxid(), 0), false);
+        apply(paths.host(record.host()), null, host.value(), stat(host.czxid(), host.version()));
+        apply(paths.container(record.name()), container, record, stat(reserved.zxid(), 0));
+        apply(paths.operation(launch.id()), operation, launch, stat(reserved.zxid(), 0));
+        own(paths.host(record.host()), reserved.zxid());
+        own(paths.container(record.name()), reserved.zxid());
+        own(paths.operation(launch.id()), reserved.zxid());
       }
       return outcome;
     } catch (StoreUnavailableException | Reservations.NodeTakenException e) {
@@ -440,7 +431,8 @@ public final class ClusterStore implements AutoCloseable {
               () -> Optional.ofNullable(hosts.get(target)));
       if (outcome instanceof Reservations.Outcome.Reserved reserved) {
         Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
-        apply(paths.host(target), write(host.value()), stat(host.czxid(), host.version()), false);
+        apply(paths.host(target), null, host.value(), stat(host.czxid(), host.version()));
+        own(paths.host(target), reserved.zxid());
         refresh(paths.operation(operation.id()));
       }
       return outcome;
@@ -529,7 +521,8 @@ public final class ClusterStore implements AutoCloseable {
     try {
       Stat stat = new Stat();
       byte[] data = zk.getData().storingStatIn(stat).forPath(path);
-      apply(path, data, stat, false);
+      apply(path, data, stat);
+      own(path, stat.getMzxid());
     } catch (KeeperException.NoNodeException e) {
       // Gone: the cache will say so.
     } catch (Exception e) {
@@ -571,7 +564,8 @@ public final class ClusterStore implements AutoCloseable {
       Stat stat = result.getResultStat();
       if (result.getType() == OperationType.SET_DATA && stat != null) {
         if (ops.get(i).get().toRequestRecord() instanceof org.apache.zookeeper.proto.SetDataRequest set) {
-          apply(result.getForPath(), set.getData(), stat, false);
+          apply(result.getForPath(), set.getData(), stat);
+          own(result.getForPath(), stat.getMzxid());
         }
       }
     }
@@ -579,50 +573,125 @@ public final class ClusterStore implements AutoCloseable {
 
   // ---- the mirror ----
 
-  private void applyEvent(ChildData data, boolean deleted) {
-    try {
-      apply(data.getPath(), data.getData(), data.getStat(), deleted);
-    } catch (RuntimeException e) {
-      log.warn("cannot apply the change of {}: {}", data.getPath(), e.toString());
+  /** What the feed tells the mirror. */
+  private final class Feed implements MirrorFeed.Sink {
+    @Override
+    public void changed(String path, byte[] data, Stat stat) {
+      try {
+        apply(path, data, stat);
+      } catch (RuntimeException e) {
+        log.warn("cannot apply the change of {}: {}", path, e.toString());
+      }
+    }
+
+    @Override
+    public void deleted(String path, long zxid) {
+      ownWrites.remove(path);
+      applyGone(path, createdBefore -> zxid == org.apache.zookeeper.WatchedEvent.NO_ZXID || createdBefore < zxid);
+    }
+
+    @Override
+    public boolean holds(String path, long zxid) {
+      Long mine = ownWrites.get(path);
+      if (mine == null) {
+        return false;
+      }
+      if (mine <= zxid) {
+        ownWrites.remove(path, mine);
+      }
+      return mine == zxid;
+    }
+
+    @Override
+    public void listed(String parent, Set<String> children, long pzxid) {
+      Map<String, ?> mirror =
+          parent.equals(paths.containers()) ? containers
+              : parent.equals(paths.operations()) ? operations
+              : parent.equals(paths.hosts()) ? hosts
+              : parent.equals(paths.coordinators()) ? coordinators
+              : Map.of();
+      List<String> absent = mirror.keySet().stream().filter(k -> !children.contains(k)).toList();
+      for (String name : absent) {
+        applyGone(parent + "/" + name, createdAt -> createdAt <= pzxid);
+      }
     }
   }
 
-  private synchronized void apply(String path, byte[] data, Stat stat, boolean deleted) {
+  /**
+   * Notes that the mirror holds {@code path} as transaction {@code zxid} left it: a write of this
+   * coordinator's, applied as ZooKeeper confirmed it, or a read made right after one.
+   */
+  private void own(String path, long zxid) {
+    ownWrites.put(path, zxid);
+  }
+
+  /**
+   * Removes the node at {@code path} from the mirror if its entry's creation zxid passes {@code
+   * stale} (a node created again after the deletion stays), telling the listeners.
+   */
+  private synchronized void applyGone(String path, java.util.function.LongPredicate stale) {
     String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
     String name = path.substring(path.lastIndexOf('/') + 1);
     if (parent.equals(paths.containers())) {
-      applyTo(containers, name, data, stat, deleted, ContainerRecord.class, (b, a) -> listeners.forEach(l -> l.containerChanged(name, b, a)));
+      goneFrom(containers, name, stale, b -> listeners.forEach(l -> l.containerChanged(name, b, null)));
     } else if (parent.equals(paths.operations())) {
-      applyTo(operations, name, data, stat, deleted, OperationRecord.class, (b, a) -> listeners.forEach(l -> l.operationChanged(name, b, a)));
+      goneFrom(operations, name, stale, b -> listeners.forEach(l -> l.operationChanged(name, b, null)));
     } else if (parent.equals(paths.hosts())) {
-      applyTo(hosts, name, data, stat, deleted, Reservations.HostAllocation.class, (b, a) -> listeners.forEach(l -> l.hostAllocationChanged(name, b, a)));
+      goneFrom(hosts, name, stale, b -> listeners.forEach(l -> l.hostAllocationChanged(name, b, null)));
     } else if (parent.equals(paths.coordinators())) {
-      if (deleted) {
-        coordinators.remove(name);
-      } else if (data != null) {
+      coordinators.remove(name);
+    }
+  }
+
+  private static <T> void goneFrom(Map<String, Versioned<T>> map, String key, java.util.function.LongPredicate stale, java.util.function.Consumer<T> gone) {
+    Versioned<T> current = map.get(key);
+    if (current != null && stale.test(current.czxid()) && map.remove(key, current)) {
+      gone.accept(current.value());
+    }
+  }
+
+  private void apply(String path, byte[] data, Stat stat) {
+    apply(path, data, null, stat);
+  }
+
+  /**
+   * Applies a node's state to the mirror if it is newer than the mirror's.
+   *
+   * @param decoded the node's value when the caller has it (its own write: no need to parse
+   *     {@code data} again), or null
+   */
+  private synchronized void apply(String path, byte[] data, Object decoded, Stat stat) {
+    String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
+    String name = path.substring(path.lastIndexOf('/') + 1);
+    if (parent.equals(paths.containers())) {
+      applyTo(containers, name, data, decoded, stat, ContainerRecord.class, (b, a) -> listeners.forEach(l -> l.containerChanged(name, b, a)));
+    } else if (parent.equals(paths.operations())) {
+      applyTo(operations, name, data, decoded, stat, OperationRecord.class, (b, a) -> listeners.forEach(l -> l.operationChanged(name, b, a)));
+    } else if (parent.equals(paths.hosts())) {
+      applyTo(hosts, name, data, decoded, stat, Reservations.HostAllocation.class, (b, a) -> listeners.forEach(l -> l.hostAllocationChanged(name, b, a)));
+    } else if (parent.equals(paths.coordinators())) {
+      if (data != null) {
         coordinators.put(name, new String(data, StandardCharsets.UTF_8));
       }
     }
   }
 
-  private <T> void applyTo(Map<String, Versioned<T>> map, String key, byte[] data, Stat stat, boolean deleted, Class<T> type, BiConsumer<T, T> changed) {
+  private <T> void applyTo(
+      Map<String, Versioned<T>> map, String key, byte[] data, Object decoded, Stat stat, Class<T> type, BiConsumer<T, T> changed) {
     Versioned<T> current = map.get(key);
-    if (deleted) {
-      if (current != null && current.czxid() == stat.getCzxid()) {
-        map.remove(key);
-        changed.accept(current.value(), null);
-      }
-      return;
-    }
-    if (data == null || data.length == 0) {
-      return;
-    }
     T value;
-    try {
-      value = json.readValue(data, type);
-    } catch (java.io.IOException e) {
-      log.warn("ignoring unreadable {} {}: {}", type.getSimpleName(), key, e.getMessage());
-      return;
+    if (type.isInstance(decoded)) {
+      value = type.cast(decoded);
+    } else {
+      if (data == null || data.length == 0) {
+        return;
+      }
+      try {
+        value = json.readValue(data, type);
+      } catch (java.io.IOException e) {
+        log.warn("ignoring unreadable {} {}: {}", type.getSimpleName(), key, e.getMessage());
+        return;
+      }
     }
     Versioned<T> next = new Versioned<>(value, stat.getCzxid(), stat.getVersion());
     if (current == null || next.newerThan(current)) {
@@ -646,6 +715,9 @@ public final class ClusterStore implements AutoCloseable {
 
   @Override
   public void close() {
-    caches.forEach(CuratorCache::close);
+    MirrorFeed f = feed;
+    if (f != null) {
+      f.close();
+    }
   }
 }
