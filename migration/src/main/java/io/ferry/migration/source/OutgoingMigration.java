@@ -135,7 +135,7 @@ final class OutgoingMigration {
       }
       switch (choice.mode()) {
         case COLD -> cold();
-        case NEAR_LIVE -> nearLive(syncRootfs());
+        case NEAR_LIVE -> nearLive(syncRootfs(0));
         case LIVE -> live();
         case POST_COPY -> postCopy();
         default -> throw MigrationException.precondition("mode " + choice.mode().label() + " cannot run");
@@ -170,7 +170,7 @@ final class OutgoingMigration {
     stop();
     move(Phase.SYNCING_ROOTFS, "the writable layer, container stopped");
     TreeManifest first = TreeManifest.scan(container.upperDir());
-    sendLayer(first, DeltaPlan.everything(first), false, false);
+    sendLayer(first, DeltaPlan.everything(first), false, false, 0);
     restore(false, "");
   }
 
@@ -181,7 +181,8 @@ final class OutgoingMigration {
   }
 
   private void live() {
-    TreeManifest first = syncRootfs();
+    // The target gets ready the page cache for the pages and the restored memory: twice the memory.
+    TreeManifest first = syncRootfs(2 * container.memoryBytes());
     boolean streaming = container.memoryBytes() >= settings.streamPagesAbove();
     // The page stream is made ready before the freeze: the target's page server starts meanwhile.
     try (PageStream pages = streaming ? openPageStream() : null) {
@@ -282,7 +283,7 @@ final class OutgoingMigration {
   }
 
   private void postCopy() {
-    TreeManifest first = syncRootfs();
+    TreeManifest first = syncRootfs(container.memoryBytes());
     freeze();
     move(Phase.DUMPING, "CRIU dump, pages left for the target to pull");
     Path images = workDir().resolve("images");
@@ -334,10 +335,11 @@ final class OutgoingMigration {
 
   // ---- steps ----
 
-  private TreeManifest syncRootfs() {
+  /** @param readyMemory what the target should have ready for the frozen window (see FileChunk.Header) */
+  private TreeManifest syncRootfs(long readyMemory) {
     move(Phase.SYNCING_ROOTFS, "first pass of the writable layer, container running");
     TreeManifest first = TreeManifest.scan(container.upperDir());
-    sendLayer(first, DeltaPlan.everything(first), false, true);
+    sendLayer(first, DeltaPlan.everything(first), false, true, readyMemory);
     return first;
   }
 
@@ -347,16 +349,17 @@ final class OutgoingMigration {
     DeltaPlan plan = DeltaPlan.between(previous, now);
     log.info("migration={} delta: {} changed ({} bytes), {} deleted", request.id(), plan.changed().size(),
         plan.changedBytes(), plan.deleted().size());
-    sendLayer(now, plan, true, false);
+    sendLayer(now, plan, true, false, 0);
   }
 
-  private void sendLayer(TreeManifest manifest, DeltaPlan plan, boolean delta, boolean liveTree) {
+  private void sendLayer(TreeManifest manifest, DeltaPlan plan, boolean delta, boolean liveTree, long readyMemory) {
     checkCancelled();
     meter.expect(plan.changedBytes());
     FileChunk.Header header = FileChunk.Header.newBuilder()
         .setKind(FileChunk.Header.Kind.KIND_ROOTFS)
         .setDelta(delta)
         .addAllDeleted(plan.deleted())
+        .setMemoryBytes(readyMemory)
         .build();
     Optional<List<String>> entries = delta ? Optional.of(plan.changed()) : Optional.empty();
     try (TarStreams.Packing packing = tar.pack(container.upperDir(), entries, liveTree, settings.timeout())) {

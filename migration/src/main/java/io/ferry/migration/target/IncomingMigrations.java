@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,6 +78,9 @@ public final class IncomingMigrations {
   }
 
   /** One incoming migration held in memory: its journal, the reserved slot, its tunnels. */
+  /** The longest a first pass's answer waits for the target's memory to be made ready. */
+  static final Duration READY_MEMORY_WAIT = Duration.ofSeconds(10);
+
   private static final class Incoming {
     volatile Journal journal;
     final IncomingSlot slot;
@@ -89,6 +93,8 @@ public final class IncomingMigrations {
     final CountDownLatch stall = new CountDownLatch(1);
     /** The network made ahead of the restore (see {@link IncomingSlot#prepareNetwork}); null until the first pass. */
     volatile CompletableFuture<Void> network;
+    /** Memory touched for the frozen window (see {@link ReadyMemory}); freed by the restore at the latest. */
+    volatile ReadyMemory memory = ReadyMemory.none();
 
     Incoming(Journal journal, IncomingSlot slot) {
       this.journal = journal;
@@ -187,6 +193,7 @@ public final class IncomingMigrations {
       in.journal = store.save(in.journal.moveTo(Phase.COMMITTED, "committed", clock.instant()));
       Outcome outcome = store.finish(in.journal);
       active.remove(id);
+      in.memory.close();
       in.slot.close();
       deleteWork(id);
       log.info("migration={} container={} committed: it is this host's now", id, in.journal.container());
@@ -229,6 +236,7 @@ public final class IncomingMigrations {
     }
     in.tunnels.values().forEach(TunnelEndpoint::close);
     in.pageServers.forEach(IncomingSlot.PageServer::close);
+    in.memory.close();
     in.slot.discard();
     in.journal = store.save(in.journal.moveTo(Phase.ABORTED, why, clock.instant()));
     Outcome outcome = store.finish(in.journal);
@@ -318,9 +326,14 @@ public final class IncomingMigrations {
     } catch (IOException e) {
       throw MigrationException.internal("cannot prepare " + upper + ": " + e.getMessage(), e);
     }
+    if (!header.getDelta() && header.getMemoryBytes() > 0) {
+      in.memory.close();
+      in.memory = ReadyMemory.touch(header.getMemoryBytes(), j.id());
+    }
     return sink(in, upper, header.getKind(), () -> {
       in.rootfsReceived = true;
       prepareNetworkAhead(in);
+      awaitReadyMemory(in);
     });
   }
 
@@ -340,6 +353,20 @@ public final class IncomingMigrations {
           log.info("migration={} network not made ahead (the restore makes it): {}", j.id(), e.toString());
           return null;
         });
+  }
+
+  /**
+   * The first pass is answered once the memory for the frozen window is ready, so the source
+   * freezes only then; a touch that takes longer than {@link #READY_MEMORY_WAIT} is not waited for.
+   */
+  private void awaitReadyMemory(Incoming in) {
+    try {
+      if (!in.memory.awaitTouched(READY_MEMORY_WAIT)) {
+        log.info("migration={} memory still being made ready after {} s; going on", in.journal.id(), READY_MEMORY_WAIT.toSeconds());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages) {
@@ -465,6 +492,7 @@ public final class IncomingMigrations {
           }
           lazyPort = OptionalInt.of(tunnel.port());
         }
+        in.memory.close(); // the restore fills the container's memory now: it gets these pages
         IncomingSlot.Restored restored = in.slot.restore(request.getTcpEstablished(), lazyPort);
         if (settings.fault() == FaultPoint.TARGET_CRASH_AFTER_RESTORE) {
           log.error("migration={} the agent dies now, its restore unconfirmed (injected by migration.fault-injection)", j.id());
@@ -523,9 +551,14 @@ public final class IncomingMigrations {
     return new StreamObserver<>() {
       TunnelEndpoint endpoint;
 
+      ReadyMemory pagesArriving;
+
       @Override
       public void onNext(TunnelFrame frame) {
         if (endpoint != null) {
+          if (pagesArriving != null && frame.hasData()) {
+            pagesArriving.release(frame.getData().size()); // the page server is about to cache them
+          }
           endpoint.fromPeer(frame);
           return;
         }
@@ -538,6 +571,7 @@ public final class IncomingMigrations {
           endpoint = tunnelId.equals(TunnelIds.PAGES)
               ? pagesEndpoint(in, out)
               : TunnelEndpoint.listen(in.journal.id() + "-" + tunnelId, out, settings.timeout());
+          pagesArriving = tunnelId.equals(TunnelIds.PAGES) ? in.memory : null;
           current[0] = endpoint;
           TunnelEndpoint previous = in.tunnels.put(tunnelId, endpoint);
           if (previous != null) {
