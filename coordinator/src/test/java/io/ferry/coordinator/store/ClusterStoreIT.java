@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,13 +47,66 @@ class ClusterStoreIT {
   }
 
   private ClusterStore store() throws Exception {
+    return store(client());
+  }
+
+  private CuratorFramework client() throws InterruptedException {
     CuratorFramework client = CuratorFrameworkFactory.newClient(zookeeper.connectString(), 6000, 5000, new RetryOneTime(100));
     client.start();
     assertThat(client.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
     open.add(client);
+    return client;
+  }
+
+  private ClusterStore store(CuratorFramework client) throws Exception {
     ClusterStore store = new ClusterStore(client, paths).start(10_000);
     open.add(store);
     return store;
+  }
+
+  /** Ends {@code client}'s session as ZooKeeper does when it times out (a second handle on it closes it). */
+  private void expireSession(CuratorFramework client) throws Exception {
+    ZooKeeper current = client.getZookeeperClient().getZooKeeper();
+    ZooKeeper twin = new ZooKeeper(zookeeper.connectString(), 6000, event -> {}, current.getSessionId(), current.getSessionPasswd());
+    await().atMost(Duration.ofSeconds(10)).until(() -> twin.getState().isConnected());
+    twin.close();
+  }
+
+  @Test
+  void aMirrorWhoseSessionExpiredCatchesUpOnEverythingThatChangedMeanwhile() throws Exception {
+    ClusterStore writer = store();
+    CuratorFramework followerClient = client();
+    ClusterStore follower = store(followerClient);
+    writer.registerHost("host-1", Resources.of(2000, ByteSize.ofGiB(1), ByteSize.ofGiB(10)));
+    writer.launch(record("old-1", "host-1", "op-1"), OperationRecord.started("op-1", OperationRecord.Kind.LAUNCH, "old-1", "", Map.of(), 1));
+    await().atMost(Duration.ofSeconds(5)).until(() -> follower.container("old-1").isPresent());
+    List<String> gone = new CopyOnWriteArrayList<>();
+    follower.addListener(new StoreListener() {
+      @Override
+      public void containerChanged(String name, ContainerRecord before, ContainerRecord after) {
+        if (after == null) {
+          gone.add(name);
+        }
+      }
+    });
+
+    long oldSession = followerClient.getZookeeperClient().getZooKeeper().getSessionId();
+    expireSession(followerClient);
+    OperationRecord delete = OperationRecord.started("op-2", OperationRecord.Kind.DELETE, "old-1", "", Map.of(), 2);
+    Versioned<ContainerRecord> old = writer.container("old-1").orElseThrow();
+    writer.startOperation(delete, old.value().withDesired(ContainerRecord.Desired.DELETED, "op-2", 3), old.version());
+    assertThat(writer.forget("old-1", delete.succeeded(4))).isTrue();
+    writer.launch(record("new-1", "host-1", "op-3"), OperationRecord.started("op-3", OperationRecord.Kind.LAUNCH, "new-1", "", Map.of(), 5));
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(follower.container("old-1")).isEmpty();
+      assertThat(follower.container("new-1")).isPresent();
+      assertThat(follower.operation("op-2")).hasValueSatisfying(o -> assertThat(o.state()).isEqualTo(OperationRecord.State.SUCCEEDED));
+      assertThat(follower.hostAllocation("host-1")).hasValueSatisfying(a -> assertThat(a.containers()).isEqualTo(1));
+    });
+    assertThat(gone).as("the listeners heard of the deletion once").containsExactly("old-1");
+    assertThat(followerClient.getZookeeperClient().getZooKeeper().getSessionId())
+        .as("the follower's session really expired: it runs on a new one").isNotEqualTo(oldSession);
   }
 
   private static ContainerRecord record(String name, String host, String operationId) {
