@@ -4,11 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.ferry.common.cluster.HostRegistration;
 import io.ferry.coordinator.hosts.HostDirectory.HostView;
+import io.ferry.coordinator.network.NetworkInfos;
+import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.placement.HostStatus;
 import io.ferry.coordinator.placement.HostVerdict;
-import io.ferry.coordinator.store.ClusterAddress;
 import io.ferry.coordinator.store.ContainerRecord;
-import io.ferry.coordinator.operations.Migrations;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.proto.v1.ClusterContainer;
 import io.ferry.proto.v1.Container;
@@ -42,7 +42,7 @@ final class ApiMapper {
       }
       observed = Container.newBuilder().setSpec(spec).setState(ContainerState.CONTAINER_STATE_UNSPECIFIED).setDetail("not yet reported by its host").build();
     }
-    NetworkInfo network = record.clusterAddress().map(ApiMapper::networkInfo).orElse(null);
+    NetworkInfo network = record.clusterAddress().map(NetworkInfos::of).orElse(null);
     if (network != null && observed.getNetwork().getAddress().isEmpty()) {
       observed = observed.toBuilder().setNetwork(network).build(); // what it will have before its host reports it
     }
@@ -84,15 +84,6 @@ final class ApiMapper {
 
   private static Timestamp timestampOfMillis(long millis) {
     return Timestamp.newBuilder().setSeconds(millis / 1000).setNanos((int) (millis % 1000) * 1_000_000).build();
-  }
-
-  static NetworkInfo networkInfo(ClusterAddress address) {
-    return NetworkInfo.newBuilder()
-        .setAddress(address.address())
-        .setMac(address.mac())
-        .setPrefixLength(address.prefixLength())
-        .setGateway(address.gateway())
-        .build();
   }
 
   static ContainerState observedState(ContainerRecord record) {

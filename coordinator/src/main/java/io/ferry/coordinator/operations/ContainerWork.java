@@ -2,7 +2,7 @@ package io.ferry.coordinator.operations;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.ferry.coordinator.hosts.AgentClients;
-import io.ferry.coordinator.store.ClusterAddress;
+import io.ferry.coordinator.network.NetworkInfos;
 import io.ferry.coordinator.store.ContainerRecord;
 import io.ferry.coordinator.store.OperationRecord;
 import io.ferry.proto.v1.Container;
@@ -167,17 +167,7 @@ final class ContainerWork {
    * agent leases one) for a record from before the cluster allocated addresses.
    */
   static NetworkInfo network(ContainerRecord container) {
-    return container.clusterAddress().map(ContainerWork::networkInfo).orElse(NetworkInfo.getDefaultInstance());
-  }
-
-  /** A cluster address as the agents' {@code NetworkInfo}. */
-  static NetworkInfo networkInfo(ClusterAddress address) {
-    return NetworkInfo.newBuilder()
-        .setAddress(address.address())
-        .setMac(address.mac())
-        .setPrefixLength(address.prefixLength())
-        .setGateway(address.gateway())
-        .build();
+    return container.clusterAddress().map(NetworkInfos::of).orElse(NetworkInfo.getDefaultInstance());
   }
 
   static ContainerSpec spec(ContainerRecord container) {
