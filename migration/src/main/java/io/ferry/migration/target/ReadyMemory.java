@@ -27,8 +27,9 @@ import sun.misc.Unsafe;
  *
  * <p>The memory is the process's own (outside the Java heap, not counted as direct memory), in
  * chunks of {@link #CHUNK} bytes, each zeroed once (which touches every page) and freed whole (the C
- * library gives chunks this large back to the kernel at once). At most half of the host's
- * available memory is taken.
+ * library gives chunks this large back to the kernel at once). All instances together (several
+ * moves into one host, as in an evacuation) take at most half of the memory available when each
+ * began; a move that finds no room left touches nothing.
  *
  * <p>Thread-safe. Failure modes: none surface; without {@code sun.misc.Unsafe}, or with too little
  * memory available, nothing is touched and the move proceeds as without it.
@@ -41,10 +42,18 @@ final class ReadyMemory implements AutoCloseable {
   static final String ENABLED = "ferry.migration.ready-memory";
   private static final Unsafe UNSAFE = unsafe();
 
+  /**
+   * Bytes every live instance may still hold (touched or about to be): with several moves into
+   * this host at once (an evacuation), together they stay within half of what was available.
+   */
+  private static long promisedInAll;
+
   private final Deque<Long> chunks = new ArrayDeque<>();
   private final CountDownLatch touched = new CountDownLatch(1);
   private long owed;
   private boolean closed;
+  /** What this instance may still hold: its chunks, and those it has yet to touch. */
+  private long promised;
 
   private ReadyMemory() {}
 
@@ -56,17 +65,25 @@ final class ReadyMemory implements AutoCloseable {
   }
 
   /**
-   * Starts touching {@code bytes} (rounded up to whole chunks, capped at half the available memory)
-   * on a thread of its own.
+   * Starts touching {@code bytes} (in whole chunks, within half the available memory less what the
+   * other instances may hold) on a thread of its own.
    */
   static ReadyMemory touch(long bytes, String name) {
-    long cap = availableBytes() / 2;
-    long wanted = Math.min(bytes, cap);
-    if (UNSAFE == null || wanted < CHUNK || !Boolean.parseBoolean(System.getProperty(ENABLED, "true"))) {
-      return none();
+    if (UNSAFE == null || bytes < CHUNK || !Boolean.parseBoolean(System.getProperty(ENABLED, "true"))) {
+      return none(); // less than a chunk is not worth it
+    }
+    long count;
+    synchronized (ReadyMemory.class) {
+      long room = availableBytes() / 2 - promisedInAll;
+      count = Math.min((bytes + CHUNK - 1) / CHUNK, Math.max(0, room) / CHUNK);
+      if (count == 0) {
+        return none();
+      }
+      promisedInAll += count * CHUNK;
     }
     ReadyMemory memory = new ReadyMemory();
-    Thread toucher = new Thread(() -> memory.fill((wanted + CHUNK - 1) / CHUNK), "ready-memory-" + name);
+    memory.promised = count * CHUNK;
+    Thread toucher = new Thread(() -> memory.fill(count), "ready-memory-" + name);
     toucher.setDaemon(true);
     toucher.start();
     return memory;
@@ -86,6 +103,7 @@ final class ReadyMemory implements AutoCloseable {
           if (owed >= CHUNK) {
             owed -= CHUNK; // released before it was even touched
             UNSAFE.freeMemory(address);
+            unpromise(CHUNK);
           } else {
             chunks.add(address);
           }
@@ -95,8 +113,25 @@ final class ReadyMemory implements AutoCloseable {
     } catch (OutOfMemoryError e) {
       log.info("ready memory: stopped touching: {}", e.getMessage());
     } finally {
+      synchronized (this) {
+        unpromise(promised - chunks.size() * CHUNK); // chunks it will never touch now
+      }
       touched.countDown();
     }
+  }
+
+  /** Gives back {@code bytes} of this instance's promise (at most what is left of it). Holding this. */
+  private void unpromise(long bytes) {
+    long n = Math.min(Math.max(0, bytes), promised);
+    promised -= n;
+    synchronized (ReadyMemory.class) {
+      promisedInAll -= n;
+    }
+  }
+
+  /** What all instances may still hold (for tests). */
+  static synchronized long promisedInAll() {
+    return promisedInAll;
   }
 
   /** Waits until all of it is touched (or the touching stopped); false when {@code timeout} passed. */
@@ -113,6 +148,7 @@ final class ReadyMemory implements AutoCloseable {
     while (owed >= CHUNK && !chunks.isEmpty()) {
       UNSAFE.freeMemory(chunks.poll());
       owed -= CHUNK;
+      unpromise(CHUNK);
     }
   }
 
@@ -128,10 +164,11 @@ final class ReadyMemory implements AutoCloseable {
     while (!chunks.isEmpty()) {
       UNSAFE.freeMemory(chunks.poll());
     }
+    unpromise(promised);
   }
 
   /** MemAvailable of /proc/meminfo; 0 when unknown (so nothing is touched). */
-  private static long availableBytes() {
+  static long availableBytes() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
         if (line.startsWith("MemAvailable:")) {
