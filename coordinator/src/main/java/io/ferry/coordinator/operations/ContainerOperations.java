@@ -168,11 +168,13 @@ public final class ContainerOperations {
         if (claimed[0] != null) {
           runner.release(claimed[0]);
         }
-        // Lost the record to a concurrent rewrite (the leader recording a host's report) before
-        // anything was written: read it again, as begin() does.
-        if (e instanceof CoordinatorException c && c.kind() == Kind.CONFLICT && c.getMessage().contains("changed meanwhile")
-            && attempt < CONFLICT_ATTEMPTS) {
-          continue;
+        if (e instanceof ClusterStore.ConflictException) {
+          // Lost the record to a concurrent rewrite (the leader recording a host's report) before
+          // anything was written: read it again, as begin() does.
+          if (attempt < CONFLICT_ATTEMPTS) {
+            continue;
+          }
+          throw new CoordinatorException(Kind.CONFLICT, "container " + request.getName() + " changed meanwhile; try again");
         }
         throw e;
       }

@@ -163,6 +163,8 @@ public final class Migrations {
    *     busy), INVALID_ARGUMENT (bad name or mode), FAILED_PRECONDITION with a reason (the target
    *     is the source, is not online, lacks room, refuses; the mode is not possible on these hosts;
    *     the container's state does not allow the mode)
+   * @throws ClusterStore.ConflictException when the container's record changed between its read
+   *     and the operation's write (nothing written: the caller may read it again and retry)
    */
   public OperationRecord begin(MigrateRequest request, java.util.function.Consumer<String> claim) {
     if (!request.getTargetHost().isEmpty()) {
@@ -188,11 +190,7 @@ public final class Migrations {
         OperationRecord.started(OperationIds.next(clock), OperationRecord.Kind.MIGRATE, container.name(), "reserving room on " + target, params, now);
     // Claimed before it is recorded: the leader's upkeep must not start a second run meanwhile.
     claim.accept(op.id());
-    try {
-      store.startOperation(op, container.withOperation(op.id(), now), current.version());
-    } catch (ClusterStore.ConflictException e) {
-      throw new CoordinatorException(Kind.CONFLICT, "container " + container.name() + " changed meanwhile; try again");
-    }
+    store.startOperation(op, container.withOperation(op.id(), now), current.version());
     try {
       op = reserve(op, container);
       op = prepare(op, container, observed);
