@@ -27,10 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places new containers: decides with {@link Placer} on the hosts as {@link HostDirectory} sees them now, then
- * records the placement, the reservation, the container's record with its cluster address (and
- * the address's unique index node) and its launch operation in one ZooKeeper write ({@link
- * ClusterStore#launch(ContainerRecord, OperationRecord, AddressSource)}). A launch's decision explains the chosen host only
+ * Places new containers: decides with {@link Placer} on the hosts as {@link HostDirectory} sees
+ * them now, then records the placement, the reservation, the container's record with its cluster
+ * address (and the address's unique index node) and its launch operation in one ZooKeeper write
+ * ({@link ClusterStore#launch(ContainerRecord, OperationRecord, AddressSource)}). A launch's
+ * decision explains the chosen host only
  * ({@link Placer#choose}); a dry run explains every host ({@link Placer#place}).
  *
  * <p>Concurrent launches see each other's decisions before they are written (an in-memory overlay
@@ -147,7 +148,7 @@ public final class Launcher {
    * replica brings the rootfs; the image is fetched by digest).
    */
   private String standbyFor(PlacementRequest request, String primary) {
-    List<HostState> others = hosts.snapshot().hosts().stream().filter(h -> !h.name().equals(primary)).toList();
+    List<HostState> others = hosts.states().stream().filter(h -> !h.name().equals(primary)).toList();
     PlacementRequest anywhere = new PlacementRequest(request.containerName(), request.resources(), request.requiredLabels(),
         request.antiAffinityGroup(), request.image(), Optional.empty(), request.strategy(), false);
     PlacementDecision decision = placer.choose(withInFlight(others), anywhere);

@@ -38,7 +38,7 @@ public final class Placer {
       return new PlacementDecision.Unplaceable(
           List.of(HostVerdict.refused(target.get(), "no such host in the cluster")));
     }
-    List<HostState> considered = considered(snapshot, request);
+    Collection<HostState> considered = considered(snapshot.hosts(), request);
     List<HostVerdict> fitting = new ArrayList<>();
     List<HostVerdict> refused = new ArrayList<>();
     for (HostState host : considered) {
@@ -76,17 +76,9 @@ public final class Placer {
    * to be distinct (a live view of the cluster's hosts): no snapshot is built unless nothing fits.
    */
   public PlacementDecision choose(Collection<HostState> hosts, PlacementRequest request) {
-    Collection<HostState> considered = hosts;
-    if (request.targetHost().isPresent()) {
-      String target = request.targetHost().get();
-      considered = hosts.stream().filter(h -> h.name().equals(target)).toList();
-      if (considered.isEmpty()) {
-        return place(new ClusterSnapshot(List.copyOf(hosts)), request);
-      }
-    }
     HostState best = null;
     double bestScore = Double.NaN;
-    for (HostState host : considered) {
+    for (HostState host : considered(hosts, request)) {
       if (!Filters.fits(host, request)) {
         continue;
       }
@@ -98,6 +90,7 @@ public final class Placer {
       }
     }
     if (best == null) {
+      // Nothing fits, or the target is not in the cluster: every considered host's reason.
       return place(new ClusterSnapshot(List.copyOf(hosts)), request);
     }
     Scorer.Score score = Scorer.score(best, request);
@@ -105,12 +98,12 @@ public final class Placer {
         best.name(), score.value(), List.of(HostVerdict.fitting(best.name(), score.value(), score.why())));
   }
 
-  /** Every host of the snapshot, or only the target when the request names one that exists. */
-  private static List<HostState> considered(ClusterSnapshot snapshot, PlacementRequest request) {
+  /** Every host, or only the target when the request names one (none when it is not among them). */
+  private static Collection<HostState> considered(Collection<HostState> hosts, PlacementRequest request) {
     Optional<String> target = request.targetHost();
     if (target.isPresent()) {
-      return snapshot.host(target.get()).map(List::of).orElse(List.of());
+      return hosts.stream().filter(h -> h.name().equals(target.get())).toList();
     }
-    return snapshot.hosts();
+    return hosts;
   }
 }

@@ -7,19 +7,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.framework.api.transaction.OperationType;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -587,7 +590,7 @@ public final class ClusterStore implements AutoCloseable {
     @Override
     public void deleted(String path, long zxid) {
       ownWrites.remove(path);
-      applyGone(path, createdBefore -> zxid == org.apache.zookeeper.WatchedEvent.NO_ZXID || createdBefore < zxid);
+      applyGone(path, createdBefore -> zxid == WatchedEvent.NO_ZXID || createdBefore < zxid);
     }
 
     @Override
@@ -629,7 +632,7 @@ public final class ClusterStore implements AutoCloseable {
    * Removes the node at {@code path} from the mirror if its entry's creation zxid passes {@code
    * stale} (a node created again after the deletion stays), telling the listeners.
    */
-  private synchronized void applyGone(String path, java.util.function.LongPredicate stale) {
+  private synchronized void applyGone(String path, LongPredicate stale) {
     String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
     String name = path.substring(path.lastIndexOf('/') + 1);
     if (parent.equals(paths.containers())) {
@@ -643,7 +646,7 @@ public final class ClusterStore implements AutoCloseable {
     }
   }
 
-  private static <T> void goneFrom(Map<String, Versioned<T>> map, String key, java.util.function.LongPredicate stale, java.util.function.Consumer<T> gone) {
+  private static <T> void goneFrom(Map<String, Versioned<T>> map, String key, LongPredicate stale, Consumer<T> gone) {
     Versioned<T> current = map.get(key);
     if (current != null && stale.test(current.czxid()) && map.remove(key, current)) {
       gone.accept(current.value());

@@ -120,12 +120,7 @@ final class MirrorFeed implements ConnectionStateListener, AutoCloseable {
     for (String child : children) {
       CompletableFuture<Void> read = new CompletableFuture<>();
       reads.add(read);
-      handle.getData(parent + "/" + child, false, (rc, path, ctx, data, stat) -> {
-        if (rc == KeeperException.Code.OK.intValue()) {
-          sink.changed(path, data, stat);
-        }
-        read.complete(null);
-      }, null);
+      read(handle, parent + "/" + child, () -> read.complete(null));
     }
     CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).join();
     sink.listed(parent, Set.copyOf(children), parentStat.getPzxid());
@@ -152,16 +147,25 @@ final class MirrorFeed implements ConnectionStateListener, AutoCloseable {
 
   private void read(String path) {
     try {
-      zk.getZookeeperClient().getZooKeeper().getData(path, false, (rc, p, ctx, data, stat) -> {
-        if (rc == KeeperException.Code.OK.intValue()) {
-          sink.changed(p, data, stat);
-        } else if (rc != KeeperException.Code.NONODE.intValue()) {
-          log.warn("cannot read {} after its change: {}", p, KeeperException.Code.get(rc));
-        }
-      }, null);
+      read(zk.getZookeeperClient().getZooKeeper(), path, () -> {});
     } catch (Exception e) {
       log.warn("cannot read {} after its change: {}", path, e.toString());
     }
+  }
+
+  /** Reads {@code path} asynchronously into the sink (a node gone meanwhile is skipped), then runs {@code done}. */
+  private void read(ZooKeeper handle, String path, Runnable done) {
+    handle.getData(path, false, (rc, p, ctx, data, stat) -> {
+      try {
+        if (rc == KeeperException.Code.OK.intValue()) {
+          sink.changed(p, data, stat);
+        } else if (rc != KeeperException.Code.NONODE.intValue()) {
+          log.warn("cannot read {}: {}", p, KeeperException.Code.get(rc));
+        }
+      } finally {
+        done.run();
+      }
+    }, null);
   }
 
   private boolean isChild(String path) {

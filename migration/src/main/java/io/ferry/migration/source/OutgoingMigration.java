@@ -181,9 +181,10 @@ final class OutgoingMigration {
   }
 
   private void live() {
+    long memory = container.memoryBytes();
     // The target gets ready the page cache for the pages and the restored memory: twice the memory.
-    TreeManifest first = syncRootfs(2 * container.memoryBytes());
-    boolean streaming = container.memoryBytes() >= settings.streamPagesAbove();
+    TreeManifest first = syncRootfs(2 * memory);
+    boolean streaming = memory >= settings.streamPagesAbove();
     // The page stream is made ready before the freeze: the target's page server starts meanwhile.
     try (PageStream pages = streaming ? openPageStream() : null) {
       freeze();

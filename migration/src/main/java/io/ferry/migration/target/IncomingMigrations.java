@@ -77,10 +77,10 @@ public final class IncomingMigrations {
     this.tar = tar;
   }
 
-  /** One incoming migration held in memory: its journal, the reserved slot, its tunnels. */
   /** The longest a first pass's answer waits for the target's memory to be made ready. */
   static final Duration READY_MEMORY_WAIT = Duration.ofSeconds(10);
 
+  /** One incoming migration held in memory: its journal, the reserved slot, its tunnels. */
   private static final class Incoming {
     volatile Journal journal;
     final IncomingSlot slot;
