@@ -15,6 +15,10 @@ FERRY_CRIU_STAMP=/opt/ferry/bin/criu.build
 FERRY_CRIU_PATCH_DIR=${FERRY_DEPLOY_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/criu
 FERRY_CRIU_SRC=/var/cache/ferry/criu-src
 FERRY_CRIU_CONF=/etc/criu/runc.conf
+# CRIU's run directory, compiled in: where it caches the kernel facts it otherwise probes on every
+# run (about 30 ms, inside a migration's frozen window). It keeps the cache only on a tmpfs, and
+# /run is not one on every host; the agent mounts a small tmpfs here when needed (CriuTuning.java).
+FERRY_CRIU_RUNDIR=/run/ferry-criu
 
 # criu_works BIN: true when `BIN check` says "Looks good.".
 criu_works() {
@@ -64,9 +68,9 @@ criu_orig_ok() {
     echo "$FERRY_CRIU_ORIG_SHA256  $1" | sha256sum -c --status
 }
 
-# criu_build_id: the identity of the CRIU Ferry builds: version plus the sha256 of each patch.
+# criu_build_id: the identity of the CRIU Ferry builds: version, run directory and the sha256 of each patch.
 criu_build_id() {
-    local p id="criu $FERRY_CRIU_VERSION_WANTED"
+    local p id="criu $FERRY_CRIU_VERSION_WANTED rundir=$FERRY_CRIU_RUNDIR"
     for p in "$FERRY_CRIU_PATCH_DIR"/*.patch; do
         [[ -f $p ]] && id+=" $(basename "$p"):$(sha256sum "$p" | cut -c1-16)"
     done
@@ -96,7 +100,7 @@ criu_build() {
     done
     start=$(date +%s%N)
     log "criu: building CRIU $FERRY_CRIU_VERSION_WANTED (make -j$(nproc) criu, log $log_file)"
-    if ! make -C "$src" -j"$(nproc)" criu >"$log_file" 2>&1; then
+    if ! make -C "$src" -j"$(nproc)" RUNDIR="$FERRY_CRIU_RUNDIR" criu >"$log_file" 2>&1; then
         tail -n 40 "$log_file" >&2
         rm -rf "$build"
         die "criu: build failed (full log: $log_file)"

@@ -179,7 +179,10 @@ final class TwoHosts implements AutoCloseable {
     for (Host h : List.of(a, b)) {
       h.removeLeftovers();
     }
-    sh("ip netns del " + a.netns + " 2>/dev/null; ip netns del " + b.netns + " 2>/dev/null; ip link del " + UNDERLAY
+    // The underlay veths go with their namespace, unless something still holds it (seen after an
+    // interrupted run): then they are deleted by name.
+    sh("ip netns del " + a.netns + " 2>/dev/null; ip netns del " + b.netns + " 2>/dev/null; ip link del fbv-a 2>/dev/null;"
+        + " ip link del fbv-b 2>/dev/null; ip link del " + UNDERLAY
         + " 2>/dev/null; while iptables -D FORWARD -i " + UNDERLAY + " -o " + UNDERLAY
         + " -j ACCEPT 2>/dev/null; do :; done; rm -rf --one-file-system " + root + "; true");
   }

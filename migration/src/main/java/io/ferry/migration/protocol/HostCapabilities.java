@@ -17,6 +17,11 @@ public record HostCapabilities(String host, boolean criuUsable, String criuProbl
   /** userfaultfd: lazy pages (post-copy) need it on the restoring host. */
   public static final String UFFD = "uffd";
   public static final String UFFD_NONCOOP = "uffd-noncoop";
+  /**
+   * CRIU's nftables network lock: an agent's dumps use it when its CRIU has it, and a restore uses
+   * the method its dump recorded, so the target then needs it too.
+   */
+  public static final String NETWORK_LOCK_NFTABLES = "network_lock_nftables";
 
   public HostCapabilities {
     criuFeatures = Set.copyOf(criuFeatures);

@@ -2,6 +2,7 @@ package io.ferry.migration.protocol;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Negotiation: which mode a pair of hosts can use for the mode asked. Pure: facts in, choice out.
@@ -63,6 +64,9 @@ public final class ModeSelector {
           }
         }
         if (problems.isEmpty()) {
+          lockMismatch(source, target).ifPresent(problems::add);
+        }
+        if (problems.isEmpty()) {
           return new ModeChoice(Mode.LIVE, "");
         }
         return new ModeChoice(Mode.NEAR_LIVE, "live refused: " + String.join("; ", problems) + "; using near-live");
@@ -77,5 +81,18 @@ public final class ModeSelector {
         throw MigrationException.precondition(mode.label() + " needs CRIU on both hosts: " + host.criuRefusal());
       }
     }
+    lockMismatch(source, target).ifPresent(problem -> {
+      throw MigrationException.precondition(mode.label() + ": " + problem);
+    });
+  }
+
+  /** The source's dump would lock the network in a way the target's restore cannot undo. */
+  private static Optional<String> lockMismatch(HostCapabilities source, HostCapabilities target) {
+    String lock = HostCapabilities.NETWORK_LOCK_NFTABLES;
+    if (source.supports(lock) && !target.supports(lock)) {
+      return Optional.of("host " + source.host() + "'s CRIU locks the network with nftables (" + lock + ") and host "
+          + target.host() + "'s cannot restore such a checkpoint");
+    }
+    return Optional.empty();
   }
 }

@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Unsafe;
@@ -31,6 +34,11 @@ import sun.misc.Unsafe;
  * moves into one host, as in an evacuation) take at most half of the memory available when each
  * began; a move that finds no room left touches nothing.
  *
+ * <p>Chunks are freed on a thread of their own ({@link #FREEING}), not by the caller: freeing 1 GiB
+ * of touched memory takes about 100 ms here, and the callers are the thread receiving the pages and
+ * the restore, inside the frozen window. The kernel gets a chunk back a few milliseconds after it is
+ * released; the budget below counts it as given back at once.
+ *
  * <p>Thread-safe. Failure modes: none surface; without {@code sun.misc.Unsafe}, or with too little
  * memory available, nothing is touched and the move proceeds as without it.
  */
@@ -41,6 +49,14 @@ final class ReadyMemory implements AutoCloseable {
   /** System property: {@code false} turns this off (an agent then touches no memory ahead). */
   static final String ENABLED = "ferry.migration.ready-memory";
   private static final Unsafe UNSAFE = unsafe();
+  /** Frees released chunks, one at a time, oldest first; shared by all instances. */
+  private static final ExecutorService FREEING = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "ready-memory-free");
+    t.setDaemon(true);
+    return t;
+  });
+  /** Bytes handed to {@link #FREEING} and not freed yet. */
+  private static final AtomicLong BEING_FREED = new AtomicLong();
 
   /**
    * Bytes every live instance may still hold (touched or about to be): with several moves into
@@ -146,10 +162,24 @@ final class ReadyMemory implements AutoCloseable {
   synchronized void release(long bytes) {
     owed += bytes;
     while (owed >= CHUNK && !chunks.isEmpty()) {
-      UNSAFE.freeMemory(chunks.poll());
+      freeLater(chunks.poll());
       owed -= CHUNK;
       unpromise(CHUNK);
     }
+  }
+
+  /** Hands one chunk to {@link #FREEING}. */
+  private static void freeLater(long address) {
+    BEING_FREED.addAndGet(CHUNK);
+    FREEING.execute(() -> {
+      UNSAFE.freeMemory(address);
+      BEING_FREED.addAndGet(-CHUNK);
+    });
+  }
+
+  /** Bytes released by any instance that the kernel has not got back yet (for tests). */
+  static long beingFreed() {
+    return BEING_FREED.get();
   }
 
   /** How much it holds now. */
@@ -157,12 +187,15 @@ final class ReadyMemory implements AutoCloseable {
     return chunks.size() * CHUNK;
   }
 
-  /** Frees all of it, and whatever is still being touched as soon as it is. */
+  /**
+   * Frees all of it (on {@link #FREEING}: this returns at once), and whatever is still being touched
+   * as soon as it is.
+   */
   @Override
   public synchronized void close() {
     closed = true;
     while (!chunks.isEmpty()) {
-      UNSAFE.freeMemory(chunks.poll());
+      freeLater(chunks.poll());
     }
     unpromise(promised);
   }

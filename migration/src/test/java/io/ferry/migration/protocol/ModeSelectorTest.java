@@ -54,6 +54,23 @@ class ModeSelectorTest {
   }
 
   @Test
+  void aTargetThatCannotUndoTheSourcesNftablesLockIsRefusedOrAutoFallsBack() {
+    Set<String> nft = Set.of("uffd", "uffd-noncoop", HostCapabilities.NETWORK_LOCK_NFTABLES);
+    HostCapabilities locksWithNft = new HostCapabilities("n", true, "", nft);
+    HostCapabilities alsoNft = new HostCapabilities("m", true, "", nft);
+    assertThat(ModeSelector.choose(Mode.LIVE, locksWithNft, alsoNft).mode()).isEqualTo(Mode.LIVE);
+    assertThat(ModeSelector.choose(Mode.LIVE, A, locksWithNft).mode()).as("the other way round needs nothing").isEqualTo(Mode.LIVE);
+    assertThatThrownBy(() -> ModeSelector.choose(Mode.POST_COPY, locksWithNft, B))
+        .isInstanceOfSatisfying(MigrationException.class, e -> {
+          assertThat(e.kind()).isEqualTo(MigrationException.Kind.FAILED_PRECONDITION);
+          assertThat(e.getMessage()).contains("nftables", "host n", "host b");
+        });
+    ModeChoice auto = ModeSelector.choose(Mode.AUTO, locksWithNft, B);
+    assertThat(auto.mode()).isEqualTo(Mode.NEAR_LIVE);
+    assertThat(auto.fallbackReason()).contains("nftables", "near-live");
+  }
+
+  @Test
   void restartModesNeedNothing() {
     assertThat(ModeSelector.choose(Mode.COLD, NO_CRIU, NO_CRIU).mode()).isEqualTo(Mode.COLD);
     assertThat(ModeSelector.choose(Mode.NEAR_LIVE, NO_CRIU, NO_CRIU).mode()).isEqualTo(Mode.NEAR_LIVE);

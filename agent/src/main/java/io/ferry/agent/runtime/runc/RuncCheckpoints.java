@@ -41,6 +41,7 @@ final class RuncCheckpoints {
   private final Supplier<CgroupV1> cgroups;
   private final Function<String, String> cgroupPath;
   private final Path criu;
+  private final CriuTuning tuning;
 
   RuncCheckpoints(
       RuncCli cli, StateLayout layout, Bundles bundles, Supplier<CgroupV1> cgroups, Function<String, String> cgroupPath,
@@ -51,6 +52,7 @@ final class RuncCheckpoints {
     this.cgroups = cgroups;
     this.cgroupPath = cgroupPath;
     this.criu = criu;
+    this.tuning = new CriuTuning(criu);
   }
 
   /**
@@ -85,6 +87,7 @@ final class RuncCheckpoints {
       keys = consoleKeys(state);
       List<String> lines = new java.util.ArrayList<>(ExternalFiles.dumpLines(keys));
       lines.addAll(IRMAP_SCAN_PATHS);
+      lines.addAll(tuning.dumpConfigLines());
       bundles.writeCriuConfig(id, lines);
       work = bundles.freshCriuWork(id);
     } catch (IOException e) {
@@ -166,6 +169,7 @@ final class RuncCheckpoints {
       keys = consoleKeys(state);
       List<String> lines = new ArrayList<>(ExternalFiles.dumpLines(keys));
       lines.addAll(IRMAP_SCAN_PATHS);
+      lines.addAll(tuning.dumpConfigLines());
       lines.add("address 127.0.0.1");
       bundles.writeCriuConfig(id, lines);
       work = bundles.freshCriuWork(id);
