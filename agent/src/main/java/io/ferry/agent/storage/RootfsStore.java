@@ -12,8 +12,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,6 +123,32 @@ public final class RootfsStore implements VolumeStore {
   @Override
   public void deleteCheckpoint(String name) {
     deleteTree(paths(name).checkpoint());
+  }
+
+  /**
+   * Renames the checkpoint directory aside (within the container's directory, so removing the
+   * container removes it too) and deletes it on another thread; a failure there is logged, and
+   * the container's removal takes what is left.
+   */
+  @Override
+  public void deleteCheckpointSoon(String name) {
+    Path images = paths(name).checkpoint();
+    Path aside = images.resolveSibling(images.getFileName() + ".deleting-" + UUID.randomUUID());
+    try {
+      Files.move(images, aside, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      deleteCheckpoint(name);
+      return;
+    }
+    CompletableFuture.runAsync(() -> {
+      try {
+        run("delete " + aside, "rm", "-rf", "--one-file-system", aside.toString());
+      } catch (AgentException e) {
+        log.warn("container={} old checkpoint images {} not deleted: {}", name, aside, e.getMessage());
+      }
+    });
   }
 
   /**

@@ -97,4 +97,31 @@ class RootfsStoreIT {
     assertThat(store.isMounted("web-copy")).isFalse();
     assertThat(Files.readString(image.resolve("etc/hostname"))).isEqualTo("from-image\n");
   }
+
+  @Test
+  void checkpointDeletedSoonIsFreeAtOnceAndGoneSoonAfter() throws Exception {
+    Path images = store.paths("web").checkpoint();
+    Files.createDirectories(images.resolve("sub"));
+    Files.writeString(images.resolve("pages-1.img"), "pages");
+    Files.writeString(images.resolve("sub/inventory.img"), "inventory");
+
+    store.deleteCheckpointSoon("web");
+    assertThat(images).as("the directory is free for new images at once").doesNotExist();
+    Files.createDirectories(images);
+    Files.writeString(images.resolve("pages-1.img"), "the next dump");
+
+    Path containerDir = store.paths("web").dir();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try (var entries = Files.list(containerDir)) {
+        if (entries.noneMatch(p -> p.getFileName().toString().contains(".deleting-"))) {
+          break;
+        }
+      }
+      assertThat(System.nanoTime()).as("the old images deleted within 30 s").isLessThan(deadline);
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+    }
+    assertThat(Files.readString(images.resolve("pages-1.img"))).as("new images untouched").isEqualTo("the next dump");
+    store.deleteCheckpointSoon("nothing-here"); // no checkpoint: nothing to do, no error
+  }
 }

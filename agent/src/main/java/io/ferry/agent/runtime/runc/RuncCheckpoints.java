@@ -140,9 +140,7 @@ final class RuncCheckpoints {
       throw error;
     }
     restoreCpuQuota(spec);
-    RuntimeState state = cli.state(id)
-        .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
-        .toRuntimeState();
+    RuntimeState state = restoredState(id);
     log.info("container={} op=restore images={} pid={} took_ms={}", id, imageDir, state.pid().orElse(0),
         (System.nanoTime() - started) / 1_000_000);
     return state;
@@ -342,9 +340,7 @@ final class RuncCheckpoints {
       throw error;
     }
     restoreCpuQuota(spec);
-    RuntimeState state = cli.state(id)
-        .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
-        .toRuntimeState();
+    RuntimeState state = restoredState(id);
     log.info("container={} op=restore-lazy images={} pid={} took_ms={}", id, imageDir, state.pid().orElse(0),
         (System.nanoTime() - started) / 1_000_000);
     CompletableFuture<Void> pages = new CompletableFuture<>();
@@ -363,6 +359,12 @@ final class RuncCheckpoints {
       }
     });
     return new LazyCheckpointer.LazyRestore(state, pages);
+  }
+
+  private RuntimeState restoredState(String id) {
+    return cli.startedState(id).orElseGet(() -> cli.state(id)
+        .orElseThrow(() -> new AgentException(Kind.INTERNAL, "container " + id + " vanished right after its restore"))
+        .toRuntimeState());
   }
 
   private static String describe(Path stderr, Path log) {
@@ -542,7 +544,7 @@ final class RuncCheckpoints {
       throw AgentException.invalid("cannot restore container " + id + ": no checkpoint images in " + imageDir);
     }
     bundles.checkHostPaths(spec);
-    if (cli.state(id).isPresent()) {
+    if (cli.exists(id)) {
       throw new AgentException(Kind.ALREADY_EXISTS, "cannot restore container " + id + ": a container with that id exists");
     }
     Path bundle = bundles.prepare(withoutCpuQuota(spec), OciSpecWriter.Purpose.RESTORE);

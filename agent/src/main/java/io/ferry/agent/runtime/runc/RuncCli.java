@@ -2,15 +2,22 @@ package io.ferry.agent.runtime.runc;
 
 import io.ferry.agent.AgentException;
 import io.ferry.agent.AgentException.Kind;
+import io.ferry.agent.runtime.RuntimeState;
+import io.ferry.agent.runtime.RuntimeStatus;
 import io.ferry.common.process.Command;
 import io.ferry.common.process.CommandException;
 import io.ferry.common.process.CommandResult;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs runc with Ferry's state root ({@code runc --root <stateRoot>/runc}) and turns its failures
@@ -19,6 +26,8 @@ import java.util.function.UnaryOperator;
  * Immutable and thread-safe.
  */
 final class RuncCli {
+
+  private static final Logger log = LoggerFactory.getLogger(RuncCli.class);
 
   private final Path runc;
   private final Path criu;
@@ -82,6 +91,32 @@ final class RuncCli {
             e);
       }
       throw new AgentException(Kind.INTERNAL, "cannot run runc " + op.subcommand() + " for " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether runc knows container {@code id}. runc keeps each container's state in {@code
+   * <root>/<id>}: without it the id is free, and a runc call (about 10 ms) is saved on the hot path
+   * (a start, a restore inside a migration's frozen window). With it, runc decides.
+   */
+  boolean exists(String id) {
+    return Files.exists(root.resolve(id)) && state(id).isPresent();
+  }
+
+  /**
+   * The state of a container {@code runc run -d} or {@code runc restore -d} just started, from
+   * runc's state file and the process table instead of another runc call (about 10 ms saved per
+   * start, and per restore inside a migration's frozen window). Empty, and the caller asks runc,
+   * when the file is unreadable or init already exited.
+   */
+  Optional<RuntimeState> startedState(String id) {
+    try {
+      return RuncJson.parseStateFile(Files.readString(root.resolve(id).resolve("state.json")))
+          .filter(e -> ProcessHandle.of(e.getKey()).map(ProcessHandle::isAlive).orElse(false))
+          .map(e -> new RuntimeState(id, RuntimeStatus.RUNNING, OptionalInt.of(e.getKey()), e.getValue()));
+    } catch (IOException e) {
+      log.debug("container={} runc state file unreadable, asking runc: {}", id, e.getMessage());
+      return Optional.empty();
     }
   }
 
