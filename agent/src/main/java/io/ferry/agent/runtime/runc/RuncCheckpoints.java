@@ -296,6 +296,7 @@ final class RuncCheckpoints {
     long started = System.nanoTime();
     String id = spec.id();
     RestoreSetup setup = prepareRestore(spec, imageDir);
+    long prepared = System.nanoTime();
     Path bundle = setup.bundle();
     Path work = setup.work();
     Path daemonLog = work.resolve("lazy-pages.log");
@@ -320,6 +321,7 @@ final class RuncCheckpoints {
       }
       java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
     }
+    long daemonReady = System.nanoTime();
     List<String> args = new ArrayList<>(List.of(
         "restore", "--detach", "--lazy-pages", "--image-path", imageDir.toString(), "--work-path", work.toString(),
         "--bundle", bundle.toString(), "--pid-file", layout.pidFile(id).toString()));
@@ -339,10 +341,12 @@ final class RuncCheckpoints {
       cleanUpFailedRestore(id);
       throw error;
     }
+    long restored = System.nanoTime();
     restoreCpuQuota(spec);
     RuntimeState state = restoredState(id);
-    log.info("container={} op=restore-lazy images={} pid={} took_ms={}", id, imageDir, state.pid().orElse(0),
-        (System.nanoTime() - started) / 1_000_000);
+    log.info("container={} op=restore-lazy images={} pid={} took_ms={} (bundle {} ms, lazy-pages daemon {} ms, runc restore {} ms)",
+        id, imageDir, state.pid().orElse(0), (System.nanoTime() - started) / 1_000_000, (prepared - started) / 1_000_000,
+        (daemonReady - prepared) / 1_000_000, (restored - daemonReady) / 1_000_000);
     CompletableFuture<Void> pages = new CompletableFuture<>();
     daemon.onExit().whenComplete((p, error) -> {
       if (p != null && p.exitValue() == 0) {
