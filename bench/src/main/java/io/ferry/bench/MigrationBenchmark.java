@@ -28,9 +28,10 @@ import java.util.concurrent.TimeUnit;
  * {@code migration}: Ferry's {@code live} and {@code post-copy} moves between two simulated hosts
  * (two agents in their own network namespaces, {@link TwoHosts}), driven as the coordinator drives
  * them (PrepareIncoming, MigrateOut, Commit), for a Debian container whose process has touched 64
- * MiB, 256 MiB and 1 GiB of memory; beside them, in the same run, CRIU stop-and-copy by hand on
- * the same workload ({@link RawCriuMove}) and a plain gRPC stream between the same two hosts
- * ({@link GrpcStreamProbe}).
+ * MiB, 256 MiB and 1 GiB of memory; beside them, in the same run, CRIU stop-and-copy and CRIU
+ * post-copy (lazy pages) by hand on the same workload ({@link RawCriuMove}: {@code
+ * raw_criu_downtime_ms_S}, {@code raw_criu_postcopy_downtime_ms_S}) and a plain gRPC stream between
+ * the same two hosts ({@link GrpcStreamProbe}).
  *
  * <p>Downtime is the agents' own measure (the result's {@code frozen_millis}: from the freeze on
  * the source to the end of the restore on the target, real time). Every move is checked: the
@@ -101,13 +102,17 @@ final class MigrationBenchmark implements Benchmark {
               p.result.getFrozenMillis());
         }
         hosts.a.agent().deleteContainer(DeleteContainerRequest.newBuilder().setName(name).setForce(true).build());
-        double[] raw = rawMoves(hosts, criu, mib, rounds);
+        RawDowntimes raw = rawMoves(hosts, criu, mib, rounds);
         double liveP50 = new Samples(live).percentile(50);
-        double rawP50 = new Samples(raw).percentile(50);
+        double rawP50 = new Samples(raw.stopAndCopy()).percentile(50);
+        double postP50 = new Samples(post).percentile(50);
+        double rawPostP50 = new Samples(raw.postCopy()).percentile(50);
         out.put("live_downtime_ms_" + label, Samples.format(liveP50));
         out.put("raw_criu_downtime_ms_" + label, Samples.format(rawP50));
         out.put("live_vs_raw_downtime_ratio_" + label, Samples.format(liveP50 / rawP50));
-        out.put("postcopy_downtime_ms_" + label, Samples.format(new Samples(post).percentile(50)));
+        out.put("postcopy_downtime_ms_" + label, Samples.format(postP50));
+        out.put("raw_criu_postcopy_downtime_ms_" + label, Samples.format(rawPostP50));
+        out.put("postcopy_vs_raw_downtime_ratio_" + label, Samples.format(postP50 / rawPostP50));
         out.put("live_total_s_" + label, Samples.format(new Samples(liveTotal).percentile(50)));
         ferryRate = new Samples(rates).percentile(50);
       }
@@ -191,8 +196,12 @@ final class MigrationBenchmark implements Benchmark {
 
   private record Move(MigrationResult result, double dumpRate) {}
 
-  private static double[] rawMoves(TwoHosts hosts, Path criu, long mib, int rounds) throws Exception {
+  /** Downtimes of the raw CRIU moves, in ms: stop-and-copy, then post-copy (lazy pages). */
+  private record RawDowntimes(double[] stopAndCopy, double[] postCopy) {}
+
+  private static RawDowntimes rawMoves(TwoHosts hosts, Path criu, long mib, int rounds) throws Exception {
     double[] ms = new double[rounds];
+    double[] lazy = new double[rounds];
     try (RawCriuMove raw = RawCriuMove.prepare(hosts.root.resolve("raw"), LocalAgent.IMAGE_CACHE.resolve("debian-12.tar.zst"),
         workload(mib), criu)) {
       raw.start();
@@ -204,8 +213,14 @@ final class MigrationBenchmark implements Benchmark {
         awaitCountAbove(count, before);
         System.err.printf("bench: raw CRIU round %d: downtime %.0f ms%n", r, ms[r]);
       }
+      for (int r = 0; r < rounds; r++) {
+        long before = readCount(count);
+        lazy[r] = r % 2 == 0 ? raw.lazyMove(hosts.a, hosts.b) : raw.lazyMove(hosts.b, hosts.a);
+        awaitCountAbove(count, before);
+        System.err.printf("bench: raw CRIU post-copy round %d: downtime %.0f ms%n", r, lazy[r]);
+      }
     }
-    return ms;
+    return new RawDowntimes(ms, lazy);
   }
 
   private static long readCount(Path file) {
