@@ -43,10 +43,15 @@ final class CriuTuning {
 
   private final CompletableFuture<Boolean> nftablesLock;
 
-  /** Checks the feature and prepares the cache directory in the background (a CRIU run, about 0.1 s). */
+  /** Checks the feature and prepares {@link #KDAT_DIR} in the background (a CRIU run, about 0.1 s). */
   CriuTuning(Path criu) {
+    this(criu, KDAT_DIR);
+  }
+
+  /** As {@link #CriuTuning(Path)}, with the cache directory given (tests). */
+  CriuTuning(Path criu, Path kdatDir) {
     this.nftablesLock = CompletableFuture.supplyAsync(() -> {
-      prepareKdatDir();
+      prepareKdatDir(kdatDir);
       return supports(criu, "network_lock_nftables");
     });
   }
@@ -69,24 +74,24 @@ final class CriuTuning {
     }
   }
 
-  private static void prepareKdatDir() {
+  private static void prepareKdatDir(Path dir) {
     try {
-      Files.createDirectories(KDAT_DIR);
-      if (isTmpfs(KDAT_DIR)) {
+      Files.createDirectories(dir);
+      if (isTmpfs(dir)) {
         return;
       }
-      CommandResult r = Command.of("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "ferry-criu", KDAT_DIR.toString())
+      CommandResult r = Command.of("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "ferry-criu", dir.toString())
           .timeout(CHECK_TIMEOUT).run();
       if (!r.succeeded()) {
-        log.info("no tmpfs at {} ({}): CRIU probes the kernel on every run", KDAT_DIR, r.stderr().strip());
+        log.info("no tmpfs at {} ({}): CRIU probes the kernel on every run", dir, r.stderr().strip());
       }
     } catch (IOException | RuntimeException e) {
-      log.info("no CRIU cache directory {}: {}", KDAT_DIR, e.getMessage());
+      log.info("no CRIU cache directory {}: {}", dir, e.getMessage());
     }
   }
 
   /** Whether {@code dir} is a tmpfs mount point or inside one, per /proc/self/mounts. */
-  private static boolean isTmpfs(Path dir) throws IOException {
+  static boolean isTmpfs(Path dir) throws IOException {
     Path real = dir.toRealPath();
     String best = "";
     String type = "";
