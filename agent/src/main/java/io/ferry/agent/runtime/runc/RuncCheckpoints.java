@@ -60,13 +60,17 @@ final class RuncCheckpoints {
    * which an overlay rootfs cannot resolve, so CRIU scans directories for the inode instead, by
    * default only /etc, /var/spool and /lib/udev: dbus-daemon watches its service directories under
    * /usr/share/dbus-1 (seen failing: "fsnotify: Can't dump that handle"), systemd units under /usr/lib.
+   * systemd also watches the zone file /etc/localtime points to: the handle of the watch a restore
+   * made could not be opened on the next dump, so a systemd container moved once could not move
+   * again until /usr/share/zoneinfo was scanned too.
    */
   static final List<String> IRMAP_SCAN_PATHS =
       List.of(
           "irmap-scan-path /usr/share/dbus-1",
           "irmap-scan-path /usr/lib/systemd",
           "irmap-scan-path /lib/systemd",
-          "irmap-scan-path /usr/share/polkit-1");
+          "irmap-scan-path /usr/share/polkit-1",
+          "irmap-scan-path /usr/share/zoneinfo");
 
   CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options) {
     return checkpoint(id, imageDir, options, java.util.OptionalInt.empty());
