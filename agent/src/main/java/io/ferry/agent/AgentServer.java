@@ -35,6 +35,7 @@ import io.ferry.common.security.CredentialsException;
 import io.ferry.common.security.FollowedRevocations;
 import io.ferry.common.security.RevocationList;
 import io.ferry.common.security.zookeeper.ZooKeeperTls;
+import io.ferry.migration.protocol.HostCapabilities;
 import io.ferry.migration.protocol.JournalStore;
 import io.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.Server;
@@ -121,7 +122,8 @@ public final class AgentServer implements AutoCloseable {
     network = NetworkManager.open(config.network(), config.stateDir(), clock);
     network.ensureBridge();
     RuncRuntime runtime =
-        new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout(), config.cgroupParent());
+        new RuncRuntime(config.runc(), config.criu(), config.stateDir(), config.commandTimeout(), config.cgroupParent(),
+            facts.criu().supports(HostCapabilities.NETWORK_LOCK_NFTABLES));
     AgentMetrics metrics = new AgentMetrics(config.hostName(), () -> containers.manager().countsByStatus());
     containers =
         new Containers(

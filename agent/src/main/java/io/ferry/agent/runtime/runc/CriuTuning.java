@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,17 +19,17 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Network lock.</b> CRIU's default locks a container's network namespace with {@code
  *       iptables-restore} and unlocks it with four more runs (on an nftables backend the unlock
  *       alone took 50-60 ms, per dump and per restore). With {@code network-lock nftables} it adds
- *       and deletes one table through libnftables in its own process. A restore uses the method its
- *       dump recorded, so a target must support it too (the migration's mode choice checks the
- *       {@code network_lock_nftables} feature on both hosts).
+ *       and deletes one table through libnftables in its own process. Whether this CRIU can is the
+ *       host probe's {@code network_lock_nftables} answer, the same one the migration's mode choice
+ *       reads: a restore uses the method its dump recorded, so a target must support it too.
  *   <li><b>Kernel facts.</b> CRIU probes the kernel (about 30 ms) on every run unless it finds its
  *       cache, which it keeps only on a tmpfs, in the run directory compiled into it. Ferry's CRIU is
  *       built with {@link #KDAT_DIR} as that directory (deploy/lib/criu.sh), and this class mounts a
  *       small tmpfs there when it is not one already. Cleared at reboot, as a kernel change needs.
  * </ul>
  *
- * Failure modes: none surface. When the feature check fails or the mount is refused (a host without
- * the privilege), CRIU runs with its defaults, slower, and the reason is logged.
+ * Failure modes: none surface. When the mount is refused (a host without the privilege), CRIU
+ * probes the kernel on every run, slower, and the reason is logged.
  */
 final class CriuTuning {
 
@@ -39,39 +38,28 @@ final class CriuTuning {
   /** CRIU's run directory as deploy/lib/criu.sh builds it (RUNDIR): where it caches kernel facts. */
   static final Path KDAT_DIR = Path.of("/run/ferry-criu");
 
-  private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
+  private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(20);
 
-  private final CompletableFuture<Boolean> nftablesLock;
+  private final boolean nftablesLock;
 
-  /** Checks the feature and prepares {@link #KDAT_DIR} in the background (a CRIU run, about 0.1 s). */
-  CriuTuning(Path criu) {
-    this(criu, KDAT_DIR);
+  /**
+   * Prepares {@link #KDAT_DIR}.
+   *
+   * @param nftablesLock this host's CRIU has {@code network_lock_nftables} (per the host probe)
+   */
+  CriuTuning(boolean nftablesLock) {
+    this(nftablesLock, KDAT_DIR);
   }
 
-  /** As {@link #CriuTuning(Path)}, with the cache directory given (tests). */
-  CriuTuning(Path criu, Path kdatDir) {
-    this.nftablesLock = CompletableFuture.supplyAsync(() -> {
-      prepareKdatDir(kdatDir);
-      return supports(criu, "network_lock_nftables");
-    });
+  /** As {@link #CriuTuning(boolean)}, with the cache directory given (tests). */
+  CriuTuning(boolean nftablesLock, Path kdatDir) {
+    this.nftablesLock = nftablesLock;
+    prepareKdatDir(kdatDir);
   }
 
   /** Lines for a dump's CRIU configuration (a restore follows what its dump recorded). */
   List<String> dumpConfigLines() {
-    return nftablesLock.join() ? List.of("network-lock nftables") : List.of();
-  }
-
-  private static boolean supports(Path criu, String feature) {
-    try {
-      CommandResult r = Command.of(criu.toString(), "check", "--feature", feature).timeout(CHECK_TIMEOUT).run();
-      if (!r.succeeded()) {
-        log.info("CRIU at {} lacks {}: dumps lock the network with its default (iptables)", criu, feature);
-      }
-      return r.succeeded();
-    } catch (RuntimeException e) {
-      log.info("cannot check CRIU's {} ({}): dumps lock the network with its default", feature, e.getMessage());
-      return false;
-    }
+    return nftablesLock ? List.of("network-lock nftables") : List.of();
   }
 
   private static void prepareKdatDir(Path dir) {
@@ -81,7 +69,7 @@ final class CriuTuning {
         return;
       }
       CommandResult r = Command.of("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "ferry-criu", dir.toString())
-          .timeout(CHECK_TIMEOUT).run();
+          .timeout(MOUNT_TIMEOUT).run();
       if (!r.succeeded()) {
         log.info("no tmpfs at {} ({}): CRIU probes the kernel on every run", dir, r.stderr().strip());
       }

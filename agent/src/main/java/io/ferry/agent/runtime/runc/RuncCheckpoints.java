@@ -45,14 +45,14 @@ final class RuncCheckpoints {
 
   RuncCheckpoints(
       RuncCli cli, StateLayout layout, Bundles bundles, Supplier<CgroupV1> cgroups, Function<String, String> cgroupPath,
-      Path criu) {
+      Path criu, CriuTuning tuning) {
     this.cli = cli;
     this.layout = layout;
     this.bundles = bundles;
     this.cgroups = cgroups;
     this.cgroupPath = cgroupPath;
     this.criu = criu;
-    this.tuning = new CriuTuning(criu);
+    this.tuning = tuning;
   }
 
   /**

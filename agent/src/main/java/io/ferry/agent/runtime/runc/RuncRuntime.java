@@ -71,14 +71,17 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCh
    * @param commandTimeout the longest one runc or CRIU invocation may take
    */
   public RuncRuntime(Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout) {
-    this(runcBinary, criuBinary, stateRoot, commandTimeout, OciSpecWriter.CGROUP_PARENT);
+    this(runcBinary, criuBinary, stateRoot, commandTimeout, OciSpecWriter.CGROUP_PARENT, false);
   }
 
   /**
    * As {@link #RuncRuntime(Path, Path, Path, Duration)}, with containers' cgroups under {@code
-   * cgroupParent} (an absolute cgroup path such as {@code /ferry}) instead of {@code /ferry}.
+   * cgroupParent} (an absolute cgroup path such as {@code /ferry}) instead of {@code /ferry}, and
+   * dumps locking the network with nftables when {@code nftablesNetworkLock} (the host probe found
+   * CRIU's {@code network_lock_nftables}; see {@link CriuTuning}); with CRIU's default otherwise.
    */
-  public RuncRuntime(Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout, String cgroupParent) {
+    public RuncRuntime(
+      Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout, String cgroupParent, boolean nftablesNetworkLock) {
     Objects.requireNonNull(runcBinary, "runcBinary");
     if (cgroupParent == null || !cgroupParent.matches("(/[A-Za-z0-9][A-Za-z0-9_.-]*)+")) {
       throw AgentException.invalid("cgroup parent must be an absolute cgroup path like /ferry: " + cgroupParent);
@@ -100,7 +103,8 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCh
     OciSpecWriter writer = new OciSpecWriter(cgroupParent);
     this.bundles = new Bundles(layout, writer, HOST_CRIU_CONFIG);
     this.exec = new RuncExec(cli);
-    this.checkpoints = new RuncCheckpoints(cli, layout, bundles, CgroupV1::host, writer::cgroupPathOf, criuBinary);
+    this.checkpoints = new RuncCheckpoints(cli, layout, bundles, CgroupV1::host, writer::cgroupPathOf, criuBinary,
+        new CriuTuning(nftablesNetworkLock));
   }
 
   @Override
