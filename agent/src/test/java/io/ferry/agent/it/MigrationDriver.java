@@ -45,12 +45,14 @@ final class MigrationDriver {
   /**
    * PID 1 of the test containers: draws a random id when it starts, then every 0.1 s writes "ID
    * COUNT" into /tmp/count and replaces /data/tick-(COUNT-1) with /data/tick-COUNT (files come and
-   * go between the passes of a migration); a child serves an endless count on TCP port 5000.
+   * go between the passes of a migration); a child serves an endless count on TCP port 5000. The
+   * replacement is a rename, so a stop at any moment leaves exactly one tick file (a touch then rm
+   * left two when the stop fell between them, and a near-live test then counted three).
    */
   static final String COUNTER =
       "id=$(cat /proc/sys/kernel/random/uuid); i=0; mkdir -p /data;"
           + " (j=0; while true; do j=$((j+1)); echo $j; sleep 0.1; done | nc -l -p 5000) &"
-          + " while true; do i=$((i+1)); echo \"$id $i\" > /tmp/count; touch /data/tick-$i; rm -f /data/tick-$((i-1));"
+          + " while true; do i=$((i+1)); echo \"$id $i\" > /tmp/count; mv /data/tick-$((i-1)) /data/tick-$i 2>/dev/null || touch /data/tick-$i;"
           + " sleep 0.1; done";
 
   private MigrationDriver() {}
