@@ -93,7 +93,13 @@ final class TwoHosts implements AutoCloseable {
           ProcessHandle.current().info().command().orElse("java"), "-Xmx768m", "-XX:+UseSerialGC",
           // the agent's own logging (the bench jar's log4j2.xml is the CLI's, quiet)
           "-Dlog4j2.configurationFile=jar:file:" + agentJar(jar) + "!/log4j2.xml",
-          "-cp", jar.toString(), "io.ferry.agent.AgentMain", "--config", state.resolve("absent.properties").toString(),
+          "-cp", jar.toString()));
+      // Extra JVM options for the agents, for a look inside them (a profiler, a flight recording).
+      String extra = System.getenv().getOrDefault("FERRY_BENCH_AGENT_JAVA_OPTS", "").strip();
+      if (!extra.isEmpty()) {
+        argv.addAll(List.of(extra.replace("{host}", name).split("\\s+")));
+      }
+      argv.addAll(List.of("io.ferry.agent.AgentMain", "--config", state.resolve("absent.properties").toString(),
           "host.name=" + name, "listen.address=" + ip, "listen.port=" + AGENT_PORT, "metrics.port=0",
           "state.dir=" + state.resolve("state"), "network.bridge=fbr0", "network.subnet=10.100.0.0/24",
           "runtime.cgroup-parent=/ferry-" + name));

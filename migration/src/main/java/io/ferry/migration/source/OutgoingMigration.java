@@ -82,6 +82,8 @@ final class OutgoingMigration {
   private long frozenMillis;
   private String fallbackReason = "";
   private SourceContainer.LazyDump lazyDump;
+  /** The final pass of the layer while the dump runs, once started. */
+  private FrozenDelta frozenDelta;
 
   OutgoingMigration(
       OutgoingRequest request, Journal journal, JournalStore store, MigrationSettings settings, Clock clock,
@@ -186,8 +188,10 @@ final class OutgoingMigration {
     TreeManifest first = syncRootfs(2 * memory);
     boolean streaming = memory >= settings.streamPagesAbove();
     // The page stream is made ready before the freeze: the target's page server starts meanwhile.
+    FrozenDelta delta;
     try (PageStream pages = streaming ? openPageStream() : null) {
       freeze();
+      delta = new FrozenDelta(first);
       move(Phase.DUMPING, streaming ? "CRIU dump, memory pages streamed to the target" : "CRIU dump");
       Path images = workDir().resolve("images");
       long bytes;
@@ -201,14 +205,14 @@ final class OutgoingMigration {
         if (request.mode() != Mode.AUTO) {
           throw e;
         }
-        fallBackToNearLive(first, e);
+        fallBackToNearLive(delta, e);
         return;
       }
       meter.expect(bytes);
+      delta.await();
       move(Phase.TRANSFERRING_MEMORY, "images" + (streaming ? " besides the pages: " : ": ") + bytes + " bytes");
       sendImages(images, streaming);
     }
-    syncDelta(first);
     restore(true, "");
   }
 
@@ -286,15 +290,16 @@ final class OutgoingMigration {
   private void postCopy() {
     TreeManifest first = syncRootfs(container.memoryBytes());
     freeze();
+    FrozenDelta delta = new FrozenDelta(first);
     move(Phase.DUMPING, "CRIU dump, pages left for the target to pull");
     Path images = workDir().resolve("images");
     createEmpty(images);
     int port = freeLoopbackPort();
     lazyDump = container.dumpLazily(images, request.tcpEstablished(), port);
     meter.expect(lazyDump.imageBytes());
+    delta.await();
     move(Phase.TRANSFERRING_MEMORY, "images without pages: " + lazyDump.imageBytes() + " bytes");
     sendImages(images, false);
-    syncDelta(first);
     String tunnelId = TunnelIds.LAZY_PAGES;
     CompletableFuture<Void> tunnel;
     try {
@@ -320,7 +325,9 @@ final class OutgoingMigration {
     awaitTargetPhase(Phase.AWAITING_COMMIT);
   }
 
-  private void fallBackToNearLive(TreeManifest first, MigrationException dumpFailure) {
+  private void fallBackToNearLive(FrozenDelta frozenDelta, MigrationException dumpFailure) {
+    // What the target holds of the layer: the frozen pass, once it is over (it failing fails this).
+    TreeManifest sent = frozenDelta.await();
     // Nothing was sent to the target that it could run: resume, then continue as near-live.
     container.setLinkUp(true);
     container.unfreeze();
@@ -330,7 +337,7 @@ final class OutgoingMigration {
     journal = store.save(journal.withMode(Mode.NEAR_LIVE));
     move(Phase.STOPPING, fallbackReason);
     stopContainer();
-    syncDelta(first);
+    syncDelta(sent);
     restore(false, "");
   }
 
@@ -346,11 +353,71 @@ final class OutgoingMigration {
 
   private void syncDelta(TreeManifest previous) {
     move(Phase.SYNCING_DELTA, "files changed since the first pass");
+    sendDelta(previous);
+  }
+
+  /** Sends what changed in the layer since {@code previous}; returns the layer as sent. */
+  private TreeManifest sendDelta(TreeManifest previous) {
     TreeManifest now = TreeManifest.scan(container.upperDir());
     DeltaPlan plan = DeltaPlan.between(previous, now);
     log.info("migration={} delta: {} changed ({} bytes), {} deleted", request.id(), plan.changed().size(),
         plan.changedBytes(), plan.deleted().size());
     sendLayer(now, plan, true, false, 0);
+    return now;
+  }
+
+  /**
+   * The final pass of the writable layer, sent while CRIU dumps instead of after it: once frozen,
+   * the container writes nothing to its layer, and a dump writes only to its image directory. It
+   * runs on a thread of its own and records no phase (the dump owns the journal meanwhile). The
+   * target takes one stream at a time, so {@link #await} comes before the images are sent; a
+   * failed pass fails the migration there, which then rolls back as any failed step does.
+   */
+  private final class FrozenDelta {
+    private final CompletableFuture<TreeManifest> sent = new CompletableFuture<>();
+
+    FrozenDelta(TreeManifest previous) {
+      frozenDelta = this;
+      Thread sender = new Thread(() -> {
+        try {
+          sent.complete(sendDelta(previous));
+        } catch (RuntimeException e) {
+          sent.completeExceptionally(e);
+        }
+      }, "frozen-delta-" + request.id());
+      sender.setDaemon(true);
+      sender.start();
+    }
+
+    /**
+     * Ends a pass still running (the migration failed elsewhere): cuts its stream and waits for
+     * the sender, so nothing more reaches the target once it is told to discard what it has.
+     */
+    void stop() {
+      if (sent.isDone()) {
+        return;
+      }
+      if (peer instanceof GrpcTargetPeer grpc) {
+        grpc.cancelInFlight();
+      }
+      try {
+        sent.get(settings.rpcTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("migration={} the frozen pass ended: {}", request.id(), e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Waits for the pass to end; returns the layer as sent. */
+    TreeManifest await() {
+      try {
+        return sent.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof MigrationException m ? m
+            : MigrationException.internal("the final pass of the writable layer failed: " + e.getCause(), e.getCause());
+      }
+    }
   }
 
   private void sendLayer(TreeManifest manifest, DeltaPlan plan, boolean delta, boolean liveTree, long readyMemory) {
@@ -448,6 +515,9 @@ final class OutgoingMigration {
 
   private MigrationException rollBack(MigrationException failure) {
     log.warn("migration={} container={} failed in {}: {}", request.id(), request.container(), journal.phase(), failure.getMessage());
+    if (frozenDelta != null) {
+      frozenDelta.stop();
+    }
     if (journal.restoreSent()) {
       try {
         peer.abort();
