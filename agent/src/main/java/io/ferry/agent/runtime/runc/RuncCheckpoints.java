@@ -189,7 +189,9 @@ final class RuncCheckpoints {
     Process process;
     Path dumpLog = work.resolve("dump.log");
     // Lifted until CRIU's parasite is done (the ready byte); serving pages afterwards runs in CRIU.
+    long runcStarted;
     try (QuotaLift lifted = new QuotaLift(id)) {
+      runcStarted = System.nanoTime();
       try {
         process = new ProcessBuilder(cli.argvWithCriu(args))
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -229,8 +231,9 @@ final class RuncCheckpoints {
       ExternalFiles.writeMetadata(imageDir, keys);
       long bytes = size(imageDir);
       Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-      log.info("container={} op=checkpoint-lazy images={} bytes={} page_server=127.0.0.1:{} took_ms={}", id, imageDir, bytes,
-          port, elapsed.toMillis());
+      log.info("container={} op=checkpoint-lazy images={} bytes={} page_server=127.0.0.1:{} took_ms={} (prepare {} ms,"
+          + " runc until the page server was ready {} ms)", id, imageDir, bytes, port, elapsed.toMillis(),
+          TimeUnit.NANOSECONDS.toMillis(runcStarted - started), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - runcStarted));
       CheckpointResult images = new CheckpointResult(imageDir, bytes, elapsed);
       return new LazyDumpProcess(id, process, images, stderr, dumpLog, timeout);
     } catch (IOException e) {
