@@ -330,7 +330,7 @@ public final class StandbyReplicas {
           data.writeTo(unpacking.input());
         } catch (IOException e) {
           throw MigrationException.internal("cannot unpack into " + building + ": " + e.getMessage() + "; tar: "
-              + unpacking.stderrTail(), e);
+              + unpacking.problems(), e);
         }
       }
 

@@ -14,12 +14,14 @@ import io.ferry.migration.protocol.Phase;
 import io.ferry.migration.protocol.Result;
 import io.ferry.migration.protocol.TunnelIds;
 import io.ferry.migration.transfer.DeltaPlan;
+import io.ferry.migration.transfer.FlatArchive;
 import io.ferry.migration.transfer.ProgressMeter;
 import io.ferry.migration.transfer.TarStreams;
 import io.ferry.migration.transfer.TreeManifest;
 import io.ferry.proto.v1.FileChunk;
 import io.ferry.proto.v1.RestoreIncomingRequest;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -443,14 +445,30 @@ final class OutgoingMigration {
   /** @param besidePages the pages went through the page server: the target adds these to them */
   private void sendImages(Path images, boolean besidePages) {
     checkCancelled();
-    FileChunk.Header header = FileChunk.Header.newBuilder().setKind(FileChunk.Header.Kind.KIND_CHECKPOINT)
-        .setDelta(besidePages).build();
+    FileChunk.Header.Builder header = FileChunk.Header.newBuilder().setKind(FileChunk.Header.Kind.KIND_CHECKPOINT)
+        .setDelta(besidePages);
+    // CRIU's image directory is flat: packed here, no tar process on either end inside the window.
+    Optional<InputStream> flat;
+    try {
+      flat = FlatArchive.pack(images);
+    } catch (IOException e) {
+      throw MigrationException.internal("cannot read the images in " + images + ": " + e.getMessage(), e);
+    }
+    java.util.function.LongConsumer sent = n -> {
+      memoryBytes.addAndGet(n);
+      meter.add(n);
+      reportThrottled();
+    };
+    if (flat.isPresent()) {
+      try (InputStream archive = flat.get()) {
+        peer.send(header.setFlat(true).build(), archive, sent);
+      } catch (IOException e) {
+        throw MigrationException.internal("cannot read the images in " + images + ": " + e.getMessage(), e);
+      }
+      return;
+    }
     try (TarStreams.Packing packing = tar.pack(images, Optional.empty(), false, settings.timeout())) {
-      peer.send(header, packing.output(), n -> {
-        memoryBytes.addAndGet(n);
-        meter.add(n);
-        reportThrottled();
-      });
+      peer.send(header.build(), packing.output(), sent);
       packing.finish();
     }
   }

@@ -15,7 +15,9 @@ import io.ferry.migration.protocol.Phase;
 import io.ferry.migration.protocol.Role;
 import io.ferry.migration.protocol.TunnelIds;
 import io.ferry.migration.transfer.FileReceiver;
+import io.ferry.migration.transfer.FlatArchive;
 import io.ferry.migration.transfer.TarStreams;
+import io.ferry.migration.transfer.Unpacker;
 import io.ferry.proto.v1.FileChunk;
 import io.ferry.proto.v1.RestoreIncomingRequest;
 import io.ferry.proto.v1.TunnelFrame;
@@ -86,7 +88,7 @@ public final class IncomingMigrations {
     final IncomingSlot slot;
     final Map<String, TunnelEndpoint> tunnels = new ConcurrentHashMap<>();
     final AtomicBoolean receiving = new AtomicBoolean();
-    volatile TarStreams.Unpacking unpacking;
+    volatile Unpacker unpacking;
     volatile boolean rootfsReceived;
     volatile boolean imagesReceived;
     final List<IncomingSlot.PageServer> pageServers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -216,7 +218,7 @@ public final class IncomingMigrations {
       return outcome;
     }
     in.stall.countDown();
-    TarStreams.Unpacking unpacking = in.unpacking;
+    Unpacker unpacking = in.unpacking;
     if (unpacking != null) {
       unpacking.close();
     }
@@ -295,7 +297,7 @@ public final class IncomingMigrations {
         requireReceiving(in);
         return switch (header.getKind()) {
           case KIND_ROOTFS -> openRootfs(in, header);
-          case KIND_CHECKPOINT -> openCheckpoint(in, header.getDelta());
+          case KIND_CHECKPOINT -> openCheckpoint(in, header.getDelta(), header.getFlat());
           default -> throw new MigrationException(Kind.INVALID_ARGUMENT, "cannot receive " + header.getKind() + " here");
         };
       }
@@ -330,7 +332,7 @@ public final class IncomingMigrations {
       in.memory.close();
       in.memory = ReadyMemory.touch(header.getMemoryBytes(), j.id());
     }
-    return sink(in, upper, header.getKind(), () -> {
+    return sink(in, upper, tar.unpack(upper, settings.timeout()), header.getKind(), () -> {
       in.rootfsReceived = true;
       prepareNetworkAhead(in);
       awaitReadyMemory(in);
@@ -369,7 +371,8 @@ public final class IncomingMigrations {
     }
   }
 
-  private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages) {
+  /** @param flat the archive is a {@link FlatArchive}: unpacked here without GNU tar */
+  private FileReceiver.Sink openCheckpoint(Incoming in, boolean addToPages, boolean flat) {
     in.journal = store.save(in.journal.moveTo(Phase.TRANSFERRING_MEMORY, "CRIU images", clock.instant()));
     Path dir = addToPages ? in.slot.checkpointDir() : in.slot.emptyCheckpointDir();
     try {
@@ -377,11 +380,11 @@ public final class IncomingMigrations {
     } catch (IOException e) {
       throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
     }
-    return sink(in, dir, FileChunk.Header.Kind.KIND_CHECKPOINT, () -> in.imagesReceived = true);
+    Unpacker unpacker = flat ? FlatArchive.unpack(dir) : tar.unpack(dir, settings.timeout());
+    return sink(in, dir, unpacker, FileChunk.Header.Kind.KIND_CHECKPOINT, () -> in.imagesReceived = true);
   }
 
-  private FileReceiver.Sink sink(Incoming in, Path into, FileChunk.Header.Kind kind, Runnable onFinished) {
-    TarStreams.Unpacking unpacking = tar.unpack(into, settings.timeout());
+  private FileReceiver.Sink sink(Incoming in, Path into, Unpacker unpacking, FileChunk.Header.Kind kind, Runnable onFinished) {
     in.unpacking = unpacking;
     String id = in.journal.id();
     CountDownLatch stall = in.stall;
@@ -406,7 +409,7 @@ public final class IncomingMigrations {
         try {
           data.writeTo(unpacking.input());
         } catch (IOException e) {
-          throw MigrationException.internal("cannot unpack into " + into + ": " + e.getMessage() + "; tar: " + unpacking.stderrTail(), e);
+          throw MigrationException.internal("cannot unpack into " + into + ": " + e.getMessage() + "; " + unpacking.problems(), e);
         }
       }
 

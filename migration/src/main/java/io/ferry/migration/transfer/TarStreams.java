@@ -237,13 +237,14 @@ public final class TarStreams {
   }
 
   /** A tar being read: write the archive into {@link #input()}, then call {@link #finish()}. */
-  public static final class Unpacking implements AutoCloseable {
+  public static final class Unpacking implements Unpacker {
     private final Running running;
 
     private Unpacking(Running running) {
       this.running = running;
     }
 
+    @Override
     public OutputStream input() {
       return running.process.getOutputStream();
     }
@@ -254,6 +255,7 @@ public final class TarStreams {
      * @throws MigrationException INTERNAL with tar's stderr (a corrupt or truncated archive, a full
      *     disk), TIMEOUT
      */
+    @Override
     public void finish() {
       try {
         running.process.getOutputStream().close();
@@ -268,7 +270,8 @@ public final class TarStreams {
     }
 
     /** The end of tar's stderr, for a write that failed because tar exited early. */
-    public String stderrTail() {
+    @Override
+    public String problems() {
       return running.stderrTail();
     }
 
