@@ -291,27 +291,34 @@ final class OutgoingMigration {
 
   private void postCopy() {
     TreeManifest first = syncRootfs(container.memoryBytes());
-    freeze();
-    FrozenDelta delta = new FrozenDelta(first);
-    move(Phase.DUMPING, "CRIU dump, pages left for the target to pull");
-    Path images = workDir().resolve("images");
-    createEmpty(images);
-    int port = freeLoopbackPort();
-    lazyDump = container.dumpLazily(images, request.tcpEstablished(), port);
-    meter.expect(lazyDump.imageBytes());
-    delta.await();
-    move(Phase.TRANSFERRING_MEMORY, "images without pages: " + lazyDump.imageBytes() + " bytes");
-    sendImages(images, false);
+    // The lazy pages' tunnel opens before the freeze (the target starts listening meanwhile); its
+    // local end, CRIU's page server here, comes with the dump. Whatever fails first cuts it.
     String tunnelId = TunnelIds.LAZY_PAGES;
-    CompletableFuture<Void> tunnel;
+    CompletableFuture<Socket> pageServer = new CompletableFuture<>();
+    CompletableFuture<Void> tunnel = peer.tunnel(tunnelId, pageServer, n -> {
+      memoryBytes.addAndGet(n);
+      meter.add(n);
+    });
     try {
-      Socket pageServer = new Socket(InetAddress.getLoopbackAddress(), port);
-      tunnel = peer.tunnel(tunnelId, pageServer, n -> {
-        memoryBytes.addAndGet(n);
-        meter.add(n);
-      });
-    } catch (IOException e) {
-      throw MigrationException.internal("cannot connect to CRIU's page server on port " + port + ": " + e.getMessage(), e);
+      freeze();
+      FrozenDelta delta = new FrozenDelta(first);
+      move(Phase.DUMPING, "CRIU dump, pages left for the target to pull");
+      Path images = workDir().resolve("images");
+      createEmpty(images);
+      int port = freeLoopbackPort();
+      lazyDump = container.dumpLazily(images, request.tcpEstablished(), port);
+      try {
+        pageServer.complete(new Socket(InetAddress.getLoopbackAddress(), port));
+      } catch (IOException e) {
+        throw MigrationException.internal("cannot connect to CRIU's page server on port " + port + ": " + e.getMessage(), e);
+      }
+      meter.expect(lazyDump.imageBytes());
+      delta.await();
+      move(Phase.TRANSFERRING_MEMORY, "images without pages: " + lazyDump.imageBytes() + " bytes");
+      sendImages(images, false);
+    } catch (RuntimeException e) {
+      pageServer.completeExceptionally(e);
+      throw e;
     }
     restore(true, tunnelId);
     move(Phase.TRANSFERRING_MEMORY, "the target runs the container and pulls its pages");
