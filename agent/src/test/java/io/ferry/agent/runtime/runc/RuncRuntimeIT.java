@@ -2,9 +2,14 @@ package io.ferry.agent.runtime.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ferry.agent.runtime.CheckpointOptions;
+import io.ferry.agent.runtime.CheckpointResult;
 import io.ferry.agent.runtime.CheckpointerConformance;
+import io.ferry.agent.runtime.CollectingSink;
 import io.ferry.agent.runtime.ConformanceSupport;
 import io.ferry.agent.runtime.ContainerRuntime;
+import io.ferry.agent.runtime.ExecSpec;
+import io.ferry.agent.runtime.RestoreOptions;
 import io.ferry.agent.runtime.RuntimeSpec;
 import io.ferry.agent.runtime.RuntimeStatus;
 import io.ferry.common.process.Command;
@@ -84,6 +89,44 @@ class RuncRuntimeIT extends CheckpointerConformance {
     runtime.delete(id, true);
     assertThat(layout.bundle(id)).doesNotExist();
     assertThat(layout.runcRoot().resolve(id)).doesNotExist();
+  }
+
+  /**
+   * Ferry's CRIU (deploy/criu/criu-empty-tmpfs-without-tar.patch) writes the image of an empty
+   * tmpfs (runc's masks over /proc/acpi and /sys/firmware, an unused /dev/shm) itself: the dump and
+   * the restore say so in their logs, GNU tar still reads every such image, and the restored mounts
+   * have their modes back.
+   */
+  @Test
+  void emptyTmpfsMountsAreDumpedAndRestoredWithoutTarAsArchivesTarReads() throws Exception {
+    String id = ConformanceSupport.newId("rt");
+    RuntimeSpec spec = counterSpec(id, true).build();
+    start(spec);
+    awaitCounter(id, 2);
+    StateLayout layout = new StateLayout(sandbox.stateRoot());
+
+    CheckpointResult result = checkpointer().checkpoint(id, scratch.resolve("images"), CheckpointOptions.STOP);
+
+    assertThat(Files.readString(layout.criuWork(id).resolve("dump.log"))).contains("without tar");
+    List<Path> tmpfsImages;
+    try (var files = Files.list(result.imageDir())) {
+      tmpfsImages = files.filter(f -> f.getFileName().toString().startsWith("tmpfs-dev-")).toList();
+    }
+    assertThat(tmpfsImages).hasSizeGreaterThanOrEqualTo(2);
+    for (Path image : tmpfsImages) {
+      Process tar = new ProcessBuilder("tar", "--list", "--gzip", "--file=" + image).redirectErrorStream(true).start();
+      String listed = new String(tar.getInputStream().readAllBytes());
+      assertThat(tar.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(tar.exitValue()).as(image + ": " + listed).isZero();
+      assertThat(listed).as(image.toString()).startsWith("./");
+    }
+
+    checkpointer().restore(spec, result.imageDir(), RestoreOptions.DEFAULT);
+    assertThat(Files.readString(layout.criuWork(id).resolve("restore.log"))).contains("without tar");
+    CollectingSink modes = new CollectingSink();
+    assertThat(runtime.exec(id, ExecSpec.of("stat", "-c", "%a %n", "/dev/shm", "/proc/acpi"), modes)).isZero();
+    assertThat(modes.stdout()).contains("1777 /dev/shm", "1777 /proc/acpi");
+    awaitCounter(id, currentCounter(id) + 2);
   }
 
   @Test
