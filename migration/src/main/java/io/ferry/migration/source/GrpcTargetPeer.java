@@ -160,7 +160,7 @@ public final class GrpcTargetPeer implements TargetPeer {
     channel.shutdownNow();
   }
 
-  /** Cancels what is in flight without closing the channel (an abort must still reach the target). */
+  @Override
   public void cancelInFlight() {
     context.cancel(null);
   }

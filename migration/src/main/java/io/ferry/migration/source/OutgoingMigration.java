@@ -117,8 +117,8 @@ final class OutgoingMigration {
   /** Asks a running migration to stop at its next step and roll back (before RestoreIncoming only). */
   void cancel() {
     cancelled = true;
-    if (peer instanceof GrpcTargetPeer grpc && !journal.restoreSent()) {
-      grpc.cancelInFlight();
+    if (!journal.restoreSent()) {
+      peer.cancelInFlight();
     }
   }
 
@@ -406,9 +406,7 @@ final class OutgoingMigration {
       if (sent.isDone()) {
         return;
       }
-      if (peer instanceof GrpcTargetPeer grpc) {
-        grpc.cancelInFlight();
-      }
+      peer.cancelInFlight();
       try {
         sent.get(settings.rpcTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException | TimeoutException e) {

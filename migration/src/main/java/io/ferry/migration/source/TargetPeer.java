@@ -34,6 +34,12 @@ public interface TargetPeer extends AutoCloseable {
   void abort();
 
   /**
+   * Cuts the calls in flight (a stream, a tunnel) without closing the peer: {@link #abort} must
+   * still reach the target afterwards. Calls made later fail at once.
+   */
+  void cancelInFlight();
+
+  /**
    * Opens tunnel {@code tunnelId} to the target and pumps {@code local} through it both ways.
    *
    * @param sentBytes told about every byte sent from {@code local} to the target

@@ -61,6 +61,8 @@ final class FakeSource implements SourceHost {
     boolean linkUp = true;
     boolean destroyed;
     RuntimeException dumpFailure;
+    /** When set, the dump starts only once this opens (e.g. once the frozen pass is under way). */
+    volatile java.util.concurrent.CountDownLatch dumpAfter;
     final List<String> steps = new ArrayList<>();
 
     @Override
@@ -121,6 +123,14 @@ final class FakeSource implements SourceHost {
     @Override
     public long dump(Path imageDir, boolean tcpEstablished) {
       steps.add("dump");
+      java.util.concurrent.CountDownLatch after = dumpAfter;
+      if (after != null) {
+        try {
+          after.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (dumpFailure != null) {
         throw dumpFailure;
       }
@@ -164,6 +174,12 @@ final class FakeSource implements SourceHost {
     Supplier<Optional<Phase>> phase = () -> Optional.of(Phase.AWAITING_COMMIT);
     RestoreIncomingRequest restored;
     int aborts;
+    /** What happened, in order: "delta-start", "delta-end", "cancel", "abort". */
+    final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** When set, a delta stream waits here until released or cut by {@link #cancelInFlight}. */
+    volatile java.util.concurrent.CountDownLatch deltaGate;
+    final java.util.concurrent.CountDownLatch deltaStarted = new java.util.concurrent.CountDownLatch(1);
+    private volatile boolean cancelled;
 
     @Override
     public HostCapabilities capabilities() {
@@ -176,6 +192,22 @@ final class FakeSource implements SourceHost {
       RuntimeException failure = sendFailure.get();
       if (failure != null && kind.equals("images")) {
         throw failure;
+      }
+      if (cancelled) {
+        throw new MigrationException(Kind.ABORTED, "cancelled");
+      }
+      if (kind.equals("delta") && deltaGate != null) {
+        events.add("delta-start");
+        deltaStarted.countDown();
+        try {
+          deltaGate.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        events.add("delta-end");
+        if (cancelled) {
+          throw new MigrationException(Kind.ABORTED, "cancelled");
+        }
       }
       try {
         long n = data.transferTo(java.io.OutputStream.nullOutputStream());
@@ -203,7 +235,18 @@ final class FakeSource implements SourceHost {
     }
 
     @Override
+    public void cancelInFlight() {
+      events.add("cancel");
+      cancelled = true;
+      java.util.concurrent.CountDownLatch gate = deltaGate;
+      if (gate != null) {
+        gate.countDown();
+      }
+    }
+
+    @Override
     public void abort() {
+      events.add("abort");
       aborts++;
       RuntimeException failure = abortFailure.get();
       if (failure != null) {

@@ -252,6 +252,25 @@ class SourceMigrationsTest {
     assertThat(host.box.linkUp).isTrue();
   }
 
+  /**
+   * The final pass of the layer runs while CRIU dumps; when the dump fails, the rollback cuts that
+   * pass and waits for it before telling the target to discard, so nothing reaches a target that
+   * has let its copy go.
+   */
+  @Test
+  void aFailedDumpCutsTheFrozenPassBeforeTheTargetDiscards() {
+    host.target.deltaGate = new java.util.concurrent.CountDownLatch(1);
+    host.box.dumpAfter = host.target.deltaStarted;
+    host.box.dumpFailure = new MigrationException(Kind.INTERNAL, "criu: dump failed");
+
+    assertThatThrownBy(() -> run("m-cut-pass", Mode.LIVE)).hasMessageContaining("dump failed");
+
+    assertThat(host.target.events).containsExactly("delta-start", "cancel", "delta-end", "abort");
+    assertThat(host.target.received).as("the pass never completed").containsExactly("rootfs");
+    assertThat(host.box.state).isEqualTo(State.RUNNING);
+    assertThat(host.box.linkUp).isTrue();
+  }
+
   @Test
   void preCopyIsRefusedBeforeAnythingHappens() {
     assertThatThrownBy(() -> run("m-pre", Mode.PRE_COPY)).hasMessageContaining("mem_dirty_track");
