@@ -84,7 +84,7 @@ final class OutgoingMigration {
   private long frozenMillis;
   private String fallbackReason = "";
   private SourceContainer.LazyDump lazyDump;
-  /** The final pass of the layer while the dump runs, once started. */
+  /** The final pass of the layer, sent while the dump runs (live, post-copy); a rollback stops it. */
   private FrozenDelta frozenDelta;
 
   OutgoingMigration(
@@ -190,10 +190,9 @@ final class OutgoingMigration {
     TreeManifest first = syncRootfs(2 * memory);
     boolean streaming = memory >= settings.streamPagesAbove();
     // The page stream is made ready before the freeze: the target's page server starts meanwhile.
-    FrozenDelta delta;
     try (PageStream pages = streaming ? openPageStream() : null) {
       freeze();
-      delta = new FrozenDelta(first);
+      frozenDelta = new FrozenDelta(first);
       move(Phase.DUMPING, streaming ? "CRIU dump, memory pages streamed to the target" : "CRIU dump");
       Path images = workDir().resolve("images");
       long bytes;
@@ -207,11 +206,11 @@ final class OutgoingMigration {
         if (request.mode() != Mode.AUTO) {
           throw e;
         }
-        fallBackToNearLive(delta, e);
+        fallBackToNearLive(e);
         return;
       }
       meter.expect(bytes);
-      delta.await();
+      frozenDelta.await();
       move(Phase.TRANSFERRING_MEMORY, "images" + (streaming ? " besides the pages: " : ": ") + bytes + " bytes");
       sendImages(images, streaming);
     }
@@ -301,7 +300,7 @@ final class OutgoingMigration {
     });
     try {
       freeze();
-      FrozenDelta delta = new FrozenDelta(first);
+      frozenDelta = new FrozenDelta(first);
       move(Phase.DUMPING, "CRIU dump, pages left for the target to pull");
       Path images = workDir().resolve("images");
       createEmpty(images);
@@ -313,7 +312,7 @@ final class OutgoingMigration {
         throw MigrationException.internal("cannot connect to CRIU's page server on port " + port + ": " + e.getMessage(), e);
       }
       meter.expect(lazyDump.imageBytes());
-      delta.await();
+      frozenDelta.await();
       move(Phase.TRANSFERRING_MEMORY, "images without pages: " + lazyDump.imageBytes() + " bytes");
       sendImages(images, false);
     } catch (RuntimeException e) {
@@ -334,7 +333,7 @@ final class OutgoingMigration {
     awaitTargetPhase(Phase.AWAITING_COMMIT);
   }
 
-  private void fallBackToNearLive(FrozenDelta frozenDelta, MigrationException dumpFailure) {
+  private void fallBackToNearLive(MigrationException dumpFailure) {
     // What the target holds of the layer: the frozen pass, once it is over (it failing fails this).
     TreeManifest sent = frozenDelta.await();
     // Nothing was sent to the target that it could run: resume, then continue as near-live.
@@ -386,7 +385,6 @@ final class OutgoingMigration {
     private final CompletableFuture<TreeManifest> sent = new CompletableFuture<>();
 
     FrozenDelta(TreeManifest previous) {
-      frozenDelta = this;
       Thread sender = new Thread(() -> {
         try {
           sent.complete(sendDelta(previous));

@@ -12,9 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
-import java.util.Enumeration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -41,8 +40,8 @@ public final class FlatArchive {
   private FlatArchive() {}
 
   /**
-   * The archive of {@code dir}'s regular files, in name order, read lazily (one file open at a
-   * time); empty when {@code dir} holds anything else (a directory, a link, a device) or a name too
+   * The archive of {@code dir}'s regular files, in name order, their contents read lazily (one file
+   * open at a time); empty when {@code dir} holds anything else (a directory, a link, a device) or a name too
    * long for a plain ustar header.
    */
   public static Optional<InputStream> pack(Path dir) throws IOException {
@@ -56,42 +55,16 @@ public final class FlatArchive {
         return Optional.empty();
       }
     }
-    Iterator<Path> next = files.iterator();
-    Enumeration<InputStream> parts = new Enumeration<>() {
-      private final List<InputStream> pending = new ArrayList<>();
-
-      @Override
-      public boolean hasMoreElements() {
-        return !pending.isEmpty() || next.hasNext() || !ended;
-      }
-
-      private boolean ended;
-
-      @Override
-      public InputStream nextElement() {
-        if (pending.isEmpty()) {
-          if (next.hasNext()) {
-            fileParts(next.next());
-          } else {
-            ended = true;
-            return new ByteArrayInputStream(new byte[2 * BLOCK]);
-          }
-        }
-        return pending.remove(0);
-      }
-
-      private void fileParts(Path file) {
-        try {
-          long size = Files.size(file);
-          pending.add(new ByteArrayInputStream(header(file.getFileName().toString(), file, size)));
-          pending.add(new LazyFileStream(file, size));
-          pending.add(new ByteArrayInputStream(new byte[padding(size)]));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-      }
-    };
-    return Optional.of(new SequenceInputStream(parts));
+    // Headers are made now (a file that cannot be read fails here); contents are read lazily.
+    List<InputStream> parts = new ArrayList<>();
+    for (Path file : files) {
+      long size = Files.size(file);
+      parts.add(new ByteArrayInputStream(header(file.getFileName().toString(), file, size)));
+      parts.add(new LazyFileStream(file, size));
+      parts.add(new ByteArrayInputStream(new byte[padding(size)]));
+    }
+    parts.add(new ByteArrayInputStream(new byte[2 * BLOCK]));
+    return Optional.of(new SequenceInputStream(Collections.enumeration(parts)));
   }
 
   /** Starts unpacking into {@code root} (which must exist): write the archive into {@link Unpacker#input()}. */

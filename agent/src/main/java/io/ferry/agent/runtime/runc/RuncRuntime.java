@@ -80,7 +80,7 @@ public final class RuncRuntime implements ContainerRuntime, Checkpointer, LazyCh
    * dumps locking the network with nftables when {@code nftablesNetworkLock} (the host probe found
    * CRIU's {@code network_lock_nftables}; see {@link CriuTuning}); with CRIU's default otherwise.
    */
-    public RuncRuntime(
+  public RuncRuntime(
       Path runcBinary, Path criuBinary, Path stateRoot, Duration commandTimeout, String cgroupParent, boolean nftablesNetworkLock) {
     Objects.requireNonNull(runcBinary, "runcBinary");
     if (cgroupParent == null || !cgroupParent.matches("(/[A-Za-z0-9][A-Za-z0-9_.-]*)+")) {
