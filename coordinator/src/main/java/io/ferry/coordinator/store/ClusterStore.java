@@ -14,8 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -49,13 +47,18 @@ public final class ClusterStore implements AutoCloseable {
   private final ClusterPaths paths;
   private final Reservations reservations;
   private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-  private final Map<String, Versioned<ContainerRecord>> containers = new ConcurrentHashMap<>();
-  private final Map<String, Versioned<OperationRecord>> operations = new ConcurrentHashMap<>();
-  private final Map<String, Versioned<Reservations.HostAllocation>> hosts = new ConcurrentHashMap<>();
+  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+  private final Directory<ContainerRecord> containers = new Directory<>(ContainerRecord.class, StoreListener::containerChanged);
+  private final Directory<OperationRecord> operations = new Directory<>(OperationRecord.class, StoreListener::operationChanged);
+  private final Directory<Reservations.HostAllocation> hosts =
+      new Directory<>(Reservations.HostAllocation.class, StoreListener::hostAllocationChanged);
+  /** Live coordinators' API addresses (plain UTF-8), which no listener hears about. */
+  private final Directory<String> coordinators =
+      new Directory<>(String.class, data -> new String(data, StandardCharsets.UTF_8), (l, name, before, after) -> {});
+  /** The mirrored directories by their path: where a node's change or deletion goes. */
+  private final Map<String, Directory<?>> directories;
   /** One reservation at a time per host from this coordinator (see {@link #launch}). */
   private final Map<String, ReentrantLock> reserving = new ConcurrentHashMap<>();
-  private final Map<String, String> coordinators = new ConcurrentHashMap<>();
-  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
   /**
    * The zxid of this coordinator's last write of each node, applied to the mirror as ZooKeeper
    * confirmed it: the change event of that write needs no read (see {@link MirrorFeed}).
@@ -74,6 +77,8 @@ public final class ClusterStore implements AutoCloseable {
     this.zk = zk;
     this.paths = paths;
     this.reservations = new Reservations(zk, paths);
+    this.directories = Map.of(paths.containers(), containers, paths.operations(), operations, paths.hosts(), hosts,
+        paths.coordinators(), coordinators);
   }
 
   /** Creates the tree and loads the mirror, waiting at most {@code timeoutMillis} for the load. */
@@ -92,7 +97,8 @@ public final class ClusterStore implements AutoCloseable {
     List<String> mirrored = List.of(paths.hosts(), paths.containers(), paths.operations(), paths.coordinators());
     feed = new MirrorFeed(zk, mirrored, new Feed());
     feed.start(timeoutMillis);
-    log.info("cluster state loaded: {} containers, {} operations, {} hosts", containers.size(), operations.size(), hosts.size());
+    log.info("cluster state loaded: {} containers, {} operations, {} hosts", containers.entries.size(),
+        operations.entries.size(), hosts.entries.size());
     return this;
   }
 
@@ -115,15 +121,15 @@ public final class ClusterStore implements AutoCloseable {
   // ---- reads (from the mirror) ----
 
   public Optional<Versioned<ContainerRecord>> container(String name) {
-    return Optional.ofNullable(containers.get(name));
+    return Optional.ofNullable(containers.entries.get(name));
   }
 
   public Collection<Versioned<ContainerRecord>> containers() {
-    return containers.values();
+    return containers.entries.values();
   }
 
   public Optional<OperationRecord> operation(String id) {
-    return Optional.ofNullable(operations.get(id)).map(Versioned::value);
+    return Optional.ofNullable(operations.entries.get(id)).map(Versioned::value);
   }
 
   /**
@@ -171,23 +177,23 @@ public final class ClusterStore implements AutoCloseable {
 
   public List<OperationRecord> operations() {
     List<OperationRecord> all = new ArrayList<>();
-    operations.values().forEach(v -> all.add(v.value()));
+    operations.entries.values().forEach(v -> all.add(v.value()));
     return all;
   }
 
   public Optional<Reservations.HostAllocation> hostAllocation(String host) {
-    return Optional.ofNullable(hosts.get(host)).map(Versioned::value);
+    return Optional.ofNullable(hosts.entries.get(host)).map(Versioned::value);
   }
 
   public Map<String, Reservations.HostAllocation> hostAllocations() {
     Map<String, Reservations.HostAllocation> all = new java.util.TreeMap<>();
-    hosts.forEach((k, v) -> all.put(k, v.value()));
+    hosts.entries.forEach((k, v) -> all.put(k, v.value()));
     return all;
   }
 
   /** The API address a live coordinator announced, by its id. */
   public Optional<String> coordinatorAddress(String coordinatorId) {
-    return Optional.ofNullable(coordinators.get(coordinatorId));
+    return Optional.ofNullable(coordinators.entries.get(coordinatorId)).map(Versioned::value);
   }
 
   // ---- writes ----
@@ -278,7 +284,7 @@ public final class ClusterStore implements AutoCloseable {
       }
       Optional<String> group = record.antiAffinityGroup().isEmpty() ? Optional.empty() : Optional.of(record.antiAffinityGroup());
       Reservations.Outcome outcome =
-          reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside, () -> Optional.ofNullable(hosts.get(record.host())));
+          reservations.reserve(record.name(), record.host(), record.reserved(), group, alongside, () -> Optional.ofNullable(hosts.entries.get(record.host())));
       if (outcome instanceof Reservations.Outcome.Reserved reserved) {
         // One multi-op transaction has one zxid: the nodes it created have it as their czxid.
         Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
@@ -431,7 +437,7 @@ public final class ClusterStore implements AutoCloseable {
               container.reserved(),
               group,
               List.of(zk.transactionOp().setData().forPath(paths.operation(operation.id()), op)),
-              () -> Optional.ofNullable(hosts.get(target)));
+              () -> Optional.ofNullable(hosts.entries.get(target)));
       if (outcome instanceof Reservations.Outcome.Reserved reserved) {
         Versioned<Reservations.HostAllocation> host = reserved.hostAfter();
         apply(paths.host(target), null, host.value(), stat(host.czxid(), host.version()));
@@ -607,13 +613,11 @@ public final class ClusterStore implements AutoCloseable {
 
     @Override
     public void listed(String parent, Set<String> children, long pzxid) {
-      Map<String, ?> mirror =
-          parent.equals(paths.containers()) ? containers
-              : parent.equals(paths.operations()) ? operations
-              : parent.equals(paths.hosts()) ? hosts
-              : parent.equals(paths.coordinators()) ? coordinators
-              : Map.of();
-      List<String> absent = mirror.keySet().stream().filter(k -> !children.contains(k)).toList();
+      Directory<?> directory = directories.get(parent);
+      if (directory == null) {
+        return;
+      }
+      List<String> absent = directory.entries.keySet().stream().filter(k -> !children.contains(k)).toList();
       for (String name : absent) {
         applyGone(parent + "/" + name, createdAt -> createdAt <= pzxid);
       }
@@ -633,23 +637,9 @@ public final class ClusterStore implements AutoCloseable {
    * stale} (a node created again after the deletion stays), telling the listeners.
    */
   private synchronized void applyGone(String path, LongPredicate stale) {
-    String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
-    String name = path.substring(path.lastIndexOf('/') + 1);
-    if (parent.equals(paths.containers())) {
-      goneFrom(containers, name, stale, b -> listeners.forEach(l -> l.containerChanged(name, b, null)));
-    } else if (parent.equals(paths.operations())) {
-      goneFrom(operations, name, stale, b -> listeners.forEach(l -> l.operationChanged(name, b, null)));
-    } else if (parent.equals(paths.hosts())) {
-      goneFrom(hosts, name, stale, b -> listeners.forEach(l -> l.hostAllocationChanged(name, b, null)));
-    } else if (parent.equals(paths.coordinators())) {
-      coordinators.remove(name);
-    }
-  }
-
-  private static <T> void goneFrom(Map<String, Versioned<T>> map, String key, LongPredicate stale, Consumer<T> gone) {
-    Versioned<T> current = map.get(key);
-    if (current != null && stale.test(current.czxid()) && map.remove(key, current)) {
-      gone.accept(current.value());
+    Directory<?> directory = directories.get(parentOf(path));
+    if (directory != null) {
+      directory.gone(nameOf(path), stale);
     }
   }
 
@@ -664,42 +654,86 @@ public final class ClusterStore implements AutoCloseable {
    *     {@code data} again), or null
    */
   private synchronized void apply(String path, byte[] data, Object decoded, Stat stat) {
-    String parent = path.substring(0, Math.max(0, path.lastIndexOf('/')));
-    String name = path.substring(path.lastIndexOf('/') + 1);
-    if (parent.equals(paths.containers())) {
-      applyTo(containers, name, data, decoded, stat, ContainerRecord.class, (b, a) -> listeners.forEach(l -> l.containerChanged(name, b, a)));
-    } else if (parent.equals(paths.operations())) {
-      applyTo(operations, name, data, decoded, stat, OperationRecord.class, (b, a) -> listeners.forEach(l -> l.operationChanged(name, b, a)));
-    } else if (parent.equals(paths.hosts())) {
-      applyTo(hosts, name, data, decoded, stat, Reservations.HostAllocation.class, (b, a) -> listeners.forEach(l -> l.hostAllocationChanged(name, b, a)));
-    } else if (parent.equals(paths.coordinators())) {
-      if (data != null) {
-        coordinators.put(name, new String(data, StandardCharsets.UTF_8));
-      }
+    Directory<?> directory = directories.get(parentOf(path));
+    if (directory != null) {
+      directory.apply(nameOf(path), data, decoded, stat);
     }
   }
 
-  private <T> void applyTo(
-      Map<String, Versioned<T>> map, String key, byte[] data, Object decoded, Stat stat, Class<T> type, BiConsumer<T, T> changed) {
-    Versioned<T> current = map.get(key);
-    T value;
-    if (type.isInstance(decoded)) {
-      value = type.cast(decoded);
-    } else {
-      if (data == null || data.length == 0) {
-        return;
+  private static String parentOf(String path) {
+    return path.substring(0, Math.max(0, path.lastIndexOf('/')));
+  }
+
+  private static String nameOf(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  /** How a mirrored node's data becomes its value. */
+  @FunctionalInterface
+  private interface Decoder<T> {
+    T decode(byte[] data) throws java.io.IOException;
+  }
+
+  /** Tells one listener of a change in a directory ({@code before} or {@code after} null: none). */
+  @FunctionalInterface
+  private interface Announcer<T> {
+    void announce(StoreListener listener, String name, T before, T after);
+  }
+
+  /**
+   * One mirrored directory of the tree: its nodes' values by name, each with the creation zxid and
+   * version it was read at, so that only a later state replaces it (events and reads can arrive in
+   * any order). Changed only under the store's lock ({@link #apply}, {@link #applyGone}); read
+   * without it.
+   */
+  private final class Directory<T> {
+    final Map<String, Versioned<T>> entries = new ConcurrentHashMap<>();
+    private final Class<T> type;
+    private final Decoder<T> decoder;
+    private final Announcer<T> announcer;
+
+    /** A directory of JSON records. */
+    Directory(Class<T> type, Announcer<T> announcer) {
+      this(type, data -> json.readValue(data, type), announcer);
+    }
+
+    Directory(Class<T> type, Decoder<T> decoder, Announcer<T> announcer) {
+      this.type = type;
+      this.decoder = decoder;
+      this.announcer = announcer;
+    }
+
+    /** Takes the node's state unless the mirror has a later one; an empty or unreadable node is ignored. */
+    void apply(String name, byte[] data, Object decoded, Stat stat) {
+      T value;
+      if (type.isInstance(decoded)) {
+        value = type.cast(decoded);
+      } else {
+        if (data == null || data.length == 0) {
+          return;
+        }
+        try {
+          value = decoder.decode(data);
+        } catch (java.io.IOException e) {
+          log.warn("ignoring unreadable {} {}: {}", type.getSimpleName(), name, e.getMessage());
+          return;
+        }
       }
-      try {
-        value = json.readValue(data, type);
-      } catch (java.io.IOException e) {
-        log.warn("ignoring unreadable {} {}: {}", type.getSimpleName(), key, e.getMessage());
-        return;
+      Versioned<T> current = entries.get(name);
+      Versioned<T> next = new Versioned<>(value, stat.getCzxid(), stat.getVersion());
+      if (current == null || next.newerThan(current)) {
+        entries.put(name, next);
+        T before = current == null ? null : current.value();
+        listeners.forEach(l -> announcer.announce(l, name, before, value));
       }
     }
-    Versioned<T> next = new Versioned<>(value, stat.getCzxid(), stat.getVersion());
-    if (current == null || next.newerThan(current)) {
-      map.put(key, next);
-      changed.accept(current == null ? null : current.value(), value);
+
+    /** Drops the node if its entry's creation zxid passes {@code stale} (a node created again after the deletion stays). */
+    void gone(String name, LongPredicate stale) {
+      Versioned<T> current = entries.get(name);
+      if (current != null && stale.test(current.czxid()) && entries.remove(name, current)) {
+        listeners.forEach(l -> announcer.announce(l, name, current.value(), null));
+      }
     }
   }
 
