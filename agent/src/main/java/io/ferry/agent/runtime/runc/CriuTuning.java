@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Network lock.</b> CRIU's default locks a container's network namespace with {@code
  *       iptables-restore} and unlocks it with four more runs (on an nftables backend the unlock
  *       alone took 50-60 ms, per dump and per restore). With {@code network-lock nftables} it adds
- *       and deletes one table through libnftables in its own process. Whether this CRIU can is the
+ *       one table through libnftables in its own process, and Ferry's CRIU opens it with a rule and
+ *       deletes it in the background (deploy/criu/). Whether this CRIU can is the
  *       host probe's {@code network_lock_nftables} answer, the same one the migration's mode choice
  *       reads: a restore uses the method its dump recorded, so a target must support it too.
  *   <li><b>Kernel facts.</b> CRIU probes the kernel (about 30 ms) on every run unless it finds its
