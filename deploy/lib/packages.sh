@@ -5,7 +5,8 @@ FERRY_APT_LOG=/var/log/ferry-apt.log
 
 # Container runtime and host tools.
 # busybox-static also announces containers on the overlay (its arping, see network.busybox).
-FERRY_PKGS_BASE=(runc iproute2 iptables rsync busybox-static debootstrap zstd xz-utils patch tar
+# nftables: `nft`, to see (and clear) the network-lock tables CRIU leaves in a namespace.
+FERRY_PKGS_BASE=(runc iproute2 iptables nftables rsync busybox-static debootstrap zstd xz-utils patch tar
     ca-certificates procps)
 # What `make criu` of CRIU 4.2.1 needs on Debian 12 (iptables: CRIU's network lock at run time).
 FERRY_PKGS_CRIU_BUILD=(build-essential pkgconf libbsd-dev libcap-dev libgnutls28-dev

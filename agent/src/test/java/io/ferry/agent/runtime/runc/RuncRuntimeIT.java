@@ -129,6 +129,47 @@ class RuncRuntimeIT extends CheckpointerConformance {
     awaitCounter(id, currentCounter(id) + 2);
   }
 
+  /**
+   * Ferry's CRIU (deploy/criu/criu-nftables-unlock-without-waiting.patch) opens its nftables
+   * network lock with an accept rule and deletes the lock's table from a detached process: a dump
+   * that leaves the container running, and a restore, say so in their logs, the container runs on,
+   * and no table of CRIU's is left in its network namespace.
+   */
+  @Test
+  void theNftablesNetworkLockIsOpenedAtOnceAndItsTableDeletedInTheBackground() throws Exception {
+    RuncRuntime nftablesLocking = new RuncRuntime(RuncFixtures.runc(), RuncFixtures.criu(), sandbox.stateRoot(),
+        RuncFixtures.COMMAND_TIMEOUT, OciSpecWriter.CGROUP_PARENT, true);
+    var locking = nftablesLocking.checkpointer().orElseThrow();
+    String id = ConformanceSupport.newId("rt");
+    RuntimeSpec spec = counterSpec(id, true).build();
+    start(spec);
+    awaitCounter(id, 2);
+    StateLayout layout = new StateLayout(sandbox.stateRoot());
+
+    locking.checkpoint(id, scratch.resolve("snapshot"), CheckpointOptions.SNAPSHOT);
+    assertThat(Files.readString(layout.criuWork(id).resolve("dump.log"))).contains("deleted in the background");
+    awaitNoCriuTable(id);
+    awaitCounter(id, currentCounter(id) + 2);
+
+    CheckpointResult stopped = locking.checkpoint(id, scratch.resolve("stop"), CheckpointOptions.STOP);
+    locking.restore(spec, stopped.imageDir(), RestoreOptions.DEFAULT);
+    assertThat(Files.readString(layout.criuWork(id).resolve("restore.log"))).contains("deleted in the background");
+    awaitNoCriuTable(id);
+    awaitCounter(id, currentCounter(id) + 2);
+  }
+
+  /** Waits until {@code nft list tables} in the container's network namespace names no CRIU table. */
+  private void awaitNoCriuTable(String id) {
+    int pid = runtime.state(id).orElseThrow().pid().orElseThrow();
+    String netns = "--net=/proc/" + pid + "/ns/net";
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(20))
+        .untilAsserted(() -> {
+          CommandResult tables = Command.of("nsenter", netns, "nft", "list", "tables").timeout(java.time.Duration.ofSeconds(10)).run();
+          assertThat(tables.succeeded()).as("nft list tables: " + tables.stderr()).isTrue();
+          assertThat(tables.stdout()).as("tables in the namespace of " + id).doesNotContain("CRIU-");
+        });
+  }
+
   @Test
   void failedStartRemovesItsBundle() {
     String id = ConformanceSupport.newId("rt");
