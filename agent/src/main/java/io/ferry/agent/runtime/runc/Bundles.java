@@ -2,12 +2,15 @@ package io.ferry.agent.runtime.runc;
 
 import io.ferry.agent.AgentException;
 import io.ferry.agent.AgentException.Kind;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ferry.agent.runtime.RuntimeSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Writes and removes the per-container files under the state root: the OCI bundle and the CRIU
@@ -16,6 +19,8 @@ import java.util.List;
  * callers do not work on the same container concurrently.
  */
 final class Bundles {
+
+  private static final ObjectMapper CONFIG_READER = new ObjectMapper();
 
   private final StateLayout layout;
   private final OciSpecWriter writer;
@@ -74,6 +79,18 @@ final class Bundles {
     Path file = layout.criuConfig(id);
     Files.createDirectories(file.getParent());
     Files.write(file, all);
+  }
+
+  /**
+   * The console log the container's bundle names (its {@link OciSpecWriter#CONSOLE_ANNOTATION}),
+   * read from the config.json Ferry wrote; empty when it names none.
+   *
+   * @throws IOException when the bundle's config.json cannot be read
+   */
+  Optional<String> consoleLog(String id) throws IOException {
+    JsonNode console = CONFIG_READER.readTree(layout.bundle(id).resolve("config.json").toFile())
+        .path("annotations").path(OciSpecWriter.CONSOLE_ANNOTATION);
+    return console.isTextual() ? Optional.of(console.asText()) : Optional.empty();
   }
 
   /** A fresh, empty CRIU work directory for the container. */

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -79,16 +80,12 @@ final class RuncCheckpoints {
   /** As {@link #checkpoint(String, Path, CheckpointOptions)}, the pages sent to {@code 127.0.0.1:port} when given. */
   CheckpointResult checkpoint(String id, Path imageDir, CheckpointOptions options, java.util.OptionalInt pageServerPort) {
     long started = System.nanoTime();
-    RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
-    if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
-      throw AgentException.precondition("container " + id + " is " + state.status() + ": only a running or paused"
-          + " container can be checkpointed");
-    }
+    DumpSubject subject = dumpSubject(id);
     prepareImageDir(id, imageDir);
     Path work;
     List<String> keys;
     try {
-      keys = consoleKeys(state);
+      keys = consoleKeys(subject);
       List<String> lines = new java.util.ArrayList<>(ExternalFiles.dumpLines(keys));
       lines.addAll(IRMAP_SCAN_PATHS);
       lines.addAll(tuning.dumpConfigLines());
@@ -159,16 +156,12 @@ final class RuncCheckpoints {
   LazyCheckpointer.LazyDump checkpointLazily(
       String id, Path imageDir, CheckpointOptions options, int port, Duration timeout) {
     long started = System.nanoTime();
-    RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
-    if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
-      throw AgentException.precondition("container " + id + " is " + state.status() + ": only a running or paused"
-          + " container can be checkpointed");
-    }
+    DumpSubject subject = dumpSubject(id);
     prepareImageDir(id, imageDir);
     Path work;
     List<String> keys;
     try {
-      keys = consoleKeys(state);
+      keys = consoleKeys(subject);
       List<String> lines = new ArrayList<>(ExternalFiles.dumpLines(keys));
       lines.addAll(IRMAP_SCAN_PATHS);
       lines.addAll(tuning.dumpConfigLines());
@@ -567,22 +560,44 @@ final class RuncCheckpoints {
     }
   }
 
+  /** A container about to be dumped: its init's pid and the console log its bundle names. */
+  private record DumpSubject(String id, int pid, Optional<String> consoleLog) {}
+
+  /**
+   * The container to dump. When runc's state file names an init that is alive (running or
+   * paused) and the bundle names its console log, no runc call runs (about 10 ms, inside a
+   * migration's frozen window). Otherwise {@code runc state} decides.
+   *
+   * @throws AgentException NOT_FOUND for an unknown container, FAILED_PRECONDITION for one that is
+   *     neither running nor paused
+   */
+  private DumpSubject dumpSubject(String id) {
+    java.util.OptionalInt pid = cli.liveInitPid(id);
+    if (pid.isPresent()) {
+      try {
+        return new DumpSubject(id, pid.getAsInt(), bundles.consoleLog(id));
+      } catch (IOException e) {
+        log.debug("container={} bundle unreadable, asking runc: {}", id, e.getMessage());
+      }
+    }
+    RuncState state = cli.state(id).orElseThrow(() -> AgentException.notFound("no container " + id));
+    if (state.status() != RuntimeStatus.RUNNING && state.status() != RuntimeStatus.PAUSED) {
+      throw AgentException.precondition("container " + id + " is " + state.status() + ": only a running or paused"
+          + " container can be checkpointed");
+    }
+    return new DumpSubject(id, state.pid(), state.annotation(OciSpecWriter.CONSOLE_ANNOTATION));
+  }
+
   /** Keys of the console log as open in the container's processes (see {@link ExternalFiles}). */
-  private List<String> consoleKeys(RuncState state) throws IOException {
-    return state.annotation(OciSpecWriter.CONSOLE_ANNOTATION)
-        .map(console -> {
-          List<Integer> pids = new ArrayList<>(cgroups.get().processes(cgroupPath.apply(state.id())));
-          if (state.pid() > 0 && !pids.contains(state.pid())) {
-            pids.add(state.pid());
-          }
-          try {
-            return ExternalFiles.keys(Path.of(console), pids, Path.of("/proc"));
-          } catch (IOException e) {
-            throw new AgentException(Kind.INTERNAL, "cannot inspect the open files of container " + state.id()
-                + ": " + e.getMessage(), e);
-          }
-        })
-        .orElse(List.of());
+  private List<String> consoleKeys(DumpSubject subject) throws IOException {
+    if (subject.consoleLog().isEmpty()) {
+      return List.of();
+    }
+    List<Integer> pids = new ArrayList<>(cgroups.get().processes(cgroupPath.apply(subject.id())));
+    if (subject.pid() > 0 && !pids.contains(subject.pid())) {
+      pids.add(subject.pid());
+    }
+    return ExternalFiles.keys(Path.of(subject.consoleLog().get()), pids, Path.of("/proc"));
   }
 
   private static void prepareImageDir(String id, Path imageDir) {
