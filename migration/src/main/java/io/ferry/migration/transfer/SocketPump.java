@@ -156,7 +156,17 @@ public final class SocketPump {
           if (done.isDone()) {
             return;
           }
-          out.onNext(TunnelFrame.newBuilder().setData(UnsafeByteOperations.unsafeWrap(Arrays.copyOf(buffer, n))).build());
+          // The frame keeps its bytes for as long as gRPC may (a transparent retry replays it): a
+          // large one takes the buffer itself, and the next read gets a new one; a small one (the
+          // lazy pages' requests and single pages) is copied out rather than holding 1 MiB.
+          byte[] data;
+          if (n >= buffer.length / 2) {
+            data = buffer;
+            buffer = new byte[FRAME];
+          } else {
+            data = Arrays.copyOf(buffer, n);
+          }
+          out.onNext(TunnelFrame.newBuilder().setData(UnsafeByteOperations.unsafeWrap(data, 0, n)).build());
         }
         sentBytes.accept(n);
       }
