@@ -335,7 +335,7 @@ public final class StandbyReplicas {
       }
 
       @Override
-      public void finish(long bytes, String sha256) {
+      public void finish(long bytes, String checksum) {
         try {
           unpacking.finish();
           synchronized (replica) {

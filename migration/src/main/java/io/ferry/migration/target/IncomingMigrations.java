@@ -414,7 +414,7 @@ public final class IncomingMigrations {
       }
 
       @Override
-      public void finish(long bytes, String sha256) {
+      public void finish(long bytes, String checksum) {
         try {
           unpacking.finish();
           onFinished.run();

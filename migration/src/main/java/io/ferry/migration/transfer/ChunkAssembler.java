@@ -62,9 +62,9 @@ public final class ChunkAssembler {
           Reason.SIZE_MISMATCH, "sender sent " + expected.size() + " bytes, " + received + " arrived");
     }
     String actual = HexFormat.of().formatHex(digest.digest());
-    if (!actual.equalsIgnoreCase(expected.sha256())) {
+    if (!actual.equalsIgnoreCase(expected.checksum())) {
       throw new TransferException(
-          Reason.DIGEST_MISMATCH, "SHA-256 " + actual + " differs from the sender's " + expected.sha256());
+          Reason.DIGEST_MISMATCH, "SHA-256 " + actual + " differs from the sender's " + expected.checksum());
     }
     try {
       out.flush();

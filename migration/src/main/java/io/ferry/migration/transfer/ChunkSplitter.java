@@ -1,9 +1,8 @@
 package io.ferry.migration.transfer;
 
+import io.ferry.proto.v1.FileChunk;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -20,20 +19,31 @@ public final class ChunkSplitter {
 
   private final InputStream in;
   private final int chunkSize;
-  private final MessageDigest digest = Digests.sha256();
+  private final StreamChecksum checksum;
   private long offset;
   private boolean finished;
 
-  public ChunkSplitter(InputStream in, int chunkSize) {
+  /** Chunks of {@code chunkSize}, summed by a checksum of {@code kind}. */
+  public ChunkSplitter(InputStream in, int chunkSize, FileChunk.Header.Checksum kind) {
     if (chunkSize <= 0) {
       throw new IllegalArgumentException("chunk size must be positive: " + chunkSize);
     }
     this.in = in;
     this.chunkSize = chunkSize;
+    this.checksum = StreamChecksum.of(kind);
+  }
+
+  /** Chunks of {@code chunkSize}, summed by SHA-256. */
+  public ChunkSplitter(InputStream in, int chunkSize) {
+    this(in, chunkSize, FileChunk.Header.Checksum.CHECKSUM_SHA256);
   }
 
   public ChunkSplitter(InputStream in) {
     this(in, DEFAULT_CHUNK_SIZE);
+  }
+
+  public ChunkSplitter(InputStream in, FileChunk.Header.Checksum kind) {
+    this(in, DEFAULT_CHUNK_SIZE, kind);
   }
 
   /** The next chunk, full-sized except the last; empty once the input is exhausted. */
@@ -47,13 +57,13 @@ public final class ChunkSplitter {
       return Optional.empty();
     }
     Chunk chunk = new Chunk(offset, data);
-    digest.update(data);
+    checksum.update(data);
     offset += data.length;
     return Optional.of(chunk);
   }
 
   /**
-   * The size and digest of everything read.
+   * The size and checksum of everything read.
    *
    * @throws IllegalStateException before {@link #next()} has returned empty
    */
@@ -61,6 +71,6 @@ public final class ChunkSplitter {
     if (!finished) {
       throw new IllegalStateException("the stream has not been read to its end");
     }
-    return new StreamSummary(offset, HexFormat.of().formatHex(digest.digest()));
+    return new StreamSummary(offset, checksum.hex());
   }
 }

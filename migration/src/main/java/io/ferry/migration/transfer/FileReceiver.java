@@ -7,16 +7,15 @@ import io.ferry.proto.v1.FileChunk;
 import io.ferry.proto.v1.ReceiveFilesResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The receiving end of one {@code ReceiveFiles} stream: checks the order (header, data, trailer),
- * counts the bytes against a limit, computes the SHA-256 of what arrived and compares it with the
- * sender's before the {@link Sink} may keep anything. The sink (where the bytes go) is opened from
+ * counts the bytes against a limit, computes the checksum of what arrived (SHA-256, or CRC32C when
+ * the header says so: {@link StreamChecksum}) and compares it with the sender's before the {@link
+ * Sink} may keep anything; its answer says it checks CRC32C, so the sender may use it next time. The sink (where the bytes go) is opened from
  * the header, which is where the token is checked.
  *
  * <p>Threading: gRPC delivers one stream's messages serially. The sink may block (writing into
@@ -31,8 +30,8 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
   public interface Sink {
     void write(ByteString data);
 
-    /** Everything arrived and matched; make it permanent. */
-    void finish(long bytes, String sha256);
+    /** Everything arrived and matched its checksum (hex, of the header's kind); make it permanent. */
+    void finish(long bytes, String checksum);
 
     /** The stream failed: throw away what was written. Must not throw. */
     void abort(Throwable cause);
@@ -50,7 +49,7 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
   private final Opener opener;
   private final long maxBytes;
   private final Function<Throwable, StatusRuntimeException> toStatus;
-  private final MessageDigest digest = Digests.sha256();
+  private StreamChecksum checksum;
   private FileChunk.Header header;
   private Sink sink;
   private long received;
@@ -81,6 +80,7 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
             throw invalid("a second header");
           }
           header = chunk.getHeader();
+          checksum = StreamChecksum.of(header.getChecksum());
           if (header.getSize() > maxBytes) {
             throw new MigrationException(Kind.RESOURCE_EXHAUSTED,
                 "stream of " + header.getSize() + " bytes exceeds this host's limit of " + maxBytes + " bytes");
@@ -99,7 +99,7 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
             throw new MigrationException(Kind.RESOURCE_EXHAUSTED,
                 "stream exceeds this host's limit of " + maxBytes + " bytes (migration.max-incoming-bytes or free disk)");
           }
-          digest.update(data.asReadOnlyByteBuffer());
+          checksum.update(data.asReadOnlyByteBuffer());
           received += data.size();
           sink.write(data);
         }
@@ -138,20 +138,23 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
         throw invalid("no header");
       }
       long expectedSize = trailer != null ? trailer.getSize() : header.getSize();
-      String expectedSha = trailer != null ? trailer.getSha256() : header.getSha256();
-      if (trailer == null && expectedSha.isEmpty()) {
+      String expected = trailer != null ? checksum.of(trailer)
+          : checksum.kind() == FileChunk.Header.Checksum.CHECKSUM_SHA256 ? header.getSha256() : "";
+      if (trailer == null && expected.isEmpty()) {
         throw invalid("neither a trailer nor a digest in the header");
       }
       if (expectedSize != received) {
         throw new MigrationException(Kind.DATA_LOSS, "the sender sent " + expectedSize + " bytes, " + received + " arrived");
       }
-      String actual = HexFormat.of().formatHex(digest.digest());
-      if (!actual.equalsIgnoreCase(expectedSha)) {
-        throw new MigrationException(Kind.DATA_LOSS, "received SHA-256 " + actual + " differs from the sender's " + expectedSha);
+      String actual = checksum.hex();
+      if (!actual.equalsIgnoreCase(expected)) {
+        throw new MigrationException(Kind.DATA_LOSS, "received " + checksum.displayName() + " " + actual
+            + " differs from the sender's " + expected);
       }
       sink.finish(received, actual);
       done = true;
-      ReceiveFilesResponse.Builder answer = ReceiveFilesResponse.newBuilder().setBytes(received).setSha256(actual);
+      ReceiveFilesResponse.Builder answer =
+          checksum.set(ReceiveFilesResponse.newBuilder().setBytes(received), actual).setAcceptsCrc32C(true);
       sink.describe(answer);
       response.onNext(answer.build());
       response.onCompleted();

@@ -22,8 +22,8 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * Sends one stream of files to the peer's {@code ReceiveFiles}: the header, the bytes of {@code in}
- * in chunks of about 1 MiB ({@link ChunkSplitter}), then a trailer with the size and SHA-256 the
- * receiver must have got. Honours gRPC flow control: a chunk is read from {@code in} only when the
+ * in chunks of about 1 MiB ({@link ChunkSplitter}), then a trailer with the size and checksum the
+ * receiver must have got (SHA-256, or CRC32C when the header says so: {@link StreamChecksum}). Honours gRPC flow control: a chunk is read from {@code in} only when the
  * transport is ready for it ({@code isReady}, woken by {@code setOnReadyHandler}), so a slow
  * receiver slows the reading (and tar) instead of filling this JVM's memory.
  *
@@ -98,7 +98,8 @@ public final class FileSender {
     try {
       awaitReady(requests, answer, deadline, what);
       requests.onNext(FileChunk.newBuilder().setHeader(header).build());
-      ChunkSplitter splitter = new ChunkSplitter(in);
+      ChunkSplitter splitter = new ChunkSplitter(in, header.getChecksum());
+      StreamChecksum kind = StreamChecksum.of(header.getChecksum());
       while (true) {
         awaitReady(requests, answer, deadline, what);
         Optional<Chunk> chunk = splitter.next();
@@ -110,13 +111,13 @@ public final class FileSender {
       }
       StreamSummary sent = splitter.summary();
       requests.onNext(FileChunk.newBuilder()
-          .setTrailer(FileChunk.Trailer.newBuilder().setSize(sent.size()).setSha256(sent.sha256()))
+          .setTrailer(kind.set(FileChunk.Trailer.newBuilder().setSize(sent.size()), sent.checksum()))
           .build());
       requests.onCompleted();
       ReceiveFilesResponse response = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (response.getBytes() != sent.size() || !response.getSha256().equalsIgnoreCase(sent.sha256())) {
-        throw new MigrationException(Kind.DATA_LOSS, what + ": the receiver got " + response.getBytes() + " bytes with SHA-256 "
-            + response.getSha256() + ", " + sent.size() + " bytes with " + sent.sha256() + " were sent");
+      if (response.getBytes() != sent.size() || !kind.of(response).equalsIgnoreCase(sent.checksum())) {
+        throw new MigrationException(Kind.DATA_LOSS, what + ": the receiver got " + response.getBytes() + " bytes with "
+            + kind.displayName() + " " + kind.of(response) + ", " + sent.size() + " bytes with " + sent.checksum() + " were sent");
       }
       return response;
     } catch (IOException e) {

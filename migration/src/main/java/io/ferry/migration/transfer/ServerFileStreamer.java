@@ -61,7 +61,7 @@ public final class ServerFileStreamer {
       }
       StreamSummary sent = splitter.summary();
       out.onNext(FileChunk.newBuilder()
-          .setTrailer(FileChunk.Trailer.newBuilder().setSize(sent.size()).setSha256(sent.sha256())).build());
+          .setTrailer(FileChunk.Trailer.newBuilder().setSize(sent.size()).setSha256(sent.checksum())).build());
       out.onCompleted();
       return sent.size();
     } catch (IOException e) {

@@ -28,13 +28,24 @@ class ChunkStreamTest {
     assertThat(chunks).extracting(Chunk::offset).containsExactly(0L, (long) CHUNK, 2L * CHUNK, 3L * CHUNK);
     StreamSummary summary = splitter.summary();
     assertThat(summary.size()).isEqualTo(data.length);
-    assertThat(summary.sha256()).isEqualTo(sha256(data));
+    assertThat(summary.checksum()).isEqualTo(sha256(data));
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ChunkAssembler assembler = new ChunkAssembler(out, data.length);
     chunks.forEach(assembler::accept);
     assertThat(assembler.finish(summary)).isEqualTo(sha256(data));
     assertThat(out.toByteArray()).isEqualTo(data);
+  }
+
+  @Test
+  void aCrc32cSplitterSumsItsStreamWithCrc32c() throws Exception {
+    byte[] data = random(2 * CHUNK + 9);
+    ChunkSplitter splitter =
+        new ChunkSplitter(new ByteArrayInputStream(data), CHUNK, io.ferry.proto.v1.FileChunk.Header.Checksum.CHECKSUM_CRC32C);
+    drain(splitter);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(data);
+    assertThat(splitter.summary()).isEqualTo(new StreamSummary(data.length, String.format("%08x", crc.getValue())));
   }
 
   @Test

@@ -45,7 +45,7 @@ class FileStreamTest {
           }
 
           @Override
-          public void finish(long bytes, String sha256) {}
+          public void finish(long bytes, String checksum) {}
 
           @Override
           public void abort(Throwable cause) {
@@ -91,6 +91,66 @@ class FileStreamTest {
   }
 
   @Test
+  void aStreamSummedByCrc32cIsCheckedAndAnsweredByCrc32cAndTheReceiverSaysItChecksIt() throws Exception {
+    byte[] data = random(2 * ChunkSplitter.DEFAULT_CHUNK_SIZE + 5);
+    java.util.zip.CRC32C expected = new java.util.zip.CRC32C();
+    expected.update(data);
+    var stub = start(Long.MAX_VALUE, d -> d);
+
+    ReceiveFilesResponse sha = FileSender.send(stub, header(), new ByteArrayInputStream(data), n -> {}, Duration.ofSeconds(30));
+    ReceiveFilesResponse crc = FileSender.send(stub,
+        header().toBuilder().setChecksum(FileChunk.Header.Checksum.CHECKSUM_CRC32C).build(), new ByteArrayInputStream(data),
+        n -> {}, Duration.ofSeconds(30));
+
+    assertThat(sha.getSha256()).hasSize(64);
+    assertThat(sha.getCrc32C()).isEmpty();
+    assertThat(sha.getAcceptsCrc32C()).isTrue();
+    assertThat(crc.getCrc32C()).isEqualTo(String.format("%08x", expected.getValue()));
+    assertThat(crc.getSha256()).isEmpty();
+    assertThat(crc.getBytes()).isEqualTo(data.length);
+  }
+
+  @Test
+  void bytesDamagedOnTheWayAreDetectedByCrc32cToo() {
+    byte[] data = random(ChunkSplitter.DEFAULT_CHUNK_SIZE + 3);
+    FileReceiver receiver = new FileReceiver(new StreamObserver<>() {
+      @Override
+      public void onNext(ReceiveFilesResponse value) {
+        throw new AssertionError("accepted damaged data");
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        aborted.set(t.getMessage());
+      }
+
+      @Override
+      public void onCompleted() {}
+    }, h -> new FileReceiver.Sink() {
+      @Override
+      public void write(ByteString d) {}
+
+      @Override
+      public void finish(long bytes, String checksum) {
+        throw new AssertionError("kept damaged data");
+      }
+
+      @Override
+      public void abort(Throwable cause) {}
+    }, Long.MAX_VALUE, e -> Status.DATA_LOSS.withDescription(e.getMessage()).asRuntimeException());
+    java.util.zip.CRC32C sent = new java.util.zip.CRC32C();
+    sent.update(data);
+    data[7] ^= 1;
+    receiver.onNext(FileChunk.newBuilder()
+        .setHeader(header().toBuilder().setChecksum(FileChunk.Header.Checksum.CHECKSUM_CRC32C)).build());
+    receiver.onNext(FileChunk.newBuilder().setData(ByteString.copyFrom(data)).build());
+    receiver.onNext(FileChunk.newBuilder().setTrailer(FileChunk.Trailer.newBuilder().setSize(data.length)
+        .setCrc32C(String.format("%08x", sent.getValue()))).build());
+    receiver.onCompleted();
+    assertThat(aborted.get()).contains("DATA_LOSS").contains("CRC32C").contains("differs");
+  }
+
+  @Test
   void aStreamOverTheLimitIsRefusedAndTheSinkAborted() throws Exception {
     byte[] data = random(3 * ChunkSplitter.DEFAULT_CHUNK_SIZE);
     var stub = start(ChunkSplitter.DEFAULT_CHUNK_SIZE, d -> d);
@@ -121,7 +181,7 @@ class FileStreamTest {
       public void write(ByteString d) {}
 
       @Override
-      public void finish(long bytes, String sha256) {
+      public void finish(long bytes, String checksum) {
         throw new AssertionError("kept damaged data");
       }
 
