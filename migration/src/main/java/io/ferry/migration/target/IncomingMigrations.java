@@ -90,6 +90,8 @@ public final class IncomingMigrations {
     final AtomicBoolean receiving = new AtomicBoolean();
     volatile Unpacker unpacking;
     volatile boolean rootfsReceived;
+    /** A delta of the writable layer arrived after its first pass: in live and post-copy, the final one. */
+    volatile boolean deltaReceived;
     volatile boolean imagesReceived;
     final List<IncomingSlot.PageServer> pageServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     final CountDownLatch stall = new CountDownLatch(1);
@@ -97,6 +99,8 @@ public final class IncomingMigrations {
     volatile CompletableFuture<Void> network;
     /** Memory touched for the frozen window (see {@link ReadyMemory}); freed by the restore at the latest. */
     volatile ReadyMemory memory = ReadyMemory.none();
+    /** The adopt begun as the CRIU images began to arrive (see {@link #adoptAhead}); null before. */
+    volatile CompletableFuture<Void> adopted;
 
     Incoming(Journal journal, IncomingSlot slot) {
       this.journal = journal;
@@ -239,6 +243,11 @@ public final class IncomingMigrations {
     in.tunnels.values().forEach(TunnelEndpoint::close);
     in.pageServers.forEach(IncomingSlot.PageServer::close);
     in.memory.close();
+    try {
+      awaitAdoptAhead(in);
+    } catch (RuntimeException e) {
+      log.info("migration={} the adopt begun ahead had failed: {}", id, e.getMessage());
+    }
     in.slot.discard();
     in.journal = store.save(in.journal.moveTo(Phase.ABORTED, why, clock.instant()));
     Outcome outcome = store.finish(in.journal);
@@ -314,6 +323,10 @@ public final class IncomingMigrations {
 
   private FileReceiver.Sink openRootfs(Incoming in, FileChunk.Header header) {
     Journal j = in.journal;
+    if (in.adopted != null) {
+      throw MigrationException.precondition("migration " + j.id() + ": the container was adopted as its CRIU images"
+          + " arrived after the final delta; no pass of the writable layer may follow");
+    }
     if (!host.hasImage(j.imageDigest())) {
       fetchImage(in);
     }
@@ -334,6 +347,9 @@ public final class IncomingMigrations {
     }
     return sink(in, upper, tar.unpack(upper, settings.timeout()), header.getKind(), () -> {
       in.rootfsReceived = true;
+      if (header.getDelta()) {
+        in.deltaReceived = true;
+      }
       prepareNetworkAhead(in);
       awaitReadyMemory(in);
     });
@@ -381,7 +397,43 @@ public final class IncomingMigrations {
       throw MigrationException.internal("cannot prepare " + dir + ": " + e.getMessage(), e);
     }
     Unpacker unpacker = flat ? FlatArchive.unpack(dir) : tar.unpack(dir, settings.timeout());
-    return sink(in, dir, unpacker, FileChunk.Header.Kind.KIND_CHECKPOINT, () -> in.imagesReceived = true);
+    FileReceiver.Sink sink = sink(in, dir, unpacker, FileChunk.Header.Kind.KIND_CHECKPOINT, () -> in.imagesReceived = true);
+    if (in.deltaReceived) {
+      adoptAhead(in);
+    }
+    return sink;
+  }
+
+  /**
+   * When the CRIU images begin to arrive after the final delta (the order of live and post-copy
+   * moves), the dump succeeded and the writable layer is final, so the container is adopted (rootfs mounted over the received layer,
+   * the network made ahead, its record) on another thread while the images arrive, instead of in
+   * the restore, inside the frozen window. The restore waits for it and fails as it would have; a
+   * discard waits for it before undoing it.
+   */
+  private void adoptAhead(Incoming in) {
+    if (in.adopted != null) {
+      return;
+    }
+    Journal j = in.journal;
+    CompletableFuture<Void> network = in.network != null ? in.network : CompletableFuture.completedFuture(null);
+    in.adopted = network.thenRunAsync(() -> in.slot.adopt(j.spec(), j.imageDigest(), j.address(), j.mac(), true));
+  }
+
+  /** Waits for the adopt begun ahead, if any; its failure is the caller's to report or ignore. */
+  private static void awaitAdoptAhead(Incoming in) {
+    CompletableFuture<Void> adopted = in.adopted;
+    if (adopted == null) {
+      return;
+    }
+    try {
+      adopted.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   private FileReceiver.Sink sink(Incoming in, Path into, Unpacker unpacking, FileChunk.Header.Kind kind, Runnable onFinished) {
@@ -477,7 +529,11 @@ public final class IncomingMigrations {
       in.journal = store.save(j.withRestoreSent().moveTo(Phase.RESTORING,
           request.getFromCheckpoint() ? "restoring the checkpoint" : "starting", clock.instant()));
       try {
-        in.slot.adopt(j.spec(), j.imageDigest(), j.address(), j.mac(), request.getFromCheckpoint());
+        if (request.getFromCheckpoint() && in.adopted != null) {
+          awaitAdoptAhead(in);
+        } else {
+          in.slot.adopt(j.spec(), j.imageDigest(), j.address(), j.mac(), request.getFromCheckpoint());
+        }
         if (settings.fault() == FaultPoint.TARGET_RESTORE) {
           throw new MigrationException(Kind.INTERNAL, "restore failed (injected by migration.fault-injection)");
         }

@@ -47,7 +47,8 @@ class IncomingMigrationsTest {
   /** A host with one slot per name; records what happened to each. */
   static final class FakeHost implements TargetHost {
     final Path containers;
-    final List<String> events = new ArrayList<>();
+    /** Synchronised: the adopt begun ahead runs on another thread. */
+    final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
     final Set<String> existing = new java.util.HashSet<>();
     boolean hasImage = true;
     RuntimeException restoreFailure;
@@ -239,6 +240,41 @@ class IncomingMigrationsTest {
     assertThat(store.find("m-1", Role.TARGET)).isEmpty();
     assertThat(incoming.outcome("m-1")).map(o -> o.phase()).contains(Phase.COMMITTED);
     assertThatThrownBy(() -> incoming.abort("m-1", "late")).hasMessageContaining("committed");
+  }
+
+  @Test
+  void imagesArrivingAfterTheFinalDeltaAdoptTheContainerBeforeTheRestoreAsks() throws Exception {
+    incoming.prepare(prepare("m-1", Mode.LIVE));
+    Files.writeString(source.resolve("f"), "x");
+    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, false, List.of());
+    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of());
+    assertThat(host.events).noneMatch(e -> e.startsWith("adopt"));
+
+    send("m-1", FileChunk.Header.Kind.KIND_CHECKPOINT, false, List.of());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> host.events.contains("adopt 10.100.0.5 02:00:00:00:00:05"));
+    assertThatThrownBy(() -> send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of()))
+        .as("the layer is mounted: no pass may follow").hasMessageContaining("no pass of the writable layer");
+
+    incoming.restore(restore("m-1", true));
+    assertThat(host.events.stream().filter(e -> e.startsWith("adopt"))).hasSize(1);
+    assertThat(host.events).containsSubsequence("adopt 10.100.0.5 02:00:00:00:00:05", "restore tcp=true");
+    assertThat(incoming.journal("m-1")).map(Journal::phase).contains(Phase.AWAITING_COMMIT);
+  }
+
+  @Test
+  void anAbortAfterTheImagesUndoesTheAdoptBegunAhead() throws Exception {
+    incoming.prepare(prepare("m-1", Mode.LIVE));
+    Files.writeString(source.resolve("f"), "x");
+    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, false, List.of());
+    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of());
+    send("m-1", FileChunk.Header.Kind.KIND_CHECKPOINT, false, List.of());
+
+    incoming.abort("m-1", "coordinator");
+
+    assertThat(host.events).containsSubsequence("adopt 10.100.0.5 02:00:00:00:00:05", "discard", "release web");
+    assertThat(state.resolve("containers/web")).doesNotExist();
+    assertThat(incoming.outcome("m-1")).map(o -> o.phase()).contains(Phase.ABORTED);
   }
 
   @Test
