@@ -242,15 +242,22 @@ class IncomingMigrationsTest {
     assertThatThrownBy(() -> incoming.abort("m-1", "late")).hasMessageContaining("committed");
   }
 
+  /**
+   * A live move in the order a source sends it: the first pass, the final delta ({@code
+   * beforeImages} runs then), the images.
+   */
+  private void receiveLiveMoveUpToItsImages(String id, Runnable beforeImages) throws Exception {
+    incoming.prepare(prepare(id, Mode.LIVE));
+    Files.writeString(source.resolve("f"), "x");
+    send(id, FileChunk.Header.Kind.KIND_ROOTFS, false, List.of());
+    send(id, FileChunk.Header.Kind.KIND_ROOTFS, true, List.of());
+    beforeImages.run();
+    send(id, FileChunk.Header.Kind.KIND_CHECKPOINT, false, List.of());
+  }
+
   @Test
   void imagesArrivingAfterTheFinalDeltaAdoptTheContainerBeforeTheRestoreAsks() throws Exception {
-    incoming.prepare(prepare("m-1", Mode.LIVE));
-    Files.writeString(source.resolve("f"), "x");
-    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, false, List.of());
-    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of());
-    assertThat(host.events).noneMatch(e -> e.startsWith("adopt"));
-
-    send("m-1", FileChunk.Header.Kind.KIND_CHECKPOINT, false, List.of());
+    receiveLiveMoveUpToItsImages("m-1", () -> assertThat(host.events).noneMatch(e -> e.startsWith("adopt")));
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
         .until(() -> host.events.contains("adopt 10.100.0.5 02:00:00:00:00:05"));
     assertThatThrownBy(() -> send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of()))
@@ -264,11 +271,7 @@ class IncomingMigrationsTest {
 
   @Test
   void anAbortAfterTheImagesUndoesTheAdoptBegunAhead() throws Exception {
-    incoming.prepare(prepare("m-1", Mode.LIVE));
-    Files.writeString(source.resolve("f"), "x");
-    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, false, List.of());
-    send("m-1", FileChunk.Header.Kind.KIND_ROOTFS, true, List.of());
-    send("m-1", FileChunk.Header.Kind.KIND_CHECKPOINT, false, List.of());
+    receiveLiveMoveUpToItsImages("m-1", () -> {});
 
     incoming.abort("m-1", "coordinator");
 

@@ -110,10 +110,9 @@ class FileStreamTest {
     assertThat(crc.getBytes()).isEqualTo(data.length);
   }
 
-  @Test
-  void bytesDamagedOnTheWayAreDetectedByCrc32cToo() {
-    byte[] data = random(ChunkSplitter.DEFAULT_CHUNK_SIZE + 3);
-    FileReceiver receiver = new FileReceiver(new StreamObserver<>() {
+  /** A receiver that must refuse what it gets: its error message lands in {@link #aborted}. */
+  private FileReceiver damageRefusingReceiver() {
+    return new FileReceiver(new StreamObserver<>() {
       @Override
       public void onNext(ReceiveFilesResponse value) {
         throw new AssertionError("accepted damaged data");
@@ -138,6 +137,12 @@ class FileStreamTest {
       @Override
       public void abort(Throwable cause) {}
     }, Long.MAX_VALUE, e -> Status.DATA_LOSS.withDescription(e.getMessage()).asRuntimeException());
+  }
+
+  @Test
+  void bytesDamagedOnTheWayAreDetectedByCrc32cToo() {
+    byte[] data = random(ChunkSplitter.DEFAULT_CHUNK_SIZE + 3);
+    FileReceiver receiver = damageRefusingReceiver();
     java.util.zip.CRC32C sent = new java.util.zip.CRC32C();
     sent.update(data);
     data[7] ^= 1;
@@ -163,31 +168,7 @@ class FileStreamTest {
   @Test
   void bytesDamagedOnTheWayAreDetected() {
     byte[] data = random(1000);
-    FileReceiver receiver = new FileReceiver(new StreamObserver<>() {
-      @Override
-      public void onNext(ReceiveFilesResponse value) {
-        throw new AssertionError("accepted damaged data");
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        aborted.set(t.getMessage());
-      }
-
-      @Override
-      public void onCompleted() {}
-    }, h -> new FileReceiver.Sink() {
-      @Override
-      public void write(ByteString d) {}
-
-      @Override
-      public void finish(long bytes, String checksum) {
-        throw new AssertionError("kept damaged data");
-      }
-
-      @Override
-      public void abort(Throwable cause) {}
-    }, Long.MAX_VALUE, e -> Status.DATA_LOSS.withDescription(e.getMessage()).asRuntimeException());
+    FileReceiver receiver = damageRefusingReceiver();
     receiver.onNext(FileChunk.newBuilder().setHeader(header()).build());
     receiver.onNext(FileChunk.newBuilder().setData(ByteString.copyFrom(data)).build());
     receiver.onNext(FileChunk.newBuilder().setTrailer(FileChunk.Trailer.newBuilder().setSize(1000)
