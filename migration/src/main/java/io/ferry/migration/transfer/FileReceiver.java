@@ -138,7 +138,7 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
         throw invalid("no header");
       }
       long expectedSize = trailer != null ? trailer.getSize() : header.getSize();
-      String expected = trailer != null ? checksum.of(trailer)
+      String expected = trailer != null ? checksum.valueIn(trailer)
           : checksum.kind() == FileChunk.Header.Checksum.CHECKSUM_SHA256 ? header.getSha256() : "";
       if (trailer == null && expected.isEmpty()) {
         throw invalid("neither a trailer nor a digest in the header");
@@ -154,7 +154,7 @@ public final class FileReceiver implements StreamObserver<FileChunk> {
       sink.finish(received, actual);
       done = true;
       ReceiveFilesResponse.Builder answer =
-          checksum.set(ReceiveFilesResponse.newBuilder().setBytes(received), actual).setAcceptsCrc32C(true);
+          checksum.setIn(ReceiveFilesResponse.newBuilder().setBytes(received), actual).setAcceptsCrc32C(true);
       sink.describe(answer);
       response.onNext(answer.build());
       response.onCompleted();

@@ -111,13 +111,13 @@ public final class FileSender {
       }
       StreamSummary sent = splitter.summary();
       requests.onNext(FileChunk.newBuilder()
-          .setTrailer(kind.set(FileChunk.Trailer.newBuilder().setSize(sent.size()), sent.checksum()))
+          .setTrailer(kind.setIn(FileChunk.Trailer.newBuilder().setSize(sent.size()), sent.checksum()))
           .build());
       requests.onCompleted();
       ReceiveFilesResponse response = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (response.getBytes() != sent.size() || !kind.of(response).equalsIgnoreCase(sent.checksum())) {
+      if (response.getBytes() != sent.size() || !kind.valueIn(response).equalsIgnoreCase(sent.checksum())) {
         throw new MigrationException(Kind.DATA_LOSS, what + ": the receiver got " + response.getBytes() + " bytes with "
-            + kind.displayName() + " " + kind.of(response) + ", " + sent.size() + " bytes with " + sent.checksum() + " were sent");
+            + kind.displayName() + " " + kind.valueIn(response) + ", " + sent.size() + " bytes with " + sent.checksum() + " were sent");
       }
       return response;
     } catch (IOException e) {

@@ -1,6 +1,7 @@
 package io.ferry.migration.transfer;
 
 import io.ferry.proto.v1.FileChunk;
+import io.ferry.proto.v1.ReceiveFilesResponse;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -66,23 +67,23 @@ public final class StreamChecksum {
     return crc32c != null ? "CRC32C" : "SHA-256";
   }
 
-  /** The trailer's field of this kind. */
-  public String of(FileChunk.Trailer trailer) {
+  /** The trailer's value of this kind. */
+  public String valueIn(FileChunk.Trailer trailer) {
     return crc32c != null ? trailer.getCrc32C() : trailer.getSha256();
   }
 
-  /** Sets the trailer's field of this kind. */
-  public FileChunk.Trailer.Builder set(FileChunk.Trailer.Builder trailer, String value) {
+  /** Sets the trailer's value of this kind. */
+  public FileChunk.Trailer.Builder setIn(FileChunk.Trailer.Builder trailer, String value) {
     return crc32c != null ? trailer.setCrc32C(value) : trailer.setSha256(value);
   }
 
-  /** The receiver's answer's field of this kind. */
-  public String of(io.ferry.proto.v1.ReceiveFilesResponse response) {
+  /** The receiver's answer's value of this kind. */
+  public String valueIn(ReceiveFilesResponse response) {
     return crc32c != null ? response.getCrc32C() : response.getSha256();
   }
 
-  /** Sets the answer's field of this kind. */
-  public io.ferry.proto.v1.ReceiveFilesResponse.Builder set(io.ferry.proto.v1.ReceiveFilesResponse.Builder response, String value) {
+  /** Sets the answer's value of this kind. */
+  public ReceiveFilesResponse.Builder setIn(ReceiveFilesResponse.Builder response, String value) {
     return crc32c != null ? response.setCrc32C(value) : response.setSha256(value);
   }
 }
