@@ -49,8 +49,15 @@ public final class AgentMigrations implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AgentMigrations.class);
 
-  /** Concurrent outgoing transfers; more are refused with RESOURCE_EXHAUSTED. */
+  /** Concurrent outgoing transfers; more wait in a queue of {@link #OUTGOING_QUEUED}. */
   private static final int OUTGOING = 4;
+  /**
+   * Outgoing transfers that may wait for a worker; beyond, a move is refused with
+   * RESOURCE_EXHAUSTED. A worker is freed a moment after its caller heard of the end, so a
+   * coordinator moving {@code OUTGOING} at a time (an evacuation) starts the next ones while the
+   * last ones' workers are still returning: seen once in CI with a queue of 1.
+   */
+  private static final int OUTGOING_QUEUED = 16;
 
   private final JournalStore store;
   private final MigrationSettings settings;
@@ -80,7 +87,7 @@ public final class AgentMigrations implements AutoCloseable {
     Supplier<HostCapabilities> caps = () -> capabilities(facts.get(), runtimeCheckpoints);
     LongSupplier diskFree = () -> stateDir.toFile().getUsableSpace();
     TarStreams tar = new TarStreams(store.dir().resolve("tmp"));
-    this.workers = new ThreadPoolExecutor(OUTGOING, OUTGOING, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1), named("migration-out"));
+    this.workers = new ThreadPoolExecutor(OUTGOING, OUTGOING, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(OUTGOING_QUEUED), named("migration-out"));
     ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
     this.timer = Executors.newSingleThreadScheduledExecutor(named("migration-settle"));
     Duration restoreTimeout = commandTimeout.multipliedBy(2).plus(settings.rpcTimeout());

@@ -240,6 +240,13 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
   @Test
   @Order(5)
   void aHostCutOffFromZooKeeperFencesItsHaContainersBeforeTheyStartElsewhere() {
+    // The previous test cut host-2 from ZooKeeper. Its fence watches a session of its own, which
+    // may notice that cut (2/3 of a session without news) and strike (a fence delay later) after
+    // the cluster saw host-2 come back: an HA container launched meanwhile would be fenced for the
+    // old cut (seen once in CI). Every host stays online through a session and the margin first.
+    await("every host online through a session and the failover margin").during(SESSION_AND_MARGIN)
+        .atMost(SESSION_AND_MARGIN.plusSeconds(60)).pollInterval(Duration.ofMillis(500))
+        .until(() -> HOSTS.stream().allMatch(h -> hostState(h) == HostState.HOST_STATE_ONLINE));
     LaunchRequest plain = ClusterClient.busybox("ha-fence", 32, 50);
     LaunchRequest request = plain.toBuilder().setSpec(plain.getSpec().toBuilder().setHa(true)).setTargetHost("host-2").build();
     Operation launched = client.follow(client.containers().launch(request).getOperation());
