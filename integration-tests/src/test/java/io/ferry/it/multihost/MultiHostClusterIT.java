@@ -254,11 +254,14 @@ class MultiHostClusterIT implements DumpClusterOnFailure.HasCluster {
     await("a first replica").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> replicaAtMillis("ha-fence") > 0);
     String standby = container("ha-fence").getHa().getStandbyHost();
 
-    // Issue 7's "pause a host for less than the delay: nothing moves": frozen for 1.5 s, under the
-    // 4 s session (and under the 2.7 s in which its ZooKeeper client would notice), it stays online
-    // and keeps its HA container; no failover follows.
+    // Issue 7's "pause a host for less than the delay: nothing moves": frozen for 0.8 s, under the
+    // 4 s session, it stays online and keeps its HA container; no failover follows. The pause must
+    // also stay under what its ZooKeeper clients notice: 2/3 of the session (2.7 s) without news,
+    // counted from their last ping, which may be up to 1/3 of the session (1.3 s) before the pause.
+    // With 1.5 s (before), a pause that began late in a ping interval made the fence's own client
+    // report a disconnection, and the fence stopped the container (seen twice in CI).
     cluster.pauseHost("host-2");
-    await("host-2 paused, still online").during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(250))
+    await("host-2 paused, still online").during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(200))
         .until(() -> hostState("host-2") == HostState.HOST_STATE_ONLINE);
     cluster.unpauseHost("host-2");
     await("nothing moved after the pause").during(SESSION_AND_MARGIN).atMost(SESSION_AND_MARGIN.plusSeconds(5)).pollInterval(Duration.ofMillis(500))
