@@ -406,10 +406,10 @@ public final class IncomingMigrations {
 
   /**
    * When the CRIU images begin to arrive after the final delta (the order of live and post-copy
-   * moves), the dump succeeded and the writable layer is final, so the container is adopted (rootfs mounted over the received layer,
-   * the network made ahead, its record) on another thread while the images arrive, instead of in
-   * the restore, inside the frozen window. The restore waits for it and fails as it would have; a
-   * discard waits for it before undoing it.
+   * moves), the dump succeeded and the writable layer is final, so the container is adopted
+   * (rootfs mounted over the received layer, the network made ahead, its record) on another thread
+   * while the images arrive, instead of in the restore, inside the frozen window. The restore
+   * waits for it and fails as it would have; a discard waits for it before undoing it.
    */
   private void adoptAhead(Incoming in) {
     if (in.adopted != null) {

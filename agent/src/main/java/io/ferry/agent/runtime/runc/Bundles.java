@@ -1,9 +1,9 @@
 package io.ferry.agent.runtime.runc;
 
-import io.ferry.agent.AgentException;
-import io.ferry.agent.AgentException.Kind;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ferry.agent.AgentException;
+import io.ferry.agent.AgentException.Kind;
 import io.ferry.agent.runtime.RuntimeSpec;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -111,14 +111,7 @@ final class RuncCli {
    * when the file is unreadable or init already exited.
    */
   Optional<RuntimeState> startedState(String id) {
-    try {
-      return RuncJson.parseStateFile(Files.readString(root.resolve(id).resolve("state.json")))
-          .filter(e -> ProcessHandle.of(e.getKey()).map(ProcessHandle::isAlive).orElse(false))
-          .map(e -> new RuntimeState(id, RuntimeStatus.RUNNING, OptionalInt.of(e.getKey()), e.getValue()));
-    } catch (IOException e) {
-      log.debug("container={} runc state file unreadable, asking runc: {}", id, e.getMessage());
-      return Optional.empty();
-    }
+    return liveInit(id).map(e -> new RuntimeState(id, RuntimeStatus.RUNNING, OptionalInt.of(e.getKey()), e.getValue()));
   }
 
   /**
@@ -128,15 +121,17 @@ final class RuncCli {
    * is gone.
    */
   OptionalInt liveInitPid(String id) {
+    return liveInit(id).map(e -> OptionalInt.of(e.getKey())).orElse(OptionalInt.empty());
+  }
+
+  /** Init's pid and the creation time from runc's state file, when that process is alive. */
+  private Optional<Map.Entry<Integer, java.time.Instant>> liveInit(String id) {
     try {
       return RuncJson.parseStateFile(Files.readString(root.resolve(id).resolve("state.json")))
-          .map(Map.Entry::getKey)
-          .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
-          .map(OptionalInt::of)
-          .orElse(OptionalInt.empty());
+          .filter(e -> ProcessHandle.of(e.getKey()).map(ProcessHandle::isAlive).orElse(false));
     } catch (IOException e) {
       log.debug("container={} runc state file unreadable, asking runc: {}", id, e.getMessage());
-      return OptionalInt.empty();
+      return Optional.empty();
     }
   }
 
