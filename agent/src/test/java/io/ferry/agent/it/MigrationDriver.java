@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +95,20 @@ final class MigrationDriver {
       return c.isPresent();
     });
     return seen.get();
+  }
+
+  /**
+   * The number of the one tick file in a stopped container's /data. Its /tmp/count is no use
+   * there: a stop between the counter's truncation of that file and its write leaves it empty for
+   * good, while the tick file is renamed, never rewritten.
+   */
+  static long lastTick(Host host, String name) throws IOException {
+    try (Stream<Path> files = Files.list(host.rootfsFile(name, "data"))) {
+      List<Long> ticks = files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("tick-"))
+          .map(f -> Long.parseLong(f.substring("tick-".length()))).toList();
+      assertThat(ticks).as("tick files of stopped %s on %s", name, host.name).hasSize(1);
+      return ticks.get(0);
+    }
   }
 
   /** How a migration ended: its progress reports, and its result or its error. */
@@ -212,6 +227,8 @@ final class MigrationDriver {
           client.set(c);
           return true;
         }
+        log.info("tcp client to {}: {} lines in 3 s, {}; trying again", address, c.lines.get(),
+            p.isAlive() ? "still connected" : "exited " + p.exitValue());
         p.destroyForcibly();
         return false;
       });

@@ -134,7 +134,7 @@ class MigrationIT {
         .contains(MigrationPhase.MIGRATION_PHASE_SYNCING_ROOTFS, MigrationPhase.MIGRATION_PHASE_STOPPING,
             MigrationPhase.MIGRATION_PHASE_SYNCING_DELTA, MigrationPhase.MIGRATION_PHASE_RESTORING);
     // The stopped source's last tick file: the delta must have removed every earlier one.
-    long lastTickOnSource = MigrationDriver.currentCount(cluster.a, name).value();
+    long lastTickOnSource = MigrationDriver.lastTick(cluster.a, name);
     commit(id, cluster.a, cluster.b);
 
     String ticks = cluster.b.exec(name, "ls", "/data");
