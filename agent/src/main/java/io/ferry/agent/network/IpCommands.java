@@ -106,6 +106,13 @@ public interface IpCommands {
   void removeFloodPeer(String device, Ipv4Address peer);
 
   /**
+   * Drops what the agent's namespace remembers of {@code address} on {@code device}: its neighbour
+   * (ARP) entry and the MAC in it ({@code ip neigh flush to ADDRESS dev DEVICE}). Nothing happens
+   * when there is none; fails when the device does not exist.
+   */
+  void forgetNeighbour(String device, Ipv4Address address);
+
+  /**
    * Writes one kernel setting of the namespace, e.g. {@code net.ipv4.conf.eth0.arp_notify=1}
    * ({@code sysctl -w}, run inside the namespace: {@code /proc/sys/net} is per namespace).
    */

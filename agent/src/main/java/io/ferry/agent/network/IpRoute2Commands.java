@@ -203,6 +203,11 @@ public final class IpRoute2Commands implements IpCommands {
   }
 
   @Override
+  public void forgetNeighbour(String device, Ipv4Address address) {
+    check(NetScope.AGENT, "neigh", "flush", "to", address.toString(), "dev", device);
+  }
+
+  @Override
   public void setSysctl(NetScope scope, String key, String value) {
     requireSuccess(tool(scope, List.of("sysctl", "-q", "-w", key + "=" + value)));
   }

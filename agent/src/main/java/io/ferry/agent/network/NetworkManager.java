@@ -385,8 +385,15 @@ public final class NetworkManager {
 
   /**
    * Takes the container's network away: the host veth (and with it {@code eth0}), the netns name,
-   * then the lease. Call it after the container's processes are gone: a netns a process still runs
-   * in lives on, unnamed and cut off from the bridge. Idempotent: missing pieces are skipped.
+   * the host's neighbour entry for its address, then the lease. Call it after the container's
+   * processes are gone: a netns a process still runs in lives on, unnamed and cut off from the
+   * bridge. Idempotent: missing pieces are skipped.
+   *
+   * <p>The neighbour entry goes because the address is free for the next container here, which has
+   * another MAC: while other ports keep the bridge up, the kernel would go on sending the address's
+   * traffic to the old MAC for as long as the entry stays reachable (15-45 s after its last
+   * confirmation), and a container that only listens never corrects it. A failure to drop it is
+   * logged, not thrown: it delays reachability, it loses nothing.
    *
    * @return whether anything (plumbing or lease) existed
    * @throws AgentException INTERNAL or TIMEOUT from {@code ip}; the lease is then kept, so the
@@ -395,10 +402,20 @@ public final class NetworkManager {
   public boolean detach(String container) {
     return shared(container, () -> {
       boolean removed = plumbing.remove(container);
+      allocator.lease(container).ifPresent(lease -> forgetNeighbour(container, lease.address()));
       removed |= allocator.release(container).isPresent();
       log.atInfo().addKeyValue("container", container).addKeyValue("op", "detach").log("detached container {}", container);
       return removed;
     });
+  }
+
+  private void forgetNeighbour(String container, Ipv4Address address) {
+    try {
+      ip.forgetNeighbour(config.bridgeName(), address);
+    } catch (AgentException e) {
+      log.atWarn().addKeyValue("container", container)
+          .log("cannot drop the neighbour entry of {} on {}: {}", address, config.bridgeName(), e.getMessage());
+    }
   }
 
   /** The container's attachment if it holds a lease and its netns exists (not checked further). */

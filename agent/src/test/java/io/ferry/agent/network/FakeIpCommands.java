@@ -51,6 +51,7 @@ public final class FakeIpCommands implements IpCommands {
   private final List<String> mutations = new ArrayList<>();
   private final Map<String, String> sysctls = new LinkedHashMap<>();
   private final List<String> announcements = new ArrayList<>();
+  private final List<String> forgottenNeighbours = new ArrayList<>();
   private int nextIndex = 2;
   private int failAt = -1;
 
@@ -78,6 +79,11 @@ public final class FakeIpCommands implements IpCommands {
   /** Announcements sent, as {@code "<netns> <interface> <address>"}, oldest first. */
   public List<String> announcements() {
     return List.copyOf(announcements);
+  }
+
+  /** Every neighbour entry dropped, as "DEVICE ADDRESS", in order. */
+  List<String> forgottenNeighbours() {
+    return List.copyOf(forgottenNeighbours);
   }
 
   /** Puts a flood entry in place behind the manager's back (as an operator might). */
@@ -247,6 +253,13 @@ public final class FakeIpCommands implements IpCommands {
   public synchronized void removeFloodPeer(String device, Ipv4Address peer) {
     mutate("fdb del 00:00:00:00:00:00 dev " + device + " dst " + peer);
     vxlanDevice(device).flood.remove(peer);
+  }
+
+  @Override
+  public synchronized void forgetNeighbour(String device, Ipv4Address address) {
+    mutate("neigh flush to " + address + " dev " + device);
+    device(NetScope.AGENT, device);
+    forgottenNeighbours.add(device + " " + address);
   }
 
   @Override

@@ -173,6 +173,12 @@ final class FaultInjectingIpCommands implements IpCommands {
   }
 
   @Override
+  public void forgetNeighbour(String device, Ipv4Address address) {
+    change("neigh flush " + address);
+    delegate.forgetNeighbour(device, address);
+  }
+
+  @Override
   public void setSysctl(NetScope scope, String key, String value) {
     change("sysctl " + key);
     delegate.setSysctl(scope, key, value);

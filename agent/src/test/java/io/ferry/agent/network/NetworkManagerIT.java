@@ -154,6 +154,22 @@ class NetworkManagerIT {
   }
 
   @Test
+  void aNewContainerOnAReleasedAddressAnswersTheHostAtOnce() {
+    TestHost h = host(1);
+    NetworkAttachment kept = h.manager().attach("web1"); // keeps the bridge up, as on a busy host
+    NetworkAttachment gone = h.manager().attach("web2");
+    assertThat(hostAnswers(h, gone.address())).as("the host reaches web2").isTrue();
+    h.manager().detach("web2");
+
+    NetworkAttachment next = h.manager().attach("web3");
+    assertThat(next.address()).as("the lowest free address: web2's").isEqualTo(gone.address());
+    assertThat(next.mac()).isNotEqualTo(gone.mac());
+    // Without dropping web2's neighbour entry, the host would send to web2's MAC for 15-45 s more.
+    assertThat(hostAnswers(h, next.address())).as("the host reaches web3 on web2's old address").isTrue();
+    ping(kept, next.address());
+  }
+
+  @Test
   void aHalfMadeAttachmentIsRepairedAndARestartedAgentFindsItsAttachments() {
     TestHost h = host(1);
     // A crash right after "ip netns add": only the netns exists.
@@ -310,15 +326,24 @@ class NetworkManagerIT {
 
   /** Whether a TCP SYN from the container to a closed port of {@code to} is refused within 2 s. */
   private static boolean answers(NetworkAttachment from, Ipv4Address to) {
+    return answers(from.namespace(), from.container(), to);
+  }
+
+  /** As {@link #answers(NetworkAttachment, Ipv4Address)}, from the test host's own namespace. */
+  private static boolean hostAnswers(TestHost from, Ipv4Address to) {
+    return answers(from.hostNamespace(), from.hostName(), to);
+  }
+
+  private static boolean answers(String namespace, String who, Ipv4Address to) {
     String probe = "exec 3<>/dev/tcp/" + to + "/" + CLOSED_PORT;
     try {
       CommandResult r =
-          Command.of("ip", "netns", "exec", from.namespace(), "bash", "-c", probe).timeout(Duration.ofSeconds(2)).run();
-      log.info("probe of {} from {}: {}", to, from.container(), r.stderr().strip());
+          Command.of("ip", "netns", "exec", namespace, "bash", "-c", probe).timeout(Duration.ofSeconds(2)).run();
+      log.info("probe of {} from {}: {}", to, who, r.stderr().strip());
       return r.stderr().contains("Connection refused");
     } catch (CommandException e) {
       if (e.timedOut()) {
-        log.info("probe of {} from {}: no answer in 2 s", to, from.container());
+        log.info("probe of {} from {}: no answer in 2 s", to, who);
         return false;
       }
       throw e;

@@ -217,11 +217,24 @@ class NetworkManagerTest {
     assertThat(ip.link(NetScope.AGENT, a.hostInterface())).isEmpty();
     assertThat(allocator.lease("web1")).isEmpty();
     assertThat(manager.attachment("web1")).isEmpty();
+    assertThat(ip.forgottenNeighbours()).as("the next holder of the address has another MAC")
+        .containsExactly("ferrybr0 " + a.address());
 
     assertThat(manager.detach("web1")).isFalse();
+    assertThat(ip.forgottenNeighbours()).hasSize(1);
     assertThat(manager.detach("never-attached")).isFalse();
     assertThatThrownBy(() -> manager.detach("../x"))
         .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void detachReleasesTheAddressEvenWhenTheNeighbourEntryCannotBeDropped() {
+    manager.attach("web1");
+    ip.deleteLink(NetScope.AGENT, "ferrybr0");
+
+    assertThat(manager.detach("web1")).isTrue();
+    assertThat(ip.forgottenNeighbours()).isEmpty();
+    assertThat(allocator.leases()).isEmpty();
   }
 
   @Test
