@@ -258,10 +258,10 @@ public final class AgentServer implements AutoCloseable {
     ContainerManager manager = containers.manager();
     return new SessionFence.Guarded() {
       @Override
-      public java.util.List<String> runningHa() {
+      public java.util.List<SessionFence.RunningHa> runningHa() {
         return manager.list().stream()
             .filter(c -> c.record().ha() && c.status() == ContainerStatus.RUNNING)
-            .map(c -> c.record().name())
+            .map(c -> new SessionFence.RunningHa(c.record().name(), c.record().stateSince()))
             .toList();
       }
 

@@ -2,6 +2,7 @@ package io.ferry.agent.cluster;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +39,15 @@ import org.slf4j.LoggerFactory;
  * and it decides. A session that expires before the fence struck fences at once.
  *
  * <p>The fence watches a ZooKeeper session of its own (same ensemble, same timeout, same network
- * path as the membership's): Helix keeps its client private.
+ * path as the membership's): Helix keeps its client private. The two clients notice a cut at
+ * different moments, so the fence can strike after the membership already came back under a new
+ * session (a host paused past its timeout notices everything at once, when it resumes): the
+ * cluster has then seen the host leave and return, and may have placed HA containers here since.
+ * When the membership's session was first seen after the fence's own session was last seen
+ * connected, the containers running since that session was seen belong to it and are spared; the
+ * others are killed. The fence looks every {@link #MEMBERSHIP_LOOK}, so a container started within
+ * that time of the new session is still killed (the safe side). A container resumed (unfrozen)
+ * since then counts as running since its resume.
  *
  * <p>Threading: every decision runs on the fence's own thread; ZooKeeper's events are handed to
  * it. {@link Guarded} is called from that thread only.
@@ -47,10 +56,16 @@ public final class SessionFence implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SessionFence.class);
 
+  /** How often the fence looks at the membership's session, to know since when it is the current one. */
+  static final Duration MEMBERSHIP_LOOK = Duration.ofMillis(100);
+
+  /** An HA container running here, and since when it runs (its latest start, restore or resume). */
+  public record RunningHa(String name, Instant since) {}
+
   /** The containers the fence guards: this host's HA containers. */
   public interface Guarded {
-    /** Names of the HA containers running here now. */
-    List<String> runningHa();
+    /** The HA containers running here now. */
+    List<RunningHa> runningHa();
 
     /** Kills one at once; a failure is logged and the others are still killed. */
     void kill(String name);
@@ -71,6 +86,11 @@ public final class SessionFence implements AutoCloseable {
   private ScheduledFuture<?> pending;
   private final Set<String> fenced = new LinkedHashSet<>();
   private Optional<String> membershipAtFence = Optional.empty();
+  /** The last time the fence's own session was seen connected. */
+  private Instant lastContact = Instant.MIN;
+  /** The membership's session as last seen, and when the fence first saw it. */
+  private Optional<String> membershipSeen = Optional.empty();
+  private Instant membershipSeenSince = Instant.MIN;
   private boolean expiredSinceFence;
   private boolean closed;
 
@@ -101,7 +121,24 @@ public final class SessionFence implements AutoCloseable {
   /** Opens the fence's session (in the background, as ZooKeeper connects). */
   public SessionFence start() {
     thread.execute(this::connect);
+    thread.scheduleWithFixedDelay(this::lookAtMembership, 0, MEMBERSHIP_LOOK.toMillis(), TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /**
+   * Notes whether the fence's session is still connected, then a new membership session and when
+   * it was first seen (in that order: a session seen in the same look as the last contact does not
+   * count as newer); on the fence thread.
+   */
+  private void lookAtMembership() {
+    if (connected()) {
+      lastContact = Instant.now();
+    }
+    Optional<String> now = membership.get();
+    if (now.isPresent() && !now.equals(membershipSeen)) {
+      membershipSeen = now;
+      membershipSeenSince = Instant.now();
+    }
   }
 
   /** The containers the fence stopped and has not started again; for diagnostics and tests. */
@@ -172,18 +209,33 @@ public final class SessionFence implements AutoCloseable {
     }
   }
 
-  /** Kills every running HA container. */
+  /**
+   * Kills every running HA container, except those started since the membership came back under a
+   * new session (see the class comment).
+   */
   private void strike() {
     pending = null;
+    lookAtMembership();
     membershipAtFence = membership.get();
-    expiredSinceFence = false;
-    List<String> running = guarded.runningHa();
-    for (String name : running) {
+    // A membership session first seen after the fence's last contact began after the cut: the
+    // cluster saw the host leave and come back, and that session is not threatened by this cut.
+    boolean rejoined = membershipAtFence.isPresent() && membershipAtFence.equals(membershipSeen)
+        && membershipSeenSince.isAfter(lastContact);
+    // After a re-join, the session the killed containers ran under has expired already: they stay
+    // stopped whatever the fence's own session does.
+    expiredSinceFence = rejoined;
+    List<RunningHa> running = guarded.runningHa();
+    for (RunningHa ha : running) {
+      if (rejoined && !ha.since().isBefore(membershipSeenSince)) {
+        log.info("fence: HA container {} runs since {}, under the membership's new session {} (since {}): spared",
+            ha.name(), ha.since(), membershipAtFence.get(), membershipSeenSince);
+        continue;
+      }
       try {
-        guarded.kill(name);
-        fenced.add(name);
+        guarded.kill(ha.name());
+        fenced.add(ha.name());
       } catch (RuntimeException e) {
-        log.error("fence: cannot kill HA container {}: {}", name, e.toString());
+        log.error("fence: cannot kill HA container {}: {}", ha.name(), e.toString());
       }
     }
     if (running.isEmpty()) {

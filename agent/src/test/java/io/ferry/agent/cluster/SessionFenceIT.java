@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -87,6 +89,28 @@ class SessionFenceIT {
   }
 
   @Test
+  void aStrikeAfterTheMembershipCameBackUnderANewSessionSparesTheContainersPlacedSince() throws Exception {
+    fence = startFence(Duration.ofSeconds(6), Duration.ofMillis(2000));
+
+    zookeeper.stop();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !fence.connected());
+    // The membership expired and came back under a new session before the fence struck (as on a
+    // host paused past its timeout, which notices it all at once); the cluster placed "cache" here since.
+    membership.set(Optional.of("session-2"));
+    containers.fresh.set(List.of("cache"));
+
+    await().atMost(Duration.ofSeconds(8)).untilAsserted(() -> assertThat(containers.killed).containsExactlyInAnyOrder("db", "web"));
+    assertThat(fence.fenced()).containsExactlyInAnyOrder("db", "web");
+    assertThat(containers.killed).doesNotContain("cache");
+
+    // The fence's own session survives: db and web ran under the expired membership session, which
+    // the cluster saw end, so they stay stopped.
+    zookeeper.restart();
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(fence.fenced()).isEmpty());
+    assertThat(containers.started).isEmpty();
+  }
+
+  @Test
   void onlyRunningHaContainersAreKilled() throws Exception {
     containers.running.set(List.of("db"));
     fence = startFence(Duration.ofSeconds(6), Duration.ofMillis(500));
@@ -103,9 +127,13 @@ class SessionFenceIT {
     return started;
   }
 
-  /** Records kills and starts; reports {@link #running} as the HA containers running. */
+  /**
+   * Records kills and starts; reports {@link #running} as the HA containers running, all since
+   * long before the test, and {@link #fresh} as running since now.
+   */
   private static final class Recorder implements SessionFence.Guarded {
     final AtomicReference<List<String>> running;
+    final AtomicReference<List<String>> fresh = new AtomicReference<>(List.of());
     final List<String> killed = new CopyOnWriteArrayList<>();
     final List<String> started = new CopyOnWriteArrayList<>();
 
@@ -114,8 +142,11 @@ class SessionFenceIT {
     }
 
     @Override
-    public List<String> runningHa() {
-      return running.get();
+    public List<SessionFence.RunningHa> runningHa() {
+      List<SessionFence.RunningHa> all = new ArrayList<>();
+      running.get().stream().filter(n -> !killed.contains(n)).forEach(n -> all.add(new SessionFence.RunningHa(n, Instant.EPOCH)));
+      fresh.get().stream().filter(n -> !killed.contains(n)).forEach(n -> all.add(new SessionFence.RunningHa(n, Instant.now())));
+      return all;
     }
 
     @Override
