@@ -92,6 +92,10 @@ public final class SessionFence implements AutoCloseable {
   private Optional<String> membershipSeen = Optional.empty();
   private Instant membershipSeenSince = Instant.MIN;
   private boolean expiredSinceFence;
+  /** From a strike until the fence's session is connected again: no unspared HA container runs. */
+  private boolean struck;
+  /** While struck after a re-join: HA containers running since this instant are spared. */
+  private Instant spareSince;
   private boolean closed;
 
   /**
@@ -121,16 +125,17 @@ public final class SessionFence implements AutoCloseable {
   /** Opens the fence's session (in the background, as ZooKeeper connects). */
   public SessionFence start() {
     thread.execute(this::connect);
-    thread.scheduleWithFixedDelay(this::lookAtMembership, 0, MEMBERSHIP_LOOK.toMillis(), TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(this::look, 0, MEMBERSHIP_LOOK.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
   /**
-   * Notes whether the fence's session is still connected, then a new membership session and when
-   * it was first seen (in that order: a session seen in the same look as the last contact does not
-   * count as newer); on the fence thread.
+   * Every {@link #MEMBERSHIP_LOOK}, on the fence thread: notes whether the fence's session is still
+   * connected, then a new membership session and when it was first seen (in that order: a session
+   * seen in the same look as the last contact does not count as newer); while struck, kills what
+   * runs again.
    */
-  private void lookAtMembership() {
+  private void look() {
     if (connected()) {
       lastContact = Instant.now();
     }
@@ -138,6 +143,9 @@ public final class SessionFence implements AutoCloseable {
     if (now.isPresent() && !now.equals(membershipSeen)) {
       membershipSeen = now;
       membershipSeenSince = Instant.now();
+    }
+    if (struck && !closed) {
+      keepStruck();
     }
   }
 
@@ -175,7 +183,7 @@ public final class SessionFence implements AutoCloseable {
     KeeperState state = event.getState();
     switch (state) {
       case Disconnected -> {
-        if (pending == null && fenced.isEmpty()) {
+        if (pending == null && !struck) {
           log.warn("fence: disconnected from ZooKeeper; HA containers stop in {} ms unless it comes back", fenceDelay.toMillis());
           pending = thread.schedule(this::strike, fenceDelay.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -186,7 +194,7 @@ public final class SessionFence implements AutoCloseable {
           pending = null;
           log.info("fence: reconnected to ZooKeeper in time; nothing stopped");
         }
-        if (!fenced.isEmpty()) {
+        if (struck) {
           liftOrKeep();
         }
       }
@@ -195,7 +203,7 @@ public final class SessionFence implements AutoCloseable {
           pending.cancel(false);
           pending = null;
         }
-        if (fenced.isEmpty()) {
+        if (!struck) {
           log.warn("fence: the ZooKeeper session expired before the fence struck: stopping HA containers now");
           strike();
         }
@@ -215,20 +223,38 @@ public final class SessionFence implements AutoCloseable {
    */
   private void strike() {
     pending = null;
-    lookAtMembership();
+    look();
     membershipAtFence = membership.get();
     // A membership session first seen after the fence's last contact began after the cut: the
     // cluster saw the host leave and come back, and that session is not threatened by this cut.
     boolean rejoined = membershipAtFence.isPresent() && membershipAtFence.equals(membershipSeen)
         && membershipSeenSince.isAfter(lastContact);
+    spareSince = rejoined ? membershipSeenSince : null;
     // After a re-join, the session the killed containers ran under has expired already: they stay
     // stopped whatever the fence's own session does.
     expiredSinceFence = rejoined;
+    struck = true;
     List<RunningHa> running = guarded.runningHa();
+    running.stream().filter(this::spared).forEach(ha -> log.info(
+        "fence: HA container {} runs since {}, under the membership's new session {} (since {}): spared",
+        ha.name(), ha.since(), membershipAtFence.get(), spareSince));
+    killUnspared(running);
+    if (running.isEmpty()) {
+      log.info("fence: cut off from ZooKeeper past the fence delay; no HA container runs here");
+    } else {
+      log.warn("fence: cut off from ZooKeeper for {} ms after the disconnection was noticed: killed {} HA container(s) {}",
+          fenceDelay.toMillis(), fenced.size(), fenced);
+    }
+  }
+
+  private boolean spared(RunningHa ha) {
+    return spareSince != null && !ha.since().isBefore(spareSince);
+  }
+
+  /** Kills those of {@code running} not spared; a failure is logged (a later look tries again). */
+  private void killUnspared(List<RunningHa> running) {
     for (RunningHa ha : running) {
-      if (rejoined && !ha.since().isBefore(membershipSeenSince)) {
-        log.info("fence: HA container {} runs since {}, under the membership's new session {} (since {}): spared",
-            ha.name(), ha.since(), membershipAtFence.get(), membershipSeenSince);
+      if (spared(ha)) {
         continue;
       }
       try {
@@ -238,16 +264,24 @@ public final class SessionFence implements AutoCloseable {
         log.error("fence: cannot kill HA container {}: {}", ha.name(), e.toString());
       }
     }
-    if (running.isEmpty()) {
-      log.info("fence: cut off from ZooKeeper past the fence delay; no HA container runs here");
-    } else {
-      log.warn("fence: cut off from ZooKeeper for {} ms after the disconnection was noticed: killed {} HA container(s) {}",
-          fenceDelay.toMillis(), fenced.size(), fenced);
+  }
+
+  /**
+   * While struck: an HA container that runs again (a migration rolled back unfreezes its source, a
+   * start by hand) is killed at once, unless spared.
+   */
+  private void keepStruck() {
+    List<RunningHa> running = guarded.runningHa().stream().filter(ha -> !spared(ha)).toList();
+    if (!running.isEmpty()) {
+      log.warn("fence: HA container(s) running while this host is fenced: killing {}", running.stream().map(RunningHa::name).toList());
+      killUnspared(running);
     }
   }
 
   /** After reconnecting: start the fenced containers again only if no session expired. */
   private void liftOrKeep() {
+    struck = false;
+    spareSince = null;
     Optional<String> now = membership.get();
     if (!expiredSinceFence && membershipAtFence.isPresent() && membershipAtFence.equals(now)) {
       for (String name : fenced) {

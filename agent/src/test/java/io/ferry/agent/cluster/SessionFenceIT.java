@@ -111,6 +111,21 @@ class SessionFenceIT {
   }
 
   @Test
+  void anHaContainerThatRunsAgainWhileTheHostIsFencedIsKilled() throws Exception {
+    fence = startFence(Duration.ofSeconds(6), Duration.ofMillis(500));
+
+    zookeeper.stop();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(containers.killed).containsExactlyInAnyOrder("db", "web"));
+    // A migration of "queue" rolled back while the host is cut off: its source runs again.
+    containers.fresh.set(List.of("queue"));
+    await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(containers.killed).contains("queue"));
+
+    // The same sessions come back: nobody can have started them elsewhere.
+    zookeeper.restart();
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(containers.started).containsExactlyInAnyOrder("db", "web", "queue"));
+  }
+
+  @Test
   void onlyRunningHaContainersAreKilled() throws Exception {
     containers.running.set(List.of("db"));
     fence = startFence(Duration.ofSeconds(6), Duration.ofMillis(500));
