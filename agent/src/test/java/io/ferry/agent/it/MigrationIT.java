@@ -18,6 +18,7 @@ import io.ferry.proto.v1.Container;
 import io.ferry.proto.v1.ContainerState;
 import io.ferry.proto.v1.DeleteContainerRequest;
 import io.ferry.proto.v1.Image;
+import io.ferry.proto.v1.ListContainersRequest;
 import io.ferry.proto.v1.ListImagesRequest;
 import io.ferry.proto.v1.MigrationMode;
 import io.ferry.proto.v1.MigrationPhase;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -80,6 +82,26 @@ class MigrationIT {
     Image image = cluster.a.importImage("busybox.tar.zst", "busybox");
     busyboxDigest = image.getDigest();
     busybox = cluster.a.state.resolve("images").resolve(busyboxDigest).resolve("rootfs/bin/busybox");
+  }
+
+  /**
+   * Force-deletes what a failed earlier test left on either host (its failure was dumped by then),
+   * so that it fails alone: a container left on the target holds its address there, and the next
+   * move of a container given that address on the source was refused with ALREADY_EXISTS.
+   */
+  @BeforeEach
+  void clearLeftovers() {
+    for (MigrationCluster.Host host : java.util.List.of(cluster.a, cluster.b)) {
+      for (Container c : host.agent().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()) {
+        String name = c.getSpec().getName();
+        log.warn("deleting container {} left on {} by an earlier test", name, host.name);
+        try {
+          deleteOn(host, name);
+        } catch (StatusRuntimeException e) {
+          log.warn("cannot delete leftover {} on {}: {}", name, host.name, e.getStatus());
+        }
+      }
+    }
   }
 
   @AfterAll

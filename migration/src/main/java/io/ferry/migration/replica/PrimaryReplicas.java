@@ -122,9 +122,8 @@ public final class PrimaryReplicas {
         .build();
     AtomicLong sent = new AtomicLong();
     ReceiveFilesResponse answer;
-    // A full pass packs the whole tree (tar recurses); a delta only the changed entries, without recursion.
-    try (TarStreams.Packing packing = tar.pack(layer.upperDir(), full ? Optional.empty() : Optional.of(plan.changed()), true,
-        settings.timeout())) {
+    // Exactly the manifest's entries, full pass or delta: what the next delta is computed from.
+    try (TarStreams.Packing packing = tar.pack(layer.upperDir(), Optional.of(plan.toPack(full)), true, settings.timeout())) {
       answer = peer.send(header, packing.output(), sent::addAndGet);
       packing.finish();
     }

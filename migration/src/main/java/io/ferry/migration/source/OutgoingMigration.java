@@ -434,8 +434,7 @@ final class OutgoingMigration {
         .addAllDeleted(plan.deleted())
         .setMemoryBytes(readyMemory)
         .build();
-    Optional<List<String>> entries = delta ? Optional.of(plan.changed()) : Optional.empty();
-    try (TarStreams.Packing packing = tar.pack(container.upperDir(), entries, liveTree, settings.timeout())) {
+    try (TarStreams.Packing packing = tar.pack(container.upperDir(), Optional.of(plan.toPack(!delta)), liveTree, settings.timeout())) {
       peer.send(header, packing.output(), n -> {
         rootfsBytes.addAndGet(n);
         meter.add(n);

@@ -22,6 +22,23 @@ public record DeltaPlan(List<String> changed, List<String> deleted, long changed
     deleted = List.copyOf(deleted);
   }
 
+  /**
+   * What a pass hands tar, which packs exactly these (without recursion): the changed entries, and
+   * for a full pass the root ({@code .}) first, for its mode, owner and xattrs. Never a recursive
+   * pack of a live tree: it would send files created after the scan, which the manifest does not
+   * list, so no later delta would delete them once gone (a near-live move left such a file on the
+   * target, seen in CI).
+   */
+  public List<String> toPack(boolean full) {
+    if (!full) {
+      return changed;
+    }
+    List<String> all = new ArrayList<>(changed.size() + 1);
+    all.add(".");
+    all.addAll(changed);
+    return all;
+  }
+
   public boolean isEmpty() {
     return changed.isEmpty() && deleted.isEmpty();
   }

@@ -4,6 +4,7 @@ import io.ferry.migration.protocol.HostCapabilities;
 import io.ferry.migration.protocol.MigrationException;
 import io.ferry.migration.protocol.MigrationException.Kind;
 import io.ferry.migration.protocol.Phase;
+import io.ferry.migration.transfer.TarStreams;
 import io.ferry.proto.v1.FileChunk;
 import io.ferry.proto.v1.RestoreIncomingRequest;
 import java.io.IOException;
@@ -64,6 +65,12 @@ final class FakeSource implements SourceHost {
     /** When set, the dump starts only once this opens (e.g. once the frozen pass is under way). */
     volatile java.util.concurrent.CountDownLatch dumpAfter;
     final List<String> steps = new ArrayList<>();
+    /**
+     * Runs at each look at the layer (each {@link #upperDir()} call), with the number of the look:
+     * a pass looks once to scan it and once to pack it, so a test can change the layer in between.
+     */
+    volatile java.util.function.IntConsumer onLook = n -> {};
+    private final java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public String name() {
@@ -87,6 +94,7 @@ final class FakeSource implements SourceHost {
 
     @Override
     public Path upperDir() {
+      onLook.accept(looks.incrementAndGet());
       return upper;
     }
 
@@ -176,6 +184,11 @@ final class FakeSource implements SourceHost {
     int aborts;
     /** What happened, in order: "delta-start", "delta-end", "cancel", "abort". */
     final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    /**
+     * When set, the layer as the target would have it: passes are unpacked into it, a delta after
+     * its deletions are applied.
+     */
+    volatile Path tree;
     /** When set, a delta stream waits here until released or cut by {@link #cancelInFlight}. */
     volatile java.util.concurrent.CountDownLatch deltaGate;
     final java.util.concurrent.CountDownLatch deltaStarted = new java.util.concurrent.CountDownLatch(1);
@@ -210,13 +223,34 @@ final class FakeSource implements SourceHost {
         }
       }
       try {
-        long n = data.transferTo(java.io.OutputStream.nullOutputStream());
+        long n = tree != null && !kind.equals("images") ? unpack(header, data) : data.transferTo(java.io.OutputStream.nullOutputStream());
         onBytes.accept(n);
         received.add(kind);
         deletions.add(header.getDeletedList());
         return n;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      }
+    }
+
+    private long unpack(FileChunk.Header header, InputStream data) throws IOException {
+      for (String gone : header.getDeletedList()) {
+        Path path = tree.resolve(gone);
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+              Files.delete(p);
+            }
+          }
+        } else {
+          Files.deleteIfExists(path);
+        }
+      }
+      try (TarStreams.Unpacking unpacking = new TarStreams(tree.resolveSibling(tree.getFileName() + "-tar")).unpack(tree,
+          Duration.ofSeconds(30))) {
+        long n = data.transferTo(unpacking.input());
+        unpacking.finish();
+        return n;
       }
     }
 

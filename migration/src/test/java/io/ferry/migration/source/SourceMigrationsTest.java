@@ -130,6 +130,38 @@ class SourceMigrationsTest {
   }
 
   @Test
+  void aFileMadeAfterTheFirstScanAndGoneBeforeTheDeltaIsNotLeftOnTheTarget() throws Exception {
+    host.target.tree = Files.createDirectories(state.resolve("target-layer"));
+    Path late = upper.resolve("etc/late.lock");
+    // The container makes a file between the first pass's scan and its pack, and removes it before
+    // the final scan (a lock or pid file): the target must not keep it.
+    host.box.onLook = look -> {
+      try {
+        if (look == 2) {
+          Files.writeString(late, "1234");
+        } else if (look == 3) {
+          Files.deleteIfExists(late);
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    Result result = migrations.migrateOut(
+        new OutgoingRequest("m-late", "box", "t:1", Mode.NEAR_LIVE, false, "0123456789abcdef"), p -> {}).get(30, TimeUnit.SECONDS);
+
+    assertThat(result.modeUsed()).isEqualTo(Mode.NEAR_LIVE);
+    assertThat(host.target.received).containsExactly("rootfs", "delta");
+    assertThat(layer(host.target.tree)).isEqualTo(layer(upper)).contains("etc/hostname").doesNotContain("etc/late.lock");
+  }
+
+  /** The paths of a layer, relative and sorted. */
+  private static List<String> layer(Path root) throws java.io.IOException {
+    try (var walk = Files.walk(root)) {
+      return walk.filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  @Test
   void aFailureBeforeTheRestoreResumesTheCopyAndTellsTheTarget() {
     host.target.sendFailure = FakeSource::unavailable;
 

@@ -81,4 +81,15 @@ class DeltaPlanTest {
     assertThat(DeltaPlan.sortParentsFirst(List.of("a/b", "a-b", "a", "a.b/c", "a.b")))
         .containsExactly("a", "a/b", "a-b", "a.b", "a.b/c");
   }
+
+  @Test
+  void aPassPacksExactlyItsEntriesAFullOneWithTheRootFirst() throws Exception {
+    Files.createDirectories(upper.resolve("a"));
+    Files.writeString(upper.resolve("a/x"), "x");
+    TreeManifest before = TreeManifest.scan(upper);
+    Files.writeString(upper.resolve("a/y"), "y");
+    TreeManifest after = TreeManifest.scan(upper);
+    assertThat(DeltaPlan.everything(after).toPack(true)).containsExactly(".", "a", "a/x", "a/y");
+    assertThat(DeltaPlan.between(before, after).toPack(false)).contains("a/y").doesNotContain(".", "a/x");
+  }
 }
