@@ -56,9 +56,7 @@ class ZkRevocationReaderIT {
   @Test
   void aRevocationMadeAfterTheReadersSessionExpiredStillReachesIt() throws Exception {
     RevocationList one = RevocationList.empty().with(revocation(1));
-    write(one);
-    reader = ZkRevocationReader.start(server.getConnectString(), CLUSTER, SESSION, Duration.ofMillis(200));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reader.get().equals(one));
+    startReaderOn(one);
 
     // A second client on the reader's session, closed, ends that session on the server: the
     // reader's client learns it expired, as after a partition longer than the timeout.
@@ -76,9 +74,7 @@ class ZkRevocationReaderIT {
   @Test
   void aListThatCannotBeReadKeepsTheLastOneInForce() throws Exception {
     RevocationList one = RevocationList.empty().with(revocation(1));
-    write(one);
-    reader = ZkRevocationReader.start(server.getConnectString(), CLUSTER, SESSION, Duration.ofMillis(200));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reader.get().equals(one));
+    startReaderOn(one);
 
     writer.setData(PATH, "not a revocation list".getBytes(StandardCharsets.UTF_8), -1);
     reader.refresh();
@@ -86,6 +82,13 @@ class ZkRevocationReaderIT {
     writer.delete(PATH, -1);
     reader.refresh();
     assertThat(reader.get()).as("deleted").isEqualTo(one);
+  }
+
+  /** Writes {@code list}, starts the reader (reading every 200 ms) and waits until it has it. */
+  private void startReaderOn(RevocationList list) throws Exception {
+    write(list);
+    reader = ZkRevocationReader.start(server.getConnectString(), CLUSTER, SESSION, Duration.ofMillis(200));
+    await().atMost(Duration.ofSeconds(10)).until(() -> reader.get().equals(list));
   }
 
   private static Revocation revocation(int serial) {
