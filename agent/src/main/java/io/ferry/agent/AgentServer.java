@@ -247,7 +247,8 @@ public final class AgentServer implements AutoCloseable {
     }
     member.join();
     ClusterMember joined = member;
-    fence = new SessionFence(cluster.zookeeper(), cluster.sessionTimeout(), cluster.fenceDelay(), haContainers(), joined::sessionId).start();
+    fence = new SessionFence(cluster.zookeeper(), cluster.sessionTimeout(), cluster.fenceDelay(), haContainers(), joined::sessionId,
+        joined::liveSince).start();
     log.info(
         "agent {}: joining cluster {} through {} as {}",
         config.hostName(), cluster.clusterName(), cluster.zookeeper(), registration.address());

@@ -47,6 +47,14 @@ public interface ClusterMember extends AutoCloseable {
   java.util.Optional<String> sessionId();
 
   /**
+   * Since when the cluster has seen this host live under its current session: the first time the
+   * member found its live-instance node written by that session (checked every 100 ms after a new
+   * session begins). Empty before that; it keeps its value through a disconnection of the same
+   * session. Never blocks: the fence reads it when it must strike at once.
+   */
+  java.util.Optional<java.time.Instant> liveSince();
+
+  /**
    * Leaves the cluster: stops joining, and ends the session so that coordinators see the host gone
    * at once (its registration stays, for a later re-join). Idempotent; never throws.
    */

@@ -3,12 +3,14 @@ package io.ferry.agent.cluster;
 import io.ferry.common.cluster.HelixNames;
 import io.ferry.common.cluster.HostRegistration;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.concurrent.RejectedExecutionException;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.helix.HelixDataAccessor;
 import org.apache.helix.HelixManager;
 import org.apache.helix.model.InstanceConfig;
+import org.apache.helix.model.LiveInstance;
 import org.apache.helix.zookeeper.zkclient.IZkChildListener;
 import org.apache.helix.manager.zk.HelixManagerStateListener;
 import org.slf4j.Logger;
@@ -57,6 +60,8 @@ public final class HelixClusterMember implements ClusterMember {
   private static final long WAITING_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final Duration GRACE = Duration.ofSeconds(2);
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+  /** How often the member looks whether Helix began a new session (a field read, no ZooKeeper call). */
+  static final Duration LIVE_CHECK = Duration.ofMillis(100);
 
   private final String connectString;
   private final String helixCluster;
@@ -71,6 +76,12 @@ public final class HelixClusterMember implements ClusterMember {
   // The join thread's own: registrations of the live hosts seen so far, by host name.
   private final Map<String, HostRegistration> liveHosts = new HashMap<>();
   private boolean hostsRetryScheduled;
+
+  /** Since when the cluster has seen this host live, and under which session (by its start). */
+  private record Live(long sessionStart, Instant since) {}
+
+  /** Written on the join thread; null until the current session's live-instance node was seen. */
+  private volatile Live live;
 
   // The join thread's own.
   private InstanceRegistrar registrar;
@@ -111,6 +122,44 @@ public final class HelixClusterMember implements ClusterMember {
       throw new IllegalStateException("host " + host() + ": join() in state " + state());
     }
     worker.execute(this::attempt);
+    worker.scheduleWithFixedDelay(this::checkLive, LIVE_CHECK.toMillis(), LIVE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public Optional<Instant> liveSince() {
+    Live known = live;
+    return known == null ? Optional.empty() : Optional.of(known.since());
+  }
+
+  /**
+   * On the join thread: when Helix began a new session (its start time changed), finds whether
+   * the host's live-instance node belongs to it yet, and if so notes now as the time the cluster
+   * sees the host live under it. Reads ZooKeeper only between a new session and that moment.
+   */
+  private void checkLive() {
+    HelixManager current;
+    synchronized (this) {
+      current = state == MemberState.JOINED ? manager : null;
+    }
+    Long start = current == null ? null : current.getSessionStartTime();
+    if (start == null) {
+      live = null;
+      return;
+    }
+    Live known = live;
+    if (known != null && known.sessionStart() == start) {
+      return;
+    }
+    try {
+      HelixDataAccessor accessor = current.getHelixDataAccessor();
+      LiveInstance node = accessor.getProperty(accessor.keyBuilder().liveInstance(host()));
+      if (node != null && current.isConnected() && Objects.equals(node.getSessionId(), current.getSessionId())) {
+        live = new Live(start, Instant.now());
+        log.info("host {}: live in cluster {} under session {}", host(), helixCluster, node.getSessionId());
+      }
+    } catch (RuntimeException e) {
+      log.debug("host {}: cannot read its live instance yet: {}", host(), e.toString());
+    }
   }
 
   @Override

@@ -43,11 +43,10 @@ import org.slf4j.LoggerFactory;
  * different moments, so the fence can strike after the membership already came back under a new
  * session (a host paused past its timeout notices everything at once, when it resumes): the
  * cluster has then seen the host leave and return, and may have placed HA containers here since.
- * When the membership's session was first seen after the fence's own session was last seen
- * connected, the containers running since that session was seen belong to it and are spared; the
- * others are killed. The fence looks every {@link #MEMBERSHIP_LOOK}, so a container started within
- * that time of the new session is still killed (the safe side). A container resumed (unfrozen)
- * since then counts as running since its resume.
+ * When the cluster has seen the host live under a membership session since after the fence's own
+ * session was last seen connected ({@link ClusterMember#liveSince()}, read without blocking), the
+ * containers running since then belong to that session and are spared; the others are killed. A
+ * container resumed (unfrozen) since then counts as running since its resume.
  *
  * <p>Threading: every decision runs on the fence's own thread; ZooKeeper's events are handed to
  * it. {@link Guarded} is called from that thread only.
@@ -56,8 +55,8 @@ public final class SessionFence implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SessionFence.class);
 
-  /** How often the fence looks at the membership's session, to know since when it is the current one. */
-  static final Duration MEMBERSHIP_LOOK = Duration.ofMillis(100);
+  /** How often the fence notes that its session is connected, and, while struck, looks for HA containers running again. */
+  static final Duration LOOK = Duration.ofMillis(100);
 
   /** An HA container running here, and since when it runs (its latest start, restore or resume). */
   public record RunningHa(String name, Instant since) {}
@@ -79,18 +78,21 @@ public final class SessionFence implements AutoCloseable {
   private final Duration fenceDelay;
   private final Guarded guarded;
   private final Supplier<Optional<String>> membership;
+  private final Supplier<Optional<Instant>> liveSince;
   private final ScheduledExecutorService thread;
 
   // The fence thread's own.
-  private volatile ZooKeeper zookeeper; // written on the fence thread; read by connected()
+  private ZooKeeper zookeeper;
+  /**
+   * Whether the fence's session is connected, as its last event said: the client's own state can
+   * still read connected for seconds after it reported the disconnection (while it waits to retry).
+   */
+  private volatile boolean inContact;
   private ScheduledFuture<?> pending;
   private final Set<String> fenced = new LinkedHashSet<>();
   private Optional<String> membershipAtFence = Optional.empty();
   /** The last time the fence's own session was seen connected. */
   private Instant lastContact = Instant.MIN;
-  /** The membership's session as last seen, and when the fence first saw it. */
-  private Optional<String> membershipSeen = Optional.empty();
-  private Instant membershipSeenSince = Instant.MIN;
   private boolean expiredSinceFence;
   /** From a strike until the fence's session is connected again: no unspared HA container runs. */
   private boolean struck;
@@ -102,14 +104,18 @@ public final class SessionFence implements AutoCloseable {
    * @param fenceDelay how long a disconnection may last, once noticed, before the fence strikes;
    *     keep it well under T/3
    * @param membership the membership's session now ({@link ClusterMember#sessionId()})
+   * @param liveSince since when the cluster sees the host live under it ({@link
+   *     ClusterMember#liveSince()}); must not block
    */
   public SessionFence(
-      String connectString, Duration sessionTimeout, Duration fenceDelay, Guarded guarded, Supplier<Optional<String>> membership) {
+      String connectString, Duration sessionTimeout, Duration fenceDelay, Guarded guarded, Supplier<Optional<String>> membership,
+      Supplier<Optional<Instant>> liveSince) {
     this.connectString = connectString;
     this.sessionTimeout = sessionTimeout;
     this.fenceDelay = fenceDelay;
     this.guarded = guarded;
     this.membership = membership;
+    this.liveSince = liveSince;
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "session-fence");
       t.setDaemon(true);
@@ -125,24 +131,17 @@ public final class SessionFence implements AutoCloseable {
   /** Opens the fence's session (in the background, as ZooKeeper connects). */
   public SessionFence start() {
     thread.execute(this::connect);
-    thread.scheduleWithFixedDelay(this::look, 0, MEMBERSHIP_LOOK.toMillis(), TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(this::look, 0, LOOK.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
   /**
-   * Every {@link #MEMBERSHIP_LOOK}, on the fence thread: notes whether the fence's session is still
-   * connected, then a new membership session and when it was first seen (in that order: a session
-   * seen in the same look as the last contact does not count as newer); while struck, kills what
-   * runs again.
+   * Every {@link #LOOK}, on the fence thread: notes that the fence's session is still connected;
+   * while struck, kills what runs again.
    */
   private void look() {
-    if (connected()) {
+    if (inContact) {
       lastContact = Instant.now();
-    }
-    Optional<String> now = membership.get();
-    if (now.isPresent() && !now.equals(membershipSeen)) {
-      membershipSeen = now;
-      membershipSeenSince = Instant.now();
     }
     if (struck && !closed) {
       keepStruck();
@@ -158,10 +157,9 @@ public final class SessionFence implements AutoCloseable {
     }
   }
 
-  /** True while the fence's own session is connected. */
+  /** True while the fence's own session is connected (since its last SyncConnected event). */
   public boolean connected() {
-    ZooKeeper current = zookeeper;
-    return current != null && current.getState().isConnected();
+    return inContact;
   }
 
   private void connect() {
@@ -183,12 +181,15 @@ public final class SessionFence implements AutoCloseable {
     KeeperState state = event.getState();
     switch (state) {
       case Disconnected -> {
+        inContact = false;
         if (pending == null && !struck) {
           log.warn("fence: disconnected from ZooKeeper; HA containers stop in {} ms unless it comes back", fenceDelay.toMillis());
           pending = thread.schedule(this::strike, fenceDelay.toMillis(), TimeUnit.MILLISECONDS);
         }
       }
       case SyncConnected -> {
+        inContact = true;
+        lastContact = Instant.now();
         if (pending != null) {
           pending.cancel(false);
           pending = null;
@@ -199,6 +200,7 @@ public final class SessionFence implements AutoCloseable {
         }
       }
       case Expired -> {
+        inContact = false;
         if (pending != null) {
           pending.cancel(false);
           pending = null;
@@ -223,22 +225,22 @@ public final class SessionFence implements AutoCloseable {
    */
   private void strike() {
     pending = null;
-    look();
-    membershipAtFence = membership.get();
-    // A membership session first seen after the fence's last contact began after the cut: the
-    // cluster saw the host leave and come back, and that session is not threatened by this cut.
-    boolean rejoined = membershipAtFence.isPresent() && membershipAtFence.equals(membershipSeen)
-        && membershipSeenSince.isAfter(lastContact);
-    spareSince = rejoined ? membershipSeenSince : null;
+    // The cluster seeing the host live since after the fence's last contact: it saw the host leave
+    // and come back, under a session this cut does not threaten.
+    Optional<Instant> live = liveSince.get();
+    boolean rejoined = live.isPresent() && live.get().isAfter(lastContact);
+    spareSince = rejoined ? live.get() : null;
     // After a re-join, the session the killed containers ran under has expired already: they stay
     // stopped whatever the fence's own session does.
     expiredSinceFence = rejoined;
     struck = true;
     List<RunningHa> running = guarded.runningHa();
     running.stream().filter(this::spared).forEach(ha -> log.info(
-        "fence: HA container {} runs since {}, under the membership's new session {} (since {}): spared",
-        ha.name(), ha.since(), membershipAtFence.get(), spareSince));
+        "fence: HA container {} runs since {}, after the cluster saw this host live again (since {}): spared",
+        ha.name(), ha.since(), spareSince));
     killUnspared(running);
+    // After the kills: reading the membership may wait for Helix.
+    membershipAtFence = membership.get();
     if (running.isEmpty()) {
       log.info("fence: cut off from ZooKeeper past the fence delay; no HA container runs here");
     } else {

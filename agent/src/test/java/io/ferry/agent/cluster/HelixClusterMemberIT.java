@@ -7,6 +7,7 @@ import io.ferry.common.cluster.HelixNames;
 import io.ferry.common.cluster.HostRegistration;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -158,6 +159,8 @@ class HelixClusterMemberIT {
     member.join();
     await().atMost(Duration.ofSeconds(15)).until(member::isConnected);
     String before = liveSession("host-1");
+    await().atMost(Duration.ofSeconds(5)).until(() -> member.liveSince().isPresent());
+    Instant liveBefore = member.liveSince().get();
 
     HelixSessions.expire(member.manager());
 
@@ -170,6 +173,8 @@ class HelixClusterMemberIT {
         .until(() -> zk.exists(liveInstance("host-1")) && !before.equals(liveSession("host-1")));
     await().atMost(Duration.ofSeconds(5)).until(member::isConnected);
     assertThat(member.state()).isEqualTo(MemberState.JOINED);
+    // The fence's clock for "the cluster saw the host come back": after the new node, not before.
+    await().atMost(Duration.ofSeconds(5)).until(() -> member.liveSince().filter(t -> t.isAfter(liveBefore)).isPresent());
   }
 
   private HelixClusterMember member(HostRegistration registration) {

@@ -33,6 +33,7 @@ class SessionFenceIT {
   private SessionFence fence;
   private final Recorder containers = new Recorder(List.of("db", "web"));
   private final AtomicReference<Optional<String>> membership = new AtomicReference<>(Optional.of("session-1"));
+  private final AtomicReference<Optional<Instant>> liveSince = new AtomicReference<>(Optional.of(Instant.EPOCH));
 
   @BeforeEach
   void startZooKeeper() throws Exception {
@@ -97,6 +98,7 @@ class SessionFenceIT {
     // The membership expired and came back under a new session before the fence struck (as on a
     // host paused past its timeout, which notices it all at once); the cluster placed "cache" here since.
     membership.set(Optional.of("session-2"));
+    liveSince.set(Optional.of(Instant.now()));
     containers.fresh.set(List.of("cache"));
 
     await().atMost(Duration.ofSeconds(8)).untilAsserted(() -> assertThat(containers.killed).containsExactlyInAnyOrder("db", "web"));
@@ -136,7 +138,8 @@ class SessionFenceIT {
   }
 
   private SessionFence startFence(Duration sessionTimeout, Duration delay) {
-    SessionFence started = new SessionFence(zookeeper.getConnectString(), sessionTimeout, delay, containers, membership::get).start();
+    SessionFence started =
+        new SessionFence(zookeeper.getConnectString(), sessionTimeout, delay, containers, membership::get, liveSince::get).start();
     // Connected before any fault is injected: the fence starts timing only after a connection.
     await().atMost(Duration.ofSeconds(10)).until(started::connected);
     return started;
