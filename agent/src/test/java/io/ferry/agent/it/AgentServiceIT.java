@@ -51,7 +51,7 @@ class AgentServiceIT {
 
   /** A service that counts in /tmp/counter; PID 1 is a shell, so it ignores SIGTERM. */
   private static final List<String> COUNTER =
-      sh("i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done");
+      sh("i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.1; done");
 
   @TempDir static Path state;
   private AgentHarness agent;

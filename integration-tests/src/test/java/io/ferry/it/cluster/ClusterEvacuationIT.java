@@ -40,8 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(DumpOnFailure.class)
 class ClusterEvacuationIT implements DumpOnFailure.HasCluster {
 
-  /** Counts in /tmp/count every 100 ms from 1: a restart would start over. */
-  private static final String COUNTER = "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done";
+  /** Counts in /tmp/count every 100 ms from 1 (written aside and renamed: never read empty); a restart would start over. */
+  private static final String COUNTER =
+      "i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done";
   private static final List<String> NAMES = List.of("e1", "e2", "e3");
 
   @TempDir static Path dir;

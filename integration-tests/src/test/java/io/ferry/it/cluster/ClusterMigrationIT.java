@@ -41,9 +41,13 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(DumpOnFailure.class)
 class ClusterMigrationIT implements DumpOnFailure.HasCluster {
 
-  /** Counts in /tmp/count every 100 ms, and serves one TCP client a line every 200 ms. */
+  /**
+   * Counts in /tmp/count every 100 ms (written aside and renamed: a read never finds it empty, as
+   * it could between a truncation and a write; a read right after a move did), and serves one TCP
+   * client a line every 200 ms.
+   */
   private static final String SERVER =
-      "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done) & "
+      "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done) & "
           + "while true; do date; sleep 0.2; done | nc -l -p 7000";
 
   @TempDir static Path dir;
@@ -179,7 +183,7 @@ class ClusterMigrationIT implements DumpOnFailure.HasCluster {
   @Test
   @Order(6)
   void aLiveMoveWhoseLeaderIsKilledEndsWithExactlyOneRunningCopy() throws Exception {
-    launch("ha", "host-2", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done");
+    launch("ha", "host-2", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done");
     await().atMost(Duration.ofSeconds(30)).until(() -> cluster.leaderId().isPresent());
     String leader = cluster.leaderId().orElseThrow();
     String survivor = cluster.coordinatorIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
